@@ -1,0 +1,113 @@
+"""Dates in the forms news pages and feeds write them, made timezone-aware by the zone rule of cli.md."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone, tzinfo
+from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from newscli.errors import UsageError
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+# 2022-05-17 20:10:06, 2022/5/7 21:23, 2022年05月17日 20:10, 2022.05.17 with optional seconds
+_NUMERIC = re.compile(
+    r"(?<!\d)(?P<y>(?:19|20)\d\d)\s*(?:[-/.年])\s*(?P<m>\d{1,2})\s*(?:[-/.月])\s*(?P<d>\d{1,2})(?!\d)\s*日?"
+    r"(?:\s*(?:T|\s)?\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{2})(?:\s*[:：分]\s*(?P<S>\d{2}))?)?"
+)
+# 5月17日 20:10 (no year)
+_MONTH_DAY = re.compile(
+    r"(?<!\d)(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?:\s*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
+)
+_OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
+
+
+def local_zone() -> tzinfo:
+    """The machine's local zone."""
+    tz = datetime.now().astimezone().tzinfo
+    return tz if tz is not None else timezone.utc
+
+
+def zone(name: str) -> tzinfo:
+    """A zone by IANA name or a fixed offset like +08:00; UsageError when unknown."""
+    if re.fullmatch(r"[+-]\d\d:?\d\d", name):
+        sign = 1 if name[0] == "+" else -1
+        digits = name[1:].replace(":", "")
+        return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    if name.upper() in ("UTC", "Z"):
+        return timezone.utc
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise UsageError(f"unknown time zone {name!r}") from exc
+
+
+def default_zone(
+    *, override: str | None = None, configured: str | None = None, lang: str | None = None, host: str | None = None
+) -> tzinfo:
+    """The zone for naive dates: --tz, else the feed's or site's configured zone, else Shanghai for Chinese, else local."""
+    for name in (override, configured):
+        if name:
+            return zone(name)
+    if (lang or "").lower().startswith("zh") or (host or "").lower().rstrip(".").endswith(".cn"):
+        return CHINA
+    return local_zone()
+
+
+def parse_date(text: str | None, tz: tzinfo, *, now: datetime | None = None) -> datetime | None:
+    """Read a date in ISO 8601, RFC 822 or a Chinese form; naive dates are read in `tz`. None if no date."""
+    if not text:
+        return None
+    text = text.strip()
+    if not text:
+        return None
+    iso = text.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", text) else text
+    if re.match(r"\d{4}-\d\d-\d\d", iso):
+        try:
+            value = datetime.fromisoformat(iso.replace("Z", "+00:00") if iso.endswith("Z") else iso)
+            return value if value.tzinfo else value.replace(tzinfo=tz)
+        except ValueError:
+            pass
+    if re.match(r"(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}", text):
+        try:
+            value = parsedate_to_datetime(text)
+            # RFC 822 "-0000" means unknown zone: parsedate gives a naive datetime then
+            return value if value.tzinfo else value.replace(tzinfo=tz)
+        except (TypeError, ValueError, IndexError):
+            pass
+    match = _NUMERIC.search(text)
+    year: int | None = None
+    if match:
+        year = int(match["y"])
+    else:
+        match = _MONTH_DAY.search(text)
+        if match:
+            year = (now or datetime.now(tz)).year
+    if not match or year is None:
+        return None
+    try:
+        value = datetime(
+            year, int(match["m"]), int(match["d"]),
+            int(match["H"] or 0), int(match["M"] or 0), int(match["S"] or 0),
+        )
+    except ValueError:
+        return None
+    tail = text[match.end():].strip()
+    offset = _OFFSET.search(tail[:6]) if tail else None
+    if offset:
+        return parse_date(value.isoformat() + offset.group(0), tz)
+    return value.replace(tzinfo=tz)
+
+
+def parse_since(when: str, *, now: datetime | None = None, tz: tzinfo | None = None) -> datetime:
+    """--since: a duration (`2d`, `12h`, `30m`, `1w`) back from now, or a date. UsageError otherwise."""
+    now = now or datetime.now(timezone.utc)
+    match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", when.lower())
+    if match:
+        seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[match[2]]
+        return now - timedelta(seconds=int(match[1]) * seconds)
+    value = parse_date(when, tz or local_zone())
+    if value is None:
+        raise UsageError(f"--since: cannot read {when!r} as a date or a duration like 2d or 12h")
+    return value
