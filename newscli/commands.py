@@ -1,0 +1,170 @@
+"""Command bodies behind cli.py: build options, run the library, render, map errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from newscli.errors import NewsError, UsageError
+
+
+def _say(message: str) -> None:
+    from newscli.render import clean
+
+    sys.stderr.write(f"newscli: {clean(message)}\n")
+    sys.stderr.flush()
+
+
+def run_fetch(
+    *, sources: list[str], format: str | None, full: bool | None, limit: int | None, since: str | None,
+    save: Path | None, profile: str | None, sets: list[str], footer: str | None, filename: str | None,
+    body: str | None, tz: str | None, encoding: str | None, base_url: str | None, timeout: float | None,
+    concurrency: int | None, user_agent: str | None, debug: bool,
+) -> None:
+    """`newscli fetch`: everything that can fail on the command line fails before any network work."""
+    try:
+        code = _fetch(**locals())
+    except NewsError as exc:
+        if debug:
+            raise
+        _say(str(exc))
+        raise typer.Exit(exc.exit_code) from None
+    raise typer.Exit(code)
+
+
+def _post_options(profile: str | None, sets: list[str], footer: str | None, filename: str | None,
+                  body: str | None, defaults: Any) -> Any:
+    from newscli.posts import PostOptions
+
+    pairs = list(defaults.sets) if defaults is not None else []
+    for item in sets:
+        key, eq, template = item.partition("=")
+        if not eq or not key.strip():
+            raise UsageError(f"--set {item!r}: expected KEY=TEMPLATE")
+        pairs.append((key.strip(), template))
+    kwargs: dict[str, Any] = {"sets": tuple(pairs)}
+    for name, flag in (("profile", profile), ("body", body), ("footer", footer), ("filename", filename)):
+        value = flag if flag is not None else getattr(defaults, name, None)
+        if value is not None:
+            kwargs[name] = value
+    options = PostOptions(**kwargs)
+    options.check()
+    return options
+
+
+def _fetch(
+    *, sources: list[str], format: str | None, full: bool | None, limit: int | None, since: str | None,
+    save: Path | None, profile: str | None, sets: list[str], footer: str | None, filename: str | None,
+    body: str | None, tz: str | None, encoding: str | None, base_url: str | None, timeout: float | None,
+    concurrency: int | None, user_agent: str | None, debug: bool,
+) -> int:
+    from newscli.config import effective, load_config
+    from newscli.dates import parse_since, zone
+    from newscli.pipeline import FetchOptions, Fetcher, exit_code
+    from newscli import render
+
+    config = load_config()
+    defaults = config.defaults
+    tz = effective(tz, "NEWSCLI_TZ", getattr(defaults, "tz", None), None)
+    if tz:
+        zone(tz)  # unknown zone: usage error now, not per article
+    post_options = None
+    fmt = format or ("rich" if sys.stdout.isatty() else "text")
+    if save is not None or fmt == "markdown":
+        post_options = _post_options(profile, sets, footer, filename, body, defaults)
+    elif sets or footer or filename:
+        _post_options(profile, sets, footer, filename, body, defaults)  # still a usage error when wrong
+    if save is not None:
+        from newscli.posts import ensure_writable
+
+        ensure_writable(save)
+    options = FetchOptions(
+        full=full, limit=limit, since=parse_since(since) if since else None, tz=tz, encoding=encoding,
+        base_url=base_url,
+        timeout=float(effective(timeout, "NEWSCLI_TIMEOUT", getattr(defaults, "timeout", None), 30.0)),
+        concurrency=int(effective(concurrency, "NEWSCLI_CONCURRENCY", getattr(defaults, "concurrency", None), 16)),
+        user_agent=effective(user_agent, "NEWSCLI_USER_AGENT", getattr(defaults, "user_agent", None), None),
+    )
+
+    out = sys.stdout
+    json_writer = render.JsonArrayWriter(out) if fmt == "json" and save is None else None
+    show = render.rich_printer() if fmt == "rich" and save is None else None
+    total = failed = flagged = 0
+    with Fetcher(options) as fetcher:
+        try:
+            for record in fetcher.run(sources):
+                total += 1
+                for warning in record.warnings:
+                    _say(f"warning: {record.input}: {warning}")
+                if record.error is not None:
+                    _say(str(record.error) + (" (showing the feed's summary)" if record.article else ""))
+                    if record.article is None:
+                        failed += 1
+                    else:
+                        flagged += 1
+                data = record.as_json()
+                article = record.article
+                if save is not None:
+                    if article is None:
+                        continue
+                    from newscli.posts import save_post
+
+                    try:
+                        saved = save_post(article, save, post_options)
+                    except NewsError as exc:
+                        _say(str(exc))
+                        failed += 1
+                        continue
+                    out.write(render.clean(str(saved.path)) + "\n")
+                    out.flush()
+                elif json_writer is not None:
+                    json_writer.write(data)
+                elif fmt == "ndjson":
+                    out.write(render.ndjson_line(data))
+                    out.flush()
+                elif article is None:
+                    continue
+                elif show is not None:
+                    show(data, article.published)
+                elif fmt == "markdown":
+                    from newscli.posts import render_post
+
+                    out.write(render.clean(render_post(article, post_options)) + "\n")
+                    out.flush()
+                elif fmt == "html":
+                    out.write(render.html_block(data))
+                    out.flush()
+                else:
+                    out.write(("\n" if total > 1 else "") + render.text_block(data, article.published))
+                    out.flush()
+        finally:
+            if json_writer is not None:
+                json_writer.close()
+    return exit_code(total, failed, flagged)
+
+
+def run_discover(url: str, *, timeout: float | None, format: str | None) -> None:
+    """`newscli discover`: the feeds a site advertises."""
+    from newscli import render
+    from newscli.discover import discover
+    from newscli.http import HttpClient
+
+    try:
+        with HttpClient(timeout=timeout or 30.0) as client:
+            links = discover(url, client)
+    except NewsError as exc:
+        _say(str(exc))
+        raise typer.Exit(exc.exit_code) from None
+    if not links:
+        _say(f"{url}: no feeds found")
+        raise typer.Exit(3)
+    for link in links:
+        data = {"url": link.url, "title": link.title, "kind": link.kind}
+        if format in ("json", "ndjson"):
+            sys.stdout.write(render.ndjson_line(data))
+        else:
+            sys.stdout.write(render.clean(f"{link.url}\t{link.kind}\t{link.title or ''}") + "\n")
+    raise typer.Exit(0)

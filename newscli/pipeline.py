@@ -1,0 +1,256 @@
+"""SOURCE arguments in, article records out: fetch, recognise feeds by content, extract, in input order.
+
+Network work runs on a thread pool (the HTTP client enforces per-host limits),
+extraction on worker processes with a hard time limit. Records come out in input
+order (feed entries in feed order), each as soon as it and those before it are ready.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, BinaryIO
+
+from newscli.errors import ExtractError, FetchError, NewsError, NotHTML, TooLarge
+from newscli.models import Article, Entry, Feed, Fetched
+from newscli.sources import expand, is_url, read_file
+
+SCHEMA = 1
+PAGE_MAX = 5 * 1024 * 1024
+FEED_MAX = 10 * 1024 * 1024
+ACCEPT = (
+    "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,"
+    "application/feed+json,application/xml;q=0.9,*/*;q=0.8"
+)
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    """How `fetch` works: what to take from feeds, how to read dates and bytes, network knobs."""
+
+    full: bool | None = None  # None: only where the feed's content is a teaser
+    limit: int | None = None
+    since: datetime | None = None
+    tz: str | None = None
+    encoding: str | None = None
+    base_url: str | None = None
+    timeout: float = 30.0
+    concurrency: int = 16
+    user_agent: str | None = None
+    extract_time_limit: float = 20.0
+
+
+@dataclass(frozen=True)
+class Record:
+    """One output record: an article (or feed entry), or the error of a source that failed."""
+
+    input: str
+    article: Article | None
+    error: NewsError | None = None
+    warnings: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON record of cli.md: every field present, null when unknown."""
+        fields = (self.article or Article()).as_record()
+        return {"schema": SCHEMA, "input": self.input, **fields,
+                "error": self.error.as_record() if self.error else None}
+
+
+def _done(value: Record) -> Future[Record]:
+    fut: Future[Record] = Future()
+    fut.set_result(value)
+    return fut
+
+
+def _chain(fut: Future[Any], fn: Callable[[Future[Any]], Record]) -> Future[Record]:
+    """A future of fn(fut) once fut is done (fn reads fut.result() and handles its errors)."""
+    out: Future[Record] = Future()
+
+    def _cb(done: Future[Any]) -> None:
+        try:
+            out.set_result(fn(done))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            out.set_exception(exc)
+
+    fut.add_done_callback(_cb)
+    return out
+
+
+def merge_entry(entry: Article, page: Article) -> Article:
+    """A feed entry completed with its extracted page: the feed's identity and dates, the page's body."""
+    return dataclasses.replace(
+        page,
+        id=entry.id or page.id,
+        url=page.url or entry.url,
+        title=entry.title or page.title,
+        author=page.author or entry.author,
+        published=entry.published or page.published,
+        updated=entry.updated or page.updated,
+        site_name=page.site_name or entry.site_name,
+        source=page.source or entry.source,
+        lang=page.lang or entry.lang,
+        description=entry.description or page.description,
+        image=page.image or entry.image,
+        categories=entry.categories or page.categories,
+        tags=entry.tags or page.tags,
+        feed=entry.feed,
+    )
+
+
+class Fetcher:
+    """Runs `newscli fetch` over many sources; side effects (client, pool, stdin) are parameters."""
+
+    def __init__(self, options: FetchOptions | None = None, *, client: Any = None, pool: Any = None,
+                 stdin: BinaryIO | None = None) -> None:
+        self.options = options or FetchOptions()
+        self._client = client
+        self._pool = pool
+        self._stdin = stdin
+        self._owned: list[Any] = []
+
+    # -- resources, made on first use so a run of local files never imports httpx
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from newscli.http import HttpClient
+
+            self._client = HttpClient(timeout=self.options.timeout, user_agent=self.options.user_agent)
+            self._owned.append(self._client)
+        return self._client
+
+    @property
+    def pool(self) -> Any:
+        if self._pool is None:
+            from newscli.worker import ExtractorPool
+
+            self._pool = ExtractorPool(time_limit=self.options.extract_time_limit)
+            self._owned.append(self._pool)
+        return self._pool
+
+    def close(self) -> None:
+        for thing in reversed(self._owned):
+            thing.close()
+        self._owned.clear()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the run
+    def run(self, sources: Iterable[str]) -> Iterator[Record]:
+        """Records for every source, in input order, each yielded as soon as it is ready."""
+        with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency), thread_name_prefix="fetch") as io:
+            self._io = io
+            plans = [
+                io.submit(self._plan, source, pre, err)
+                for source, pre, err in expand(list(sources), self._stdin, base_url=self.options.base_url)
+            ]
+            try:
+                for plan in plans:
+                    for fut in plan.result():
+                        yield fut.result()
+            finally:
+                for plan in plans:
+                    plan.cancel()
+
+    def _plan(self, source: str, pre: Fetched | None, err: Exception | None) -> list[Future[Record]]:
+        try:
+            if err is not None:
+                raise err
+            fetched = pre if pre is not None else self._load(source)
+            return self._classify(source, fetched)
+        except NewsError as exc:
+            return [_done(Record(source, None, exc))]
+
+    def _load(self, source: str) -> Fetched:
+        if is_url(source):
+            return self.client.get(source, max_bytes=FEED_MAX, accept=ACCEPT)  # type: ignore[no-any-return]
+        if "://" in source:
+            raise FetchError("unsupported URL scheme (only http and https)", source=source)
+        return read_file(source, base_url=self.options.base_url)
+
+    def _classify(self, source: str, fetched: Fetched) -> list[Future[Record]]:
+        from newscli.charset import decode, sniff_binary
+
+        what = sniff_binary(fetched.content)
+        if what:
+            raise NotHTML(f"not a page or feed: {what}", source=source)
+        decoded = decode(fetched.content, http_charset=fetched.charset, override=self.options.encoding)
+        from newscli.feeds import looks_like_feed
+
+        if looks_like_feed(decoded.text[:4096]):
+            from newscli.feeds import parse_feed
+
+            feed = parse_feed(fetched, encoding=self.options.encoding, tz_override=self.options.tz)
+            return self._entries(source, feed)
+        if len(fetched.content) > PAGE_MAX:
+            raise TooLarge(f"too large for a page (over {PAGE_MAX // (1024 * 1024)} MiB)", source=source)
+        if not decoded.text.strip():
+            raise ExtractError("no article found (empty page)", source=source)
+        fut = self.pool.submit(decoded.text, fetched.url, tz_override=self.options.tz)
+        return [_chain(fut, lambda f: self._article_record(source, f, decoded.warnings))]
+
+    @staticmethod
+    def _article_record(source: str, fut: Future[Article], warnings: tuple[str, ...]) -> Record:
+        try:
+            return Record(source, fut.result(), warnings=tuple(warnings))
+        except NewsError as exc:
+            return Record(source, None, exc, warnings=tuple(warnings))
+
+    def _select(self, feed: Feed) -> list[Entry]:
+        entries = list(feed.entries)
+        since = self.options.since
+        if since is not None:
+            entries = [e for e in entries if (e.article.published or e.article.updated or since) >= since]
+        if self.options.limit is not None:
+            entries = entries[: max(0, self.options.limit)]
+        return entries
+
+    def _entries(self, source: str, feed: Feed) -> list[Future[Record]]:
+        warnings = tuple(feed.warnings)
+        out: list[Future[Record]] = []
+        for i, entry in enumerate(self._select(feed)):
+            note = warnings if i == 0 else ()
+            wanted = self.options.full if self.options.full is not None else not entry.content_is_full
+            if wanted and entry.article.url and is_url(entry.article.url):
+                out.append(self._io.submit(self._full_entry, source, entry, note))
+            else:
+                out.append(_done(Record(source, entry.article, warnings=note)))
+        if not out and warnings:
+            pass  # an empty selection still reports nothing; the feed's warnings go with its first record
+        return out
+
+    def _full_entry(self, source: str, entry: Entry, warnings: tuple[str, ...]) -> Record:
+        """Fetch and extract one entry's page; on failure keep the feed's own content, flagged."""
+        url = entry.article.url or ""
+        try:
+            page = self.extract_url(url)
+        except NewsError as exc:
+            return Record(source, entry.article, exc, warnings=warnings)
+        return Record(source, merge_entry(entry.article, page), warnings=warnings)
+
+    def extract_url(self, url: str) -> Article:
+        """Fetch one article page and extract it (raises NewsError)."""
+        from newscli.charset import decode, sniff_binary
+
+        fetched = self.client.get(url, max_bytes=PAGE_MAX, accept=ACCEPT)
+        what = sniff_binary(fetched.content)
+        if what:
+            raise NotHTML(f"not a page: {what}", source=url)
+        decoded = decode(fetched.content, http_charset=fetched.charset, override=self.options.encoding)
+        if not decoded.text.strip():
+            raise ExtractError("no article found (empty page)", source=url)
+        article = self.pool.submit(decoded.text, fetched.url, tz_override=self.options.tz).result()
+        return article  # type: ignore[no-any-return]
+
+
+def exit_code(total: int, failed: int, flagged: int = 0) -> int:
+    """0 all done, 1 partial (some failed, or fell back), 3 nothing could be fetched or extracted (cli.md)."""
+    if failed and failed >= total:
+        return 3
+    return 1 if failed or flagged else 0
