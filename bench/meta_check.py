@@ -1,0 +1,105 @@
+"""Score newscli.metadata.read_metadata on the shared metadata benchmark (meta/ and zh/ sets).
+
+usage: python bench/meta_check.py [BENCH_DIR] [--show]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import lxml.html
+
+from newscli.metadata import read_metadata
+
+BENCH = Path("/work/shared/bench")
+
+
+def decode(data: bytes) -> str:
+    """Page bytes to text: newscli.charset when present, else the declared charset, UTF-8, GB18030."""
+    try:
+        from newscli.charset import decode as project_decode  # type: ignore[attr-defined]
+
+        result = project_decode(data)
+        return result if isinstance(result, str) else str(result.text)
+    except ImportError:
+        pass
+    match = re.search(rb"""charset\s*=\s*["']?([\w-]+)""", data[:4096], re.I)
+    if match:
+        name = match.group(1).decode("ascii").lower()
+        name = "gb18030" if name in ("gb2312", "gbk") else name
+        try:
+            return data.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("gb18030", errors="replace")
+
+
+def body_text(doc: lxml.html.HtmlElement) -> str:
+    """The article text as readability-lxml finds it (what extract.py hands read_metadata)."""
+    from readability import Document
+
+    summary = Document(lxml.html.tostring(doc, encoding="unicode")).summary(html_partial=True)
+    return lxml.html.fromstring(summary).text_content() if summary.strip() else ""
+
+
+def run(set_name: str, show: bool) -> None:
+    folder = BENCH / set_name
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    records = []
+    elapsed = []
+    for page in sorted((folder / "pages").glob("*.html")):
+        text = re.sub(r"^\s*<\?xml[^>]*\?>", "", decode(page.read_bytes()))
+        doc = lxml.html.fromstring(text or "<html></html>")
+        body = body_text(doc)
+        start = time.perf_counter()
+        meta = read_metadata(doc, f"https://example.org/{page.name}", body_text=body)
+        elapsed.append(time.perf_counter() - start)
+        record = {
+            "input": str(page),
+            "title": meta.title,
+            "author": meta.author,
+            "published": meta.published.isoformat() if meta.published else None,
+            "site_name": meta.site_name,
+            "lang": meta.lang,
+            "source": meta.source,
+        }
+        records.append(record)
+        if show:
+            t = truth.get(page.stem, {})
+            want = {
+                k: t.get(k)
+                for k in ("title", "byline", "author", "siteName", "publishedTime", "date", "lang")
+                if k in t
+            }
+            print(page.stem, json.dumps(record | {"input": None}, ensure_ascii=False))
+            print("   truth", json.dumps(want, ensure_ascii=False))
+    with tempfile.NamedTemporaryFile("w", suffix=".ndjson", delete=False, encoding="utf-8") as out:
+        out.write("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n")
+    subprocess.run([sys.executable, str(BENCH / "score.py"), str(folder), out.name], check=True)
+    elapsed.sort()
+    print(
+        f"  read_metadata median {1000 * elapsed[len(elapsed) // 2]:.1f} ms, max {1000 * elapsed[-1]:.1f} ms"
+    )
+    Path(out.name).unlink()
+
+
+def main(argv: list[str]) -> None:
+    global BENCH
+    args = [a for a in argv if not a.startswith("--")]
+    if args:
+        BENCH = Path(args[0])
+    for set_name in ("meta", "zh"):
+        run(set_name, "--show" in argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,337 @@
+"""read_metadata on small pages written here, and on the seed share page."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import lxml.html
+import pytest
+from seedpage import SEED_TITLE, share_page
+
+from newscli.metadata import Metadata, read_metadata
+
+URL = "https://news.example.com/2022/05/story.html"
+CN_URL = "https://finance.example.cn/a/202205172382328235.html"
+BEIJING = timezone(timedelta(hours=8))
+
+
+def meta(page: str, url: str = URL, **kwargs: str | None) -> Metadata:
+    return read_metadata(lxml.html.fromstring(page), url, **kwargs)
+
+
+def page(head: str = "", body: str = "", lang: str = "") -> str:
+    attr = f' lang="{lang}"' if lang else ""
+    return f"<!DOCTYPE html><html{attr}><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>"
+
+
+LD_GRAPH = """<script type="application/ld+json">{"@context": "https://schema.org", "@graph": [
+ {"@type": "WebSite", "name": "Graph Site"},
+ {"@type": "NewsArticle", "headline": "Graph headline", "datePublished": "2021-03-04T05:06:07-05:00",
+  "author": [{"@type": "Person", "name": "Ann Lee"}, {"@type": "Person", "name": "Bo Chen"}]}]}</script>"""
+
+TITLES = [
+    (
+        "og:title wins",
+        page('<title>Page | Site</title><meta property="og:title" content="Real &amp; headline">'),
+        "Real & headline",
+    ),
+    (
+        "twitter:title",
+        page('<title>x</title><meta name="twitter:title" content="Tweet title">'),
+        "Tweet title",
+    ),
+    ("JSON-LD headline in @graph", page("<title>Other - Graph Site</title>" + LD_GRAPH), "Graph headline"),
+    (
+        "JSON-LD list",
+        page('<script type="application/ld+json">[{"@type":"Article","headline":"Listed"}]</script>'),
+        "Listed",
+    ),
+    (
+        "broken JSON-LD is ignored",
+        page('<title>Kept  title</title><script type="application/ld+json">{"@type":</script>'),
+        "Kept title",
+    ),
+    ("pipe suffix", page("<title>Storm hits the coast | Daily Planet</title>"), "Storm hits the coast"),
+    ("dash suffix", page("<title>Storm hits the coast - Daily Planet</title>"), "Storm hits the coast"),
+    ("double colon", page("<title>Storm hits the coast :: Daily Planet</title>"), "Storm hits the coast"),
+    (
+        "东方财富网 suffix",
+        page("<title>沪指收涨0.65% 新能源板块领涨两市_东方财富网</title>"),
+        "沪指收涨0.65% 新能源板块领涨两市",
+    ),
+    (
+        "em-dash pair suffix",
+        page("<title>国常会部署稳经济一揽子措施——新华网</title>"),
+        "国常会部署稳经济一揽子措施",
+    ),
+    (
+        "h1 matching the title prefix",
+        page("<title>Storm hits the coast, again - Planet</title>", "<h1>Storm hits the coast, again</h1>"),
+        "Storm hits the coast, again",
+    ),
+    (
+        "suffix equal to og:site_name",
+        page('<title>Short - Planet</title><meta property="og:site_name" content="Planet">'),
+        "Short",
+    ),
+    ("entities and white space", page("<title>  Fish &amp;\n chips   </title>"), "Fish & chips"),
+]
+
+
+@pytest.mark.parametrize("name,html,want", TITLES, ids=[t[0] for t in TITLES])
+def test_title(name: str, html: str, want: str) -> None:
+    assert meta(html).title == want
+
+
+AUTHORS = [
+    ("JSON-LD list of people", page(LD_GRAPH), "Ann Lee, Bo Chen"),
+    (
+        "JSON-LD string",
+        page('<script type="application/ld+json">{"@type":"Article","author":"Jo Park"}</script>'),
+        "Jo Park",
+    ),
+    ("meta author", page('<meta name="author" content="Sam Roe">'), "Sam Roe"),
+    (
+        "article:author URL is not a name",
+        page('<meta property="article:author" content="https://fb.com/x">', "<h1>Title here</h1><p>Text</p>"),
+        None,
+    ),
+    (
+        "rel=author",
+        page("", '<h1>Headline</h1><a rel="author" href="/u/1">Kim Ray</a><p>Body</p>'),
+        "Kim Ray",
+    ),
+    (
+        "byline class with By",
+        page("", '<h1>Headline</h1><div class="byline">By Dana Scully</div>'),
+        "Dana Scully",
+    ),
+    (
+        "By line under the title",
+        page("<title>Headline</title>", "<h1>Headline</h1><p>By Fox Mulder</p><p>Text.</p>"),
+        "Fox Mulder",
+    ),
+    (
+        "作者：",
+        page(
+            "<title>标题新闻</title>", "<h1>标题新闻</h1><div>作者：李明 来源：新华社</div><p>正文内容。</p>"
+        ),
+        "李明",
+    ),
+    (
+        "本报记者",
+        page("<title>标题新闻</title>", "<h1>标题新闻</h1><div>本报记者 王芳</div><p>正文内容。</p>"),
+        "王芳",
+    ),
+    ("文/", page("<title>标题新闻</title>", "<h1>标题新闻</h1><p>文/张伟</p><p>正文内容。</p>"), "张伟"),
+    (
+        "two names",
+        page("<title>标题新闻</title>", "<h1>标题新闻</h1><p>作者：宋怡 杨志华</p><p>正文。</p>"),
+        "宋怡 杨志华",
+    ),
+    (
+        "编辑 only when nothing better",
+        page("<title>标题新闻</title>", "<h1>标题新闻</h1><p>正文。</p><p>编辑：赵六</p>"),
+        "赵六",
+    ),
+    (
+        "作者 beats 编辑",
+        page("<title>标题新闻</title>", "<h1>标题新闻</h1><p>编辑：赵六</p><p>作者：钱七</p>"),
+        "钱七",
+    ),
+]
+
+
+@pytest.mark.parametrize("name,html,want", AUTHORS, ids=[a[0] for a in AUTHORS])
+def test_author(name: str, html: str, want: str | None) -> None:
+    assert meta(html).author == want
+
+
+def test_author_at_the_end_of_the_article_text() -> None:
+    html = page(
+        "<title>标题新闻</title>", "<h1>标题新闻</h1><p>正文第一段。</p><p>正文结尾。（总台记者 张倩）</p>"
+    )
+    assert meta(html, body_text="正文第一段。\n正文结尾。（总台记者 张倩）").author == "张倩"
+
+
+DATES = [
+    (
+        "JSON-LD with offset kept",
+        page(LD_GRAPH),
+        URL,
+        datetime(2021, 3, 4, 5, 6, 7, tzinfo=timezone(-timedelta(hours=5))),
+    ),
+    (
+        "article:published_time Z",
+        page('<meta property="article:published_time" content="2020-01-02T03:04:05Z">'),
+        URL,
+        datetime(2020, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+    ),
+    (
+        "naive meta date on a .cn host",
+        page('<meta name="pubdate" content="2022-05-17 20:10:06">'),
+        CN_URL,
+        datetime(2022, 5, 17, 20, 10, 6, tzinfo=BEIJING),
+    ),
+    (
+        "time datetime",
+        page("", '<h1>Headline</h1><time datetime="2019-04-28T06:01:07+02:00">April 28</time>'),
+        URL,
+        datetime(2019, 4, 28, 6, 1, 7, tzinfo=timezone(timedelta(hours=2))),
+    ),
+    (
+        "年月日 near the title",
+        page("<title>标题新闻</title>", "<h1>标题新闻</h1><div>2022年05月17日 20:10</div><p>正文</p>"),
+        URL,
+        datetime(2022, 5, 17, 20, 10, tzinfo=BEIJING),
+    ),
+    (
+        "发布时间：",
+        page("<title>标题新闻</title>", "<h1>标题新闻</h1><p>发布时间：2022-05-17 20:10:06 来源：新华社</p>"),
+        URL,
+        datetime(2022, 5, 17, 20, 10, 6, tzinfo=BEIJING),
+    ),
+    (
+        "single-digit month",
+        page("<title>标题新闻</title>", "<h1>标题新闻</h1><p>时间：2005-5-7 21:23:57</p>"),
+        URL,
+        datetime(2005, 5, 7, 21, 23, 57, tzinfo=BEIJING),
+    ),
+]
+
+
+@pytest.mark.parametrize("name,html,url,want", DATES, ids=[d[0] for d in DATES])
+def test_published(name: str, html: str, url: str, want: datetime) -> None:
+    got = meta(html, url).published
+    assert got == want
+    assert got is not None and got.utcoffset() == want.utcoffset()
+
+
+def test_tz_override_reads_naive_dates_in_that_zone() -> None:
+    html = page('<meta name="pubdate" content="2022-05-17 20:10">')
+    got = meta(html, CN_URL, tz_override="UTC")
+    assert got.published == datetime(2022, 5, 17, 20, 10, tzinfo=timezone.utc)
+    assert got.tz == timezone.utc
+
+
+def test_updated_date() -> None:
+    html = page('<meta property="article:modified_time" content="2022-05-18T08:00:00+08:00">')
+    assert meta(html).updated == datetime(2022, 5, 18, 8, 0, tzinfo=BEIJING)
+
+
+SOURCES = [
+    ("来源：", "<p>2022-05-17 来源：科技日报 作者：李明</p>", "科技日报"),
+    ("bracketed 文章来源", "<p>正文。（文章来源：科技日报）</p>", "科技日报"),
+    ("来源 in 【】", "<p>来源：【人民网】</p>", "人民网"),
+    ("English Source:", "<p>Source: Reuters</p>", "Reuters"),
+]
+
+
+@pytest.mark.parametrize("name,body,want", SOURCES, ids=[s[0] for s in SOURCES])
+def test_source(name: str, body: str, want: str) -> None:
+    assert meta(page("<title>标题新闻_某网</title>", "<h1>标题新闻</h1>" + body)).source == want
+
+
+def test_source_falls_back_to_site_name() -> None:
+    got = meta(page('<title>Story - Planet</title><meta property="og:site_name" content="Daily Planet">'))
+    assert (got.site_name, got.source) == ("Daily Planet", "Daily Planet")
+
+
+SITES = [
+    ("og:site_name", page('<meta property="og:site_name" content="Planet">'), "Planet"),
+    ("JSON-LD WebSite", page(LD_GRAPH), "Graph Site"),
+    (
+        "JSON-LD publisher",
+        page(
+            '<script type="application/ld+json">{"@type":"NewsArticle","headline":"h",'
+            '"publisher":{"@type":"Organization","name":"Pub Co"}}</script>'
+        ),
+        "Pub Co",
+    ),
+    ("title suffix", page("<title>A long headline about things - Planet</title>"), "Planet"),
+    ("nothing", page("<title>Just a headline</title>"), None),
+]
+
+
+@pytest.mark.parametrize("name,html,want", SITES, ids=[s[0] for s in SITES])
+def test_site_name(name: str, html: str, want: str | None) -> None:
+    assert meta(html).site_name == want
+
+
+LANGS = [
+    ("html lang", page(lang="en-GB"), "en-GB"),
+    ("og:locale", page('<meta property="og:locale" content="zh_CN">'), "zh-CN"),
+    ("content-language", page('<meta http-equiv="content-language" content="fr">'), "fr"),
+    (
+        "Chinese text",
+        page("", "<p>科技创新为克拉玛依高质量发展提供最强引擎，新疆油田年产原油突破一千四百万吨。</p>"),
+        "zh",
+    ),
+    (
+        "Japanese text",
+        page("", "<p>むかしむかし、あるところに、おじいさんとおばあさんがすんでいました。</p>"),
+        "ja",
+    ),
+    ("too little text", page("", "<p>OK</p>"), None),
+]
+
+
+@pytest.mark.parametrize("name,html,want", LANGS, ids=[x[0] for x in LANGS])
+def test_lang(name: str, html: str, want: str | None) -> None:
+    assert meta(html).lang == want
+
+
+def test_chinese_text_sets_the_zone_for_naive_dates() -> None:
+    html = page(
+        '<meta name="pubdate" content="2022-05-17 20:10">',
+        "<p>科技创新为克拉玛依高质量发展提供最强引擎，新疆油田。</p>",
+    )
+    got = meta(html, "https://example.org/a")
+    assert got.published is not None and got.published.utcoffset() == timedelta(hours=8)
+
+
+def test_canonical_image_description_tags_categories() -> None:
+    html = page(
+        '<link rel="canonical" href="/2022/05/story.html?ref=canon">'
+        '<meta property="og:image" content="/img/a.jpg">'
+        '<meta name="description" content="What happened.">'
+        '<meta name="keywords" content="克拉玛依,科技创新，高质量发展、能源; 油田">'
+        '<meta property="article:tag" content="energy"><meta property="article:section" content="Business">'
+    )
+    got = meta(html)
+    assert got.canonical_url == "https://news.example.com/2022/05/story.html?ref=canon"
+    assert got.image == "https://news.example.com/img/a.jpg"
+    assert got.description == "What happened."
+    assert got.tags == ("克拉玛依", "科技创新", "高质量发展", "能源", "油田", "energy")
+    assert got.categories == ("Business",)
+
+
+def test_canonical_rejects_non_http_and_falls_back_to_og_url() -> None:
+    assert meta(page('<link rel="canonical" href="javascript:alert(1)">')).canonical_url is None
+    assert (
+        meta(page('<meta property="og:url" content="https://x.example/a">')).canonical_url
+        == "https://x.example/a"
+    )
+
+
+def test_empty_page() -> None:
+    got = meta("<html></html>")
+    assert (got.title, got.author, got.published, got.site_name) == (None, None, None, None)
+
+
+@pytest.mark.parametrize(
+    "kwargs,want",
+    [
+        ({}, datetime(2022, 5, 17, 20, 10, 6, tzinfo=BEIJING)),
+        ({"published_meta": False, "declare_charset": False}, datetime(2022, 5, 17, 20, 10, tzinfo=BEIJING)),
+    ],
+)
+def test_seed_share_page(kwargs: dict[str, bool], want: datetime) -> None:
+    doc = lxml.html.fromstring(share_page(**kwargs).decode("gb18030"))
+    got = read_metadata(doc, "https://finance.eastmoney.com/a/202205172382328235.html")
+    assert got.title == SEED_TITLE
+    assert got.source == "科技日报"
+    assert got.site_name == "东方财富网"
+    assert got.lang == "zh"
+    assert got.published == want and got.published.isoformat() == want.isoformat()
+    assert got.tags == ("克拉玛依", "科技创新", "高质量发展")
