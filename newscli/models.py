@@ -21,7 +21,7 @@ class Fetched:
 
     url: str
     content: bytes
-    headers: Mapping[str, str] = _EMPTY
+    headers: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     status: int = 200
     requested_url: str | None = None
 
