@@ -1,0 +1,213 @@
+"""Templates over an article's fields (`{title}`, `{date:%Y-%m-%d}`, `{source_pinyin}`), slugs and pinyin.
+
+Templates are Python `str.format` strings restricted to plain field names: no attribute
+or index access (`{url.__class__}`), no positional fields. Missing values render as "".
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from newscli.errors import UsageError
+from newscli.models import Article
+
+FIELDS = (
+    "title",
+    "url",
+    "id",
+    "slug",
+    "source",
+    "source_pinyin",
+    "site_name",
+    "author",
+    "date",
+    "published",
+    "updated",
+    "lang",
+    "description",
+    "image",
+    "feed_title",
+)
+
+SLUG_MAX_CHARS = 80
+
+_FORMATTER = string.Formatter()
+_ESCAPES = re.compile(r"\\(n|t|\\)")
+
+
+def _fold(ch: str) -> str:
+    """ASCII letters keep their case here; accented Latin letters lose the accent (é → e)."""
+    if ch.isascii():
+        return ch
+    base = unicodedata.normalize("NFKD", ch)
+    if base[:1].isascii() and base[:1].isalpha() and all(unicodedata.category(c) == "Mn" for c in base[1:]):
+        return base[0]
+    return ch
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII, Han and other letters kept, every other run of characters becomes one '-'."""
+    out: list[str] = []
+    dash = False
+    for ch in unicodedata.normalize("NFKC", text):
+        ch = _fold(ch)
+        if ch.isalnum() and ch.isprintable():
+            if dash and out:
+                out.append("-")
+            out.append(ch.lower())
+            dash = False
+        else:
+            dash = True
+    return "".join(out)
+
+
+def _bounded_slug(text: str) -> str:
+    slug = slugify(text)
+    if len(slug) <= SLUG_MAX_CHARS:
+        return slug
+    cut = slug[:SLUG_MAX_CHARS]
+    # prefer ending on a word boundary when one is reasonably close
+    if "-" in cut[SLUG_MAX_CHARS // 2 :]:
+        cut = cut[: cut.rindex("-")]
+    return cut.strip("-")
+
+
+def pinyin(text: str) -> str:
+    """Toneless pinyin without spaces (科技日报 → kejiribao); other text slugified."""
+    from pypinyin import Style, lazy_pinyin  # slow to import (loads its dictionaries): only when used
+
+    spelled = "".join(lazy_pinyin(text, style=Style.NORMAL, errors="default"))
+    return slugify(spelled)
+
+
+class _Blank:
+    """A missing value: renders as "" whatever the format spec."""
+
+    def __format__(self, spec: str) -> str:
+        return ""
+
+    def __str__(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        return ""
+
+
+BLANK = _Blank()
+
+
+def article_date(article: Article, now: datetime | None = None) -> datetime:
+    """The date a post is filed under: published, else updated, else now (local zone)."""
+    return article.published or article.updated or now or datetime.now().astimezone()
+
+
+class TemplateValues(Mapping[str, Any]):
+    """An article's template fields, computed on demand (pinyin only when asked for)."""
+
+    def __init__(self, article: Article, *, now: datetime | None = None, dry: bool = False) -> None:
+        self.article = article
+        self.now = now
+        self.dry = dry  # checking a template: don't load pypinyin just for that
+        self._cache: dict[str, Any] = {}
+
+    def _compute(self, key: str) -> Any:
+        a = self.article
+        if key == "source":
+            return a.source or a.site_name
+        if key == "source_pinyin":
+            source = self["source"]
+            if not isinstance(source, str):
+                return None
+            return slugify(source) if self.dry else pinyin(source)
+        if key == "slug":
+            return _bounded_slug(a.title or "")
+        if key == "date":
+            return article_date(a, self.now)
+        if key == "feed_title":
+            return a.feed.title if a.feed else None
+        return getattr(a, key)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in FIELDS:
+            raise KeyError(key)
+        if key not in self._cache:
+            self._cache[key] = self._compute(key)
+        value = self._cache[key]
+        return BLANK if value is None or value == "" else value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FIELDS)
+
+    def __len__(self) -> int:
+        return len(FIELDS)
+
+
+def unescape(template: str) -> str:
+    """Turn the two-character sequences `\\n`, `\\t`, `\\\\` of a command-line template into characters."""
+    return _ESCAPES.sub(lambda m: {"n": "\n", "t": "\t", "\\": "\\"}[m.group(1)], template)
+
+
+def _fields(template: str, what: str) -> Iterator[tuple[str, str]]:
+    try:
+        parsed = list(_FORMATTER.parse(template))
+    except ValueError as exc:
+        raise UsageError(
+            f"{what}: malformed template {template!r} ({exc}); write {{{{ and }}}} for braces"
+        ) from None
+    for _, name, spec, _ in parsed:
+        if name is None:
+            continue
+        yield name, spec or ""
+        if spec and ("{" in spec or "}" in spec):
+            yield from _fields(spec, what)
+
+
+_SAMPLE = Article(
+    url="https://example.com/a",
+    id="https://example.com/a",
+    title="Sample",
+    author="A",
+    published=datetime(2022, 5, 17, 20, 10, 6).astimezone(),
+    updated=datetime(2022, 5, 17, 20, 10, 6).astimezone(),
+    site_name="Example",
+    source="Example",
+    lang="en",
+    description="d",
+    image="https://example.com/i.png",
+)
+
+
+def check_template(template: str, *, what: str) -> None:
+    """Raise UsageError (exit 2) for an unknown field or a malformed template; `what` names the option."""
+    known = ", ".join(FIELDS)
+    for name, _ in _fields(template, what):
+        if name not in FIELDS:
+            raise UsageError(f"{what}: unknown field {{{name}}}; known: {known}")
+    try:
+        # format specs are only checked by formatting: `{title:%Y}` fails here, not mid-run
+        _render(template, TemplateValues(_SAMPLE, now=_SAMPLE.published, dry=True))
+        _render(template, TemplateValues(Article(), now=_SAMPLE.published, dry=True))
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise UsageError(f"{what}: bad template {template!r}: {exc}") from None
+
+
+def _render(template: str, values: Mapping[str, Any]) -> str:
+    for name, _ in _fields(template, "template"):
+        if name not in FIELDS:  # never let `{url.__class__}` reach str.format
+            raise UsageError(f"template: unknown field {{{name}}}; known: {', '.join(FIELDS)}")
+    return template.format_map(values)
+
+
+def render_template(template: str, article: Article, *, now: datetime | None = None) -> str:
+    """Render a checked template over `article`; None fields render as ""."""
+    return _render(template, TemplateValues(article, now=now))
+
+
+def render_with(template: str, values: TemplateValues) -> str:
+    """Render a checked template over precomputed values (one `now` for a whole post)."""
+    return _render(template, values)
