@@ -1,0 +1,297 @@
+"""Cleaned article HTML → Markdown that kramdown (Jekyll) and goldmark (Hugo) both read the same way.
+
+A small converter over lxml: paragraphs, headings, emphasis, links, images, nested lists,
+blockquotes, code, tables, line breaks. Text is escaped where Markdown would read it as
+markup; CJK text passes through untouched. Output is deterministic (golden-testable).
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+import unicodedata
+from collections.abc import Callable
+
+import lxml.html
+from lxml import etree
+
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote body center dd details dialog div dl dt fieldset figcaption figure "
+    "footer form h1 h2 h3 h4 h5 h6 header hgroup hr html li main nav ol p pre section summary table "
+    "tbody td tfoot th thead tr ul".split()
+)
+SKIP_TAGS = frozenset("script style noscript template head title iframe object embed svg math button".split())
+_SAFE_SCHEMES = ("http:", "https:", "mailto:", "ftp:", "//", "/", "#", "./", "../", "?")
+_WS = re.compile(r"[ \t\n\r\f]+")
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<])")
+_ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+_ORDERED = re.compile(r"^(\d{1,9})([.)])(?= |$)")
+_RULE_LIKE = re.compile(r"^[-=_ ]+$")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BR = "\x00br\x00"  # placeholder for a hard break until the paragraph is assembled
+
+
+def escape_text(text: str) -> str:
+    """Escape characters Markdown would read as inline markup."""
+    return _ENTITY_LIKE.sub(r"\\&", _INLINE_SPECIAL.sub(r"\\\1", text))
+
+
+def _escape_line_start(line: str) -> str:
+    if not line:
+        return line
+    first = line[0]
+    if first in "#>" or line.startswith("~~~") or first == "|":
+        return "\\" + line
+    if first in "-+=" and (len(line) == 1 or line[1] == " " or _RULE_LIKE.match(line)):
+        return "\\" + line
+    m = _ORDERED.match(line)
+    if m:
+        return m.group(1) + "\\" + line[len(m.group(1)) :]
+    return line
+
+
+def _is_punct(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PS"
+
+
+def _safe_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    url = url.strip()
+    lower = re.sub(r"[\x00-\x20]", "", url).lower()
+    if ":" in lower.split("/", 1)[0] and not lower.startswith(_SAFE_SCHEMES):
+        return None  # javascript:, data:, vbscript: … never become live links
+    return url
+
+
+def _dest(url: str) -> str:
+    if re.search(r"[\s()<>]", url):
+        return "<" + url.replace("<", "%3C").replace(">", "%3E").replace("\n", "%0A") + ">"
+    return url
+
+
+def _code_span(text: str) -> str:
+    text = _WS.sub(" ", text)
+    if not text:
+        return ""
+    runs = [len(r) for r in re.findall(r"`+", text)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+class _Converter:
+    def __init__(self) -> None:
+        self.handlers: dict[str, Callable[[etree._Element], str]] = {
+            "strong": lambda el: self._wrap(el, "**", "strong"),
+            "b": lambda el: self._wrap(el, "**", "strong"),
+            "em": lambda el: self._wrap(el, "*", "em"),
+            "i": lambda el: self._wrap(el, "*", "em"),
+            "cite": lambda el: self._wrap(el, "*", "em"),
+            "code": self._code,
+            "kbd": self._code,
+            "samp": self._code,
+            "tt": self._code,
+            "a": self._link,
+            "img": self._image,
+            "br": lambda el: _BR,
+        }
+
+    # ---- inline ----------------------------------------------------------------
+
+    def inline(self, el: etree._Element) -> str:
+        """Children of `el` (text, inline elements, tails) as one inline string."""
+        parts = [escape_text(_WS.sub(" ", el.text))] if el.text else []
+        for child in el:
+            parts.append(self.inline_element(child))
+            if child.tail:
+                parts.append(escape_text(_WS.sub(" ", child.tail)))
+        return "".join(parts)
+
+    def inline_element(self, el: etree._Element) -> str:
+        tag = el.tag
+        if not isinstance(tag, str):  # comments, processing instructions
+            return ""
+        tag = tag.lower()
+        if tag in SKIP_TAGS:
+            return ""
+        handler = self.handlers.get(tag)
+        if handler is not None:
+            return handler(el)
+        if tag in BLOCK_TAGS:
+            # a block inside inline content (a <div> in an <a>): keep its words apart
+            return " " + self.inline(el) + " "
+        return self.inline(el)
+
+    def _wrap(self, el: etree._Element, mark: str, html_tag: str) -> str:
+        inner = self.inline(el)
+        core = inner.strip(" ")
+        if not core.replace(_BR, "").strip():
+            return inner
+        lead = " " if inner.startswith(" ") else ""
+        trail = " " if inner.endswith(" ") else ""
+        if _is_punct(core[0]) or _is_punct(core[-1]) or core.startswith(_BR) or core.endswith(_BR):
+            # CommonMark's flanking rules reject `中**“引擎”**中`; inline HTML always works
+            return f"{lead}<{html_tag}>{core}</{html_tag}>{trail}"
+        return f"{lead}{mark}{core}{mark}{trail}"
+
+    def _code(self, el: etree._Element) -> str:
+        return _code_span(el.text_content())
+
+    def _link(self, el: etree._Element) -> str:
+        text = self.inline(el).strip(" ")
+        url = _safe_url(el.get("href"))
+        if url is None or url.startswith("#") and not text:
+            return text
+        if not text:
+            return f"<{url}>" if re.fullmatch(r"(https?|ftp)://[^\s<>]+", url) else ""
+        title = el.get("title")
+        suffix = (
+            ' "' + title.replace("\\", "\\\\").replace('"', '\\"') + '"' if title and title.strip() else ""
+        )
+        return f"[{text}]({_dest(url)}{suffix})"
+
+    def _image(self, el: etree._Element) -> str:
+        src = _safe_url(el.get("src"))
+        if src is None:
+            return ""
+        alt = escape_text(_WS.sub(" ", el.get("alt") or "").strip())
+        return f"![{alt}]({_dest(src)})"
+
+    # ---- blocks ----------------------------------------------------------------
+
+    def blocks(self, el: etree._Element) -> list[str]:
+        """Children of `el` as a list of Markdown blocks."""
+        out: list[str] = []
+        run: list[str] = []
+
+        def flush() -> None:
+            para = self._paragraph("".join(run))
+            if para:
+                out.append(para)
+            run.clear()
+
+        if el.text:
+            run.append(escape_text(_WS.sub(" ", el.text)))
+        for child in el:
+            tag = child.tag.lower() if isinstance(child.tag, str) else ""
+            if tag in BLOCK_TAGS:
+                flush()
+                out.extend(self.block(child))
+            elif tag:
+                run.append(self.inline_element(child))
+            if child.tail:
+                run.append(escape_text(_WS.sub(" ", child.tail)))
+        flush()
+        return out
+
+    def _paragraph(self, text: str) -> str:
+        lines = [re.sub(" {2,}", " ", line).strip(" ") for line in text.split(_BR)]
+        while lines and not lines[0]:
+            lines.pop(0)
+        while lines and not lines[-1]:
+            lines.pop()
+        lines = [_escape_line_start(line) for line in lines]
+        return "  \n".join(lines)
+
+    def block(self, el: etree._Element) -> list[str]:
+        tag = el.tag.lower()
+        if tag in SKIP_TAGS:
+            return []
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            text = self.inline(el).replace(_BR, " ")
+            text = _WS.sub(" ", text).strip()
+            return [("#" * int(tag[1])) + " " + text] if text else []
+        if tag == "hr":
+            return ["* * *"]
+        if tag == "pre":
+            return [self._pre(el)]
+        if tag in ("ul", "ol"):
+            return [self._list(el)] if len(el) else []
+        if tag == "blockquote":
+            inner = "\n\n".join(self.blocks(el))
+            return ["\n".join(("> " + line) if line else ">" for line in inner.split("\n"))] if inner else []
+        if tag == "table":
+            return [self._table(el)]
+        if tag == "dt":
+            text = self._paragraph(self.inline(el))
+            return [f"**{text}**" if text and not _is_punct(text[0]) and not _is_punct(text[-1]) else text]
+        return self.blocks(el)
+
+    def _pre(self, el: etree._Element) -> str:
+        code = el.text_content().rstrip("\n")
+        classes = (el.get("class") or "") + " " + " ".join(c.get("class") or "" for c in el.iter("code"))
+        m = re.search(r"(?:language|lang)-([\w+#.-]+)", classes)
+        runs = [len(r) for r in re.findall(r"`{3,}", code)]
+        fence = "`" * max(3, max(runs, default=0) + 1)
+        return f"{fence}{m.group(1) if m else ''}\n{code}\n{fence}"
+
+    def _list(self, el: etree._Element) -> str:
+        ordered = el.tag.lower() == "ol"
+        try:
+            number = int(el.get("start") or 1)
+        except ValueError:
+            number = 1
+        items: list[str] = []
+        for child in el:
+            if not isinstance(child.tag, str) or child.tag.lower() in SKIP_TAGS:
+                continue
+            if child.tag.lower() == "li":
+                parts = self.blocks(child)
+            else:
+                parts = self.block(child) if child.tag.lower() in BLOCK_TAGS else [self.inline_element(child)]
+            marker = f"{number}. " if ordered else "- "
+            number += 1
+            pad = " " * len(marker)
+            parts = [p for p in parts if p.strip()]
+            # a sub-list right after the item's text keeps the list tight
+            body = "".join(
+                ("" if i == 0 else "\n" if re.match(r"(- |\d+\. )", p) else "\n\n") + p
+                for i, p in enumerate(parts)
+            )
+            lines = body.split("\n")
+            text = marker + lines[0] + "".join("\n" + (pad + line if line else "") for line in lines[1:])
+            items.append(text.rstrip())
+        return "\n".join(items)
+
+    def _table(self, el: etree._Element) -> str:
+        rows: list[list[str]] = []
+        for tr in el.iter("tr"):
+            cells = [
+                self.inline(td).replace(_BR, " ").replace("|", "\\|").strip()
+                for td in tr
+                if isinstance(td.tag, str) and td.tag.lower() in ("td", "th")
+            ]
+            if cells:
+                rows.append([_WS.sub(" ", c) for c in cells])
+        if not rows:
+            return ""
+        width = max(len(r) for r in rows)
+        rows = [r + [""] * (width - len(r)) for r in rows]
+        lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * width]
+        lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
+        return "\n".join(lines)
+
+
+def html_to_markdown(html: str) -> str:
+    """Convert an HTML fragment (or page) to Markdown; '' for empty input."""
+    html = _CONTROLS.sub("", html) if html else ""  # lxml rejects some, and none belong in a post
+    if not html.strip():
+        return ""
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return ""
+    blocks = _Converter().blocks(root)
+    return "\n\n".join(b for b in blocks if b.strip())
+
+
+def text_to_html(text: str) -> str:
+    """Plain text (paragraphs separated by blank lines) as escaped HTML paragraphs."""
+    paras = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return "".join("<p>" + html_lib.escape(p).replace("\n", "<br>") + "</p>" for p in paras)
+
+
+def text_to_markdown(text: str) -> str:
+    """Plain text (paragraphs separated by blank lines) as escaped Markdown."""
+    return html_to_markdown(text_to_html(text))
