@@ -20,6 +20,11 @@ _NUMERIC = re.compile(
 _MONTH_DAY = re.compile(
     r"(?<!\d)(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?:\s*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
 )
+# 7/5/2005 9:23:57 PM, 06/02/2022 - 13:48: day and month order depends on the locale
+_SLASHED = re.compile(
+    r"(?<![\d/])(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>(?:19|20)\d\d)(?![\d/])"
+    r"(?:\s*-?\s*(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?:\s*(?P<p>[AaPp])\.?[Mm]\.?)?)?"
+)
 _OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 
 
@@ -44,7 +49,11 @@ def zone(name: str) -> tzinfo:
 
 
 def default_zone(
-    *, override: str | None = None, configured: str | None = None, lang: str | None = None, host: str | None = None
+    *,
+    override: str | None = None,
+    configured: str | None = None,
+    lang: str | None = None,
+    host: str | None = None,
 ) -> tzinfo:
     """The zone for naive dates: --tz, else the feed's or site's configured zone, else Shanghai for Chinese, else local."""
     for name in (override, configured):
@@ -88,16 +97,53 @@ def parse_date(text: str | None, tz: tzinfo, *, now: datetime | None = None) -> 
         return None
     try:
         value = datetime(
-            year, int(match["m"]), int(match["d"]),
-            int(match["H"] or 0), int(match["M"] or 0), int(match["S"] or 0),
+            year,
+            int(match["m"]),
+            int(match["d"]),
+            int(match["H"] or 0),
+            int(match["M"] or 0),
+            int(match["S"] or 0),
         )
     except ValueError:
         return None
-    tail = text[match.end():].strip()
+    tail = text[match.end() :].strip()
     offset = _OFFSET.search(tail[:6]) if tail else None
     if offset:
         return parse_date(value.isoformat() + offset.group(0), tz)
     return value.replace(tzinfo=tz)
+
+
+def find_dates(text: str, tz: tzinfo, *, day_first: bool = True) -> list[tuple[int, datetime, bool]]:
+    """Dates written in running text, in order: (position, aware datetime read in `tz`, whether a time was given).
+
+    Year-first forms (2022-05-17 20:10, 2022年5月17日) and slashed day/month/year forms; `day_first` decides
+    7/5/2005 (True: 7 May). Impossible dates are skipped.
+    """
+    found: list[tuple[int, datetime, bool]] = []
+    for match in _NUMERIC.finditer(text):
+        value = _build(int(match["y"]), match["m"], match["d"], match["H"], match["M"], match["S"], tz)
+        if value:
+            found.append((match.start(), value, match["H"] is not None))
+    for match in _SLASHED.finditer(text):
+        day, month = (match["a"], match["b"]) if day_first else (match["b"], match["a"])
+        hour = match["H"]
+        if hour is not None and match["p"]:
+            hour = str(int(hour) % 12 + (12 if match["p"].lower() == "p" else 0))
+        value = _build(int(match["y"]), month, day, hour, match["M"], match["S"], tz)
+        if value:
+            found.append((match.start(), value, hour is not None))
+    return sorted(found, key=lambda item: item[0])
+
+
+def _build(
+    year: int, month: str, day: str, hour: str | None, minute: str | None, second: str | None, tz: tzinfo
+) -> datetime | None:
+    try:
+        return datetime(
+            year, int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=tz
+        )
+    except ValueError:
+        return None
 
 
 def parse_since(when: str, *, now: datetime | None = None, tz: tzinfo | None = None) -> datetime:

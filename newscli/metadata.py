@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urljoin, urlparse
 
@@ -80,21 +80,37 @@ _NAME = (
     rf"(?:{_ZH_NAME}(?: \([^)\n]{{1,40}}\))?|[\u4e00-\u9fff]{{1,10}}&[\u4e00-\u9fff]{{1,10}}|{_LATIN_NAME})"
 )
 _STOP = r"(?=$|[\s\n）)\]】|｜，。;；:：]|来源|编辑|时间|发布|日期|摄影|通讯员)"
-_ZH_AUTHOR_PATTERNS = [
-    re.compile(
-        rf"(?:作\s*者|撰\s*文|撰\s*稿|执笔人?|文\s*[/／]|原作者|博主|楼主)\s*[:：]?\s*\[?\s*(?P<n>{_NAME}){_STOP}"
-    ),
-    re.compile(
-        rf"(?:本报|本刊|总台|新华社|央视|特约|实习)?(?:记者|通讯员)\s*[:：]?\s*(?P<n>{_ZH_NAME}){_STOP}"
-    ),
-    re.compile(rf"\[\s*(?P<n>{_ZH_NAME})\s*\]"),
-]
+_ZH_AUTHOR = re.compile(
+    rf"(?:作\s*者|撰\s*文|撰\s*稿|执\s*笔\s*人?|原作者|博主|楼主)\s*[:：]\s*\n?\s*(?P<n>{_NAME}){_STOP}"
+)
+_ZH_WEN = re.compile(rf"(?<![\u4e00-\u9fff])文\s*[/／|]\s*(?P<n>{_ZH_NAME}){_STOP}")
+# Sohu style: "2004年7月16日08:19 [ 黄宇 ] 来源：..."
+_ZH_DATE_THEN_NAME = re.compile(rf"\d{{1,2}}:\d\d(?::\d\d)?\s*[\[【]\s*(?P<n>{_ZH_NAME})\s*[\]】]")
+_ZH_REPORTER = re.compile(
+    rf"(?:本报|本刊|总台|新华社|央视|特约|实习)?(?:记者|通讯员)(?:[ 　]*[:：\n][ 　]*|[ 　]+)(?P<n>{_ZH_NAME}){_STOP}"
+)
 _ZH_TAIL_PATTERNS = [
     re.compile(
-        rf"[（(]\s*(?:(?:本报|总台|新华社|特约)?记者\s*)?(?P<n>{_ZH_NAME})(?:\s*[\u4e00-\u9fff]{{2,4}}报道)?\s*[）)]\s*$"
+        rf"[（(]\s*(?:(?:本报|总台|新华社|特约)?记者\s*)?(?P<n>{_ZH_NAME})"
+        rf"(?:\s*[\u4e00-\u9fff]{{2,4}}报道)?\s*[）)]\s*(?:\n|$)"
     ),
-    re.compile(rf"(?:本报|总台|新华社)?记者\s*(?P<n>{_ZH_NAME})\s*$"),
+    re.compile(rf"(?:本报|总台|新华社)?记者\s*(?P<n>{_ZH_NAME})\s*(?:\n|$)"),
 ]
+_NOT_NAMES = {
+    "首页",
+    "正文",
+    "返回",
+    "评论",
+    "打印",
+    "关闭",
+    "分享",
+    "收藏",
+    "推荐",
+    "登录",
+    "注册",
+    "更多",
+    "相关新闻",
+}
 _ZH_EDITOR = re.compile(rf"(?:责任编辑|责编|编辑)\s*[:：]\s*(?P<n>{_ZH_NAME}){_STOP}")
 _BY_LINE = re.compile(r"^\s*(?:by|von|par|por|di|door)\s+(?P<n>[^\n]{2,80})$", re.I)
 
@@ -103,8 +119,9 @@ _SOURCE = re.compile(
     r"(?P<s>[^\s\[\]【】()（）《》|｜:：,，。;；]{2,30})",
     re.I,
 )
-_LABELLED_DATE = re.compile(
-    r"(?:发布|發佈|发表|發表|更新|出版|时间|時間|日期|于|於|published|posted|updated)\s*[:：]?\s*", re.I
+_DATE_LABEL = re.compile(
+    r"(?:发布|發佈|发表|發表|更新|出版|时间|時間|日期|发表于|发布于|published|posted|updated|date)\s*(?:[:：]|on|于)?\s*$",
+    re.I,
 )
 
 
@@ -117,7 +134,9 @@ def read_metadata(
     article = next((o for o in ld if _types(o) & _ARTICLE_TYPES and not _types(o) <= {"webpage"}), None)
     article = article or next((o for o in ld if _types(o) & _ARTICLE_TYPES), None) or {}
 
-    title_tag = _clean(" ".join(doc.xpath("//head/title//text()") or doc.xpath("//title//text()")[:1]))
+    title_tag = next(
+        (t for t in (_clean(e.text_content()) for e in doc.xpath("//title[not(ancestor::svg)]")[:5]) if t), ""
+    )
     h1s = [t for t in (_clean(h.text_content()) for h in doc.xpath("//body//h1")[:5]) if t]
 
     site_name = (
@@ -130,17 +149,16 @@ def read_metadata(
     lang = _lang(doc, metas, nodes, title_tag)
     host = urlparse(url).hostname
     tz = dates.default_zone(override=tz_override, lang=lang, host=host)
-    window = _window(nodes, title, h1s)
-    tail = (body_text or "").strip()[-300:]
+    header, after_title, tail = _windows(nodes, title, h1s, body_text)
 
-    author = _author(doc, metas, article, window, tail)
-    published = _published(doc, metas, article, window, tz)
+    author = _author(doc, metas, article, header, after_title, tail, chinese=(lang or "").startswith("zh"))
+    published = _published(doc, metas, article, header, tail, tz, lang)
     updated = _date(
         _ld_str(article.get("dateModified"))
         or _first(metas, "article:modified_time", "og:updated_time", "dcterms.modified"),
         tz,
     )
-    source = _source(window, tail) or site_name
+    source = _source(header, tail) or site_name
     image = _image(metas, article, url)
     return Metadata(
         title=title,
@@ -167,15 +185,18 @@ def _clean(text: str | None) -> str:
 
 
 def _metas(doc: Any) -> dict[str, list[str]]:
+    """Meta contents by lower-cased key; `property` (RDFa, may list several keys) before `name`/`itemprop`."""
     found: dict[str, list[str]] = {}
-    for meta in doc.xpath("//meta[@content]"):
-        content = _clean(meta.get("content"))
-        if not content:
-            continue
-        for attr in ("property", "name", "itemprop", "http-equiv"):
-            key = (meta.get(attr) or "").strip().lower()
-            if key:
-                found.setdefault(key, []).append(content)
+    elements = doc.xpath("//meta[@content]")
+    for attrs in (("property",), ("name", "itemprop", "http-equiv")):
+        for meta in elements:
+            content = _clean(meta.get("content"))
+            if not content:
+                continue
+            for attr in attrs:
+                for key in (meta.get(attr) or "").lower().split():
+                    key = re.sub(r"^(dc|dcterms?)[:.]", lambda m: "dcterms." if m[1] != "dc" else "dc.", key)
+                    found.setdefault(key, []).append(content)
     return found
 
 
@@ -275,30 +296,67 @@ def _title(
     h1s: list[str],
     site_name: str | None,
 ) -> tuple[str | None, str | None]:
-    """The headline and the site name split off the <title> (if any)."""
-    site_from_title: str | None = None
+    """The headline and the site name split off the <title> (if any).
+
+    Each source (meta tags, JSON-LD, <h1>, <title>) proposes headlines; the one most sources agree on wins,
+    ties going to the more trusted source. Agreement beats trust because social titles (og:title) are often
+    rewritten for sharing while <title> and <h1> carry the page's own headline.
+    """
     parts = [p.strip() for p in _TITLE_SPLIT.split(title_tag) if p.strip()] if title_tag else []
-    if len(parts) > 1:
-        site_from_title = parts[-1] if len(parts[-1]) < len(max(parts, key=len)) else None
-    candidates = [
-        _first(metas, "og:title", "twitter:title", "dc.title", "dcterms.title"),
-        _ld_str(article.get("headline")) or _ld_str(article.get("name")),
+    site_from_title = None
+    if len(parts) > 1 and len(parts[-1]) < len(max(parts, key=len)):
+        site_from_title = parts[-1]
+    site = site_name or site_from_title
+    groups: list[list[str]] = [
+        [
+            _strip_site(t, site)
+            for t in (_first(metas, k) for k in ("dc.title", "dcterms.title", "og:title", "twitter:title"))
+            if t
+        ],
+        [t for t in (_ld_str(article.get("headline")), _ld_str(article.get("name"))) if t],
+        [h for h in h1s if len(h) > 1],
+        _title_tag_headlines(title_tag, parts, h1s, site_name),
     ]
-    for cand in candidates:
-        if cand:
-            return _strip_site(cand, site_name or site_from_title), site_from_title
-    for h1 in h1s:
-        if title_tag and (title_tag.startswith(h1) or h1 in parts) or len(h1s) == 1 and not title_tag:
-            return h1, site_from_title
+    votes: dict[str, int] = {}
+    for group in groups:
+        for key in {_norm(t) for t in group}:
+            votes[key] = votes.get(key, 0) + 1
+    order = [t for group in (groups[0], groups[1], groups[3], groups[2]) for t in group]
+    if not order:
+        return None, site_from_title
+    best = max(order, key=lambda t: votes[_norm(t)])
+    if votes[_norm(best)] == 1 and not groups[0] and not groups[1] and not groups[3]:
+        # Several <h1>s and nothing else: no telling which is the headline unless there is only one.
+        best = h1s[0] if len(h1s) == 1 else best
+    return best, site_from_title
+
+
+def _title_tag_headlines(
+    title_tag: str, parts: list[str], h1s: list[str], site_name: str | None
+) -> list[str]:
+    """What <title> proposes: the whole title, or the part(s) left when the site name is split off."""
     if not title_tag:
-        return (h1s[0] if len(h1s) == 1 else None), None
+        return []
     if len(parts) <= 1:
-        return title_tag, None
+        return [title_tag]
+    norm_h1s = {_norm(h) for h in h1s} - {_norm(site_name or "")}
+    matching = [p for p in parts if _norm(p) in norm_h1s]
+    if matching:
+        return matching[:1]
+    for h1 in h1s:
+        if len(h1) >= 4 and _norm(title_tag).startswith(_norm(h1)):
+            return [h1]
     if site_name:
         kept = [p for p in parts if _norm(p) != _norm(site_name)]
         if kept and len(kept) < len(parts):
-            return _join_parts(title_tag, kept), site_from_title
-    return max(parts, key=len), site_from_title
+            return [_join_parts(title_tag, kept)]
+    longest = max(parts, key=len)
+    if len(parts[0]) >= 0.6 * len(longest):
+        # Headline first, then section and site: the usual order, unless the first part is a short site prefix.
+        return [parts[0]]
+    if not _CJK.search(longest) and len(longest.split()) < 3 and len(title_tag.split()) > 3:
+        return [_join_parts(title_tag, parts[:-1])]
+    return [longest]
 
 
 def _join_parts(title: str, parts: list[str]) -> str:
@@ -349,35 +407,69 @@ def _guess_lang(text: str) -> str | None:
     return None
 
 
-def _window(nodes: list[str], title: str | None, h1s: list[str]) -> str:
-    """Page text around the headline, where bylines, dates and credits sit; the top of the page without one."""
-    anchor = -1
-    for needle in [*(h for h in h1s if title and (h in title or title in h)), title]:
-        if not needle or len(needle) < 4:
-            continue
-        for i, node in enumerate(nodes):
-            if needle in node or (len(node) >= 6 and len(node) >= len(needle) // 2 and node in needle):
-                anchor = i
-                break
-        if anchor >= 0:
-            break
-    if anchor < 0:
-        anchor = 0
-    before: list[str] = []
+def _find_node(nodes: list[str], needle: str, start: int = 0, *, exact_first: bool = False) -> int:
+    """Index of the first node holding `needle` (an exact node first when asked); -1 if none."""
+    if len(needle) < 4:
+        return -1
+    limit = min(len(nodes), start + _MAX_NODES)
+    if exact_first:
+        for i in range(start, limit):
+            if nodes[i] == needle:
+                return i
+    for i in range(start, limit):
+        node = nodes[i]
+        if needle in node or (len(node) >= 6 and len(node) >= len(needle) // 2 and node in needle):
+            return i
+    return -1
+
+
+def _join(nodes: list[str], start: int, stop: int, budget: int, *, backwards: bool = False) -> str:
+    """Nodes from start to stop (exclusive), at most about `budget` characters, read away from the article."""
+    picked: list[str] = []
     size = 0
-    for node in reversed(nodes[max(0, anchor - 20) : anchor]):
-        size += len(node)
-        if size > _WINDOW_BEFORE:
+    stop = min(stop, len(nodes))
+    indexes = range(stop - 1, start - 1, -1) if backwards else range(start, stop)
+    for i in indexes:
+        picked.append(nodes[i])
+        size += len(nodes[i])
+        if size > budget:
             break
-        before.append(node)
-    after: list[str] = []
-    size = 0
-    for node in nodes[anchor:]:
-        after.append(node)
-        size += len(node)
-        if size > _WINDOW_AFTER:
+    return "\n".join(reversed(picked) if backwards else picked)
+
+
+def _windows(
+    nodes: list[str], title: str | None, h1s: list[str], body_text: str | None
+) -> tuple[str, str, str]:
+    """The page text where bylines, dates and credits sit.
+
+    `header`: from just before the headline to a little into the article body (the top of the page when the
+    headline is not found); `after_title`: the first lines after the headline; `tail`: the end of the article
+    body and what follows it (credits like （记者 张三） or 责任编辑 sit there).
+    """
+    title_at = -1
+    for needle in [*(h for h in h1s if title and (h in title or title in h)), title or ""]:
+        title_at = _find_node(nodes, _clean(needle), exact_first=True)
+        if title_at >= 0:
             break
-    return "\n".join([*reversed(before), *after])
+    body = _SPACE.sub(" ", body_text or "").strip()
+    body_at = _find_node(nodes, body[:16], max(title_at, 0)) if body else -1
+    if body_at < 0 and body and title_at >= 0:
+        body_at = _find_node(nodes, body[:16])
+    if title_at >= 0 and (body_at < 0 or body_at >= title_at):
+        head_start, head_stop = title_at, (body_at if body_at >= 0 else title_at) + 3
+    elif body_at >= 0:
+        head_start, head_stop = max(0, body_at - 25), body_at + 3
+    else:
+        head_start, head_stop = 0, len(nodes)
+    before = _join(nodes, max(0, head_start - 10), head_start, _WINDOW_BEFORE, backwards=True)
+    header = "\n".join(x for x in (before, _join(nodes, head_start, head_stop, _WINDOW_AFTER)) if x)
+    after_title = "\n".join(nodes[title_at + 1 : title_at + 3]) if title_at >= 0 else ""
+    tail = body[-300:]
+    if body:
+        end_at = _find_node(nodes, body[-16:].strip(), max(body_at, 0))
+        if end_at >= 0:
+            tail += "\n" + _join(nodes, end_at + 1, len(nodes), 300)
+    return header, after_title, tail
 
 
 def _split_author(value: Any) -> str | None:
@@ -400,44 +492,103 @@ def _clean_author(name: str | None) -> str | None:
     return name or None
 
 
+_LOWER = "translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+_AUTHOR_QUERIES = [
+    "//body//*[contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')]//*[@itemprop='name']",
+    "//body//a[contains(concat(' ', normalize-space(@rel), ' '), ' author ')]",
+    "//body//*[contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')]",
+    f"//body//*[contains({_LOWER}, 'author') and contains({_LOWER}, 'name')]",
+    f"//body//*[contains({_LOWER}, 'byline')]",
+    f"//body//*[contains({_LOWER}, 'author')]",
+]
+_MONTHS = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?"
+    r"|nov(?:ember)?|dec(?:ember)?"
+)
+# Where a byline stops: a date, a time, a handle, a separator, or words that follow names in bylines.
+_BYLINE_END = re.compile(
+    rf"\s*(?:\b(?:{_MONTHS})\.?\s+\d|\b\d{{1,4}}[/.:-]\d|\d+\s+(?:min|hour|day|week)s?\b|\bupdated\b|\bpublished\b"
+    r"|\bposted\b|\bshare\b|@|\||•|·|\s[-–—]\s|\n\s*\n).*",
+    re.I | re.S,
+)
+
+
+def _byline_name(text: str | None) -> str | None:
+    """A person's name out of a byline element's text ("Tech Industry by Jo Park January 18, 2017 @jo")."""
+    if not text:
+        return None
+    text = html.unescape(text).strip()
+    if re.match(r"(?:https?://|www\.|@)", text):
+        return None
+    by = re.search(r"(?:^|\s)(?:by|written by|posted by)\s+(?=\S)", text, re.I)
+    if by:
+        text = text[by.end() :]
+    text = _BYLINE_END.sub("", text)
+    name = _clean_author(text.split("\n")[0] if "\n" in text.strip() and len(text) > 60 else text)
+    if not name or len(name) > 60 or len(name.split()) > 8 or not re.search(r"\w", name) or name.isdigit():
+        return None
+    return name
+
+
 def _author(
-    doc: Any, metas: dict[str, list[str]], article: dict[str, Any], window: str, tail: str
+    doc: Any,
+    metas: dict[str, list[str]],
+    article: dict[str, Any],
+    header: str,
+    after_title: str,
+    tail: str,
+    *,
+    chinese: bool,
 ) -> str | None:
     found = _split_author(article.get("author")) or _split_author(article.get("creator"))
     if found:
         return found
-    meta = _first(
-        metas,
-        "author",
+    # Chinese CMSs often fill meta author with the vendor or an editor's login; a visible byline is better.
+    visible = _zh_byline(header, after_title, tail) if chinese else None
+    if visible:
+        return visible
+    for key in (
         "dc.creator",
         "dcterms.creator",
+        "author",
         "article:author",
         "parsely-author",
         "byl",
         "sailthru.author",
-    )
-    if meta and not re.match(r"https?://", meta):
-        return _clean_author(meta)
-    for element in doc.xpath(
-        "//body//*[@rel='author' or contains(@itemprop,'author') or contains(@class,'byline')"
-        " or contains(@class,'author')][position() <= 5]"
     ):
-        text = _clean(element.text_content())
-        if 1 < len(text) <= 80:
-            return _clean_author(text)
-    for line in window.split("\n")[:60]:
+        for value in metas.get(key, ()):
+            name = _byline_name(value)
+            if name:
+                return name
+    for query in _AUTHOR_QUERIES:
+        for element in doc.xpath(query)[:5]:
+            name = _byline_name(element.get("content") or element.text_content())
+            if name:
+                return name
+    for line in header.split("\n")[:60]:
         match = _BY_LINE.match(line)
         if match:
             return _clean_author(match["n"])
-    for pattern in _ZH_AUTHOR_PATTERNS:
-        match = pattern.search(window)
+    return None if chinese else _zh_byline(header, after_title, tail)
+
+
+def _zh_byline(header: str, after_title: str, tail: str) -> str | None:
+    """A byline written the Chinese way: 作者：X, 记者 X, 文/X, （记者 X） at the end, a name line under the title."""
+    for text in (header, tail):
+        match = _ZH_AUTHOR.search(text) or _ZH_WEN.search(text) or _ZH_DATE_THEN_NAME.search(text)
         if match:
             return _clean_author(match["n"])
     for pattern in _ZH_TAIL_PATTERNS:
         match = pattern.search(tail)
         if match:
             return _clean_author(match["n"])
-    match = _ZH_EDITOR.search(window) or _ZH_EDITOR.search(tail)
+    match = _ZH_REPORTER.search(header)
+    if match:
+        return _clean_author(match["n"])
+    lines = after_title.split("\n")
+    if lines and re.fullmatch(_ZH_NAME, lines[0]) and len(lines[0]) <= 16 and lines[0] not in _NOT_NAMES:
+        return lines[0]
+    match = _ZH_EDITOR.search(header) or _ZH_EDITOR.search(tail)
     return _clean_author(match["n"]) if match else None
 
 
@@ -449,45 +600,64 @@ def _date(text: str | None, tz: tzinfo) -> datetime | None:
 
 
 def _published(
-    doc: Any, metas: dict[str, list[str]], article: dict[str, Any], window: str, tz: tzinfo
+    doc: Any,
+    metas: dict[str, list[str]],
+    article: dict[str, Any],
+    header: str,
+    tail: str,
+    tz: tzinfo,
+    lang: str | None,
 ) -> datetime | None:
     for text in (
         _ld_str(article.get("datePublished")),
-        _first(
-            metas,
-            "article:published_time",
-            "datepublished",
-            "pubdate",
-            "publishdate",
-            "date",
-            "dc.date",
-            "dc.date.issued",
-            "dcterms.created",
-            "dcterms.date",
-            "sailthru.date",
-            "parsely-pub-date",
-            "og:published_time",
-            "publish-date",
-            "article.published",
-        ),
+        _first(metas, *_DATE_KEYS),
         *doc.xpath("(//body//time[@datetime])[1]/@datetime"),
         _ld_str(article.get("dateCreated")),
     ):
         value = _date(text, tz)
         if value:
             return value
-    labelled = None
-    for match in _LABELLED_DATE.finditer(window):
-        labelled = _date(window[match.end() : match.end() + 40], tz)
-        if labelled:
-            return labelled
-    first = None
-    for line in window.split("\n"):
-        if re.search(r"(?:19|20)\d\d", line):
-            first = _date(line, tz)
-            if first:
-                return first
-    return _date(_first(metas, "article:modified_time", "og:updated_time"), tz)
+    day_first = not (lang or "").lower().startswith("en-us")
+    return (
+        _visible_date(header, tz, day_first)
+        or _visible_date(tail, tz, day_first)
+        or _date(_first(metas, "article:modified_time", "og:updated_time"), tz)
+    )
+
+
+_DATE_KEYS = (
+    "article:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "date",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.created",
+    "dcterms.date",
+    "sailthru.date",
+    "parsely-pub-date",
+    "og:published_time",
+    "publish-date",
+    "article.published",
+)
+
+
+def _visible_date(text: str, tz: tzinfo, day_first: bool) -> datetime | None:
+    """The date a page shows for its article: a labelled one (发布时间：) first, one with a time of day next."""
+    latest = datetime.now(tz) + timedelta(days=2)
+    found = [
+        (pos, value, timed)
+        for pos, value, timed in dates.find_dates(text, tz, day_first=day_first)
+        if 1990 <= value.year and value <= latest
+    ]
+    if not found:
+        return None
+    labelled = [f for f in found if _DATE_LABEL.search(text[max(0, f[0] - 12) : f[0]])]
+    for group in ([f for f in labelled if f[2]], [f for f in found if f[2]], labelled, found):
+        if group:
+            return group[0][1]
+    return None
 
 
 def _source(window: str, tail: str) -> str | None:
