@@ -1,0 +1,602 @@
+"""What `digest` remembers between runs: feed validators, seen articles, the day's posts, failures.
+
+SQLite at `<state dir>/newscli.db` (a file shared with other tables, e.g. saved.py's),
+in WAL mode with a busy timeout. Each feed's outcome is committed in one transaction,
+after its posts are on disk, so a crash anywhere leaves work to redo but nothing lost.
+A corrupt database is reported, never reset. The run lock lives beside it.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from newscli.errors import AlreadyRunning, StateError
+
+DB_NAME = "newscli.db"
+LOCK_NAME = "digest.lock"
+SCHEMA_VERSION = 1
+HISTORY_KEEP = 20  # failure rows kept per feed
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS state_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS feeds (
+    name TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    body_sha256 TEXT,
+    retry_after REAL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    last_success REAL,
+    last_attempt REAL
+);
+CREATE TABLE IF NOT EXISTS seen (
+    key TEXT PRIMARY KEY,
+    feed TEXT NOT NULL,
+    first_seen REAL NOT NULL,
+    path TEXT
+);
+CREATE TABLE IF NOT EXISTS day_posts (
+    id TEXT PRIMARY KEY,
+    day TEXT NOT NULL,
+    feed TEXT NOT NULL,
+    saved_at REAL NOT NULL,
+    path TEXT NOT NULL,
+    title TEXT,
+    url TEXT,
+    source TEXT,
+    published TEXT,
+    summary TEXT
+);
+CREATE INDEX IF NOT EXISTS day_posts_day ON day_posts (day, feed, saved_at);
+CREATE TABLE IF NOT EXISTS failures (
+    feed TEXT NOT NULL,
+    at REAL NOT NULL,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS failures_feed ON failures (feed, at);
+"""
+
+# Query parameters that only say who shared a link or which campaign it came from.
+_TRACKING = frozenset(
+    {
+        "spm",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "from",
+        "isappinstalled",
+        "scene",
+        "srcid",
+        "chksm",
+        "sharer_sharetime",
+        "sharer_shareid",
+        "share_token",
+        "wt.mc_id",
+    }
+)
+
+
+def normalise_url(url: str) -> str:
+    """A URL as a seen key: scheme, fragment, tracking parameters, default port and trailing slash dropped."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if port and not (parts.scheme in ("http", "https") and port in (80, 443)):
+        host = f"{host}:{port}"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in _TRACKING
+    ]
+    path = parts.path.rstrip("/")
+    return urlunsplit(("", host, path, urlencode(sorted(query)), ""))[2:]  # drop the leading "//"
+
+
+def seen_keys(article_id: str | None, url: str | None, feed_url: str) -> list[str]:
+    """The keys an entry is remembered by: its guid and its normalised URL.
+
+    A guid that is a URI (tag:, urn:, http:) is global; a bare one ("123") only means
+    something inside its own feed, so it is scoped by the feed's URL.
+    """
+    keys: list[str] = []
+    for value in (article_id, url):
+        if not value:
+            continue
+        value = value.strip()
+        if value.lower().startswith(("http://", "https://")):
+            key = "url:" + normalise_url(value)
+        elif ":" in value:
+            key = "id:" + value
+        else:
+            key = "id:" + normalise_url(feed_url) + " " + value
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def body_hash(content: bytes) -> str:
+    """sha256 of a feed body, to tell an unchanged 200 from a changed one."""
+    return hashlib.sha256(content).hexdigest()
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What was remembered of one feed after its last run."""
+
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_sha256: str | None = None
+    retry_after: float | None = None
+    failures: int = 0
+    last_error: str | None = None
+    last_success: float | None = None
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    """A post saved by digest, as the day's digest page lists it."""
+
+    id: str
+    feed: str
+    path: str
+    day: str
+    saved_at: float
+    title: str | None = None
+    url: str | None = None
+    source: str | None = None
+    published: str | None = None  # ISO 8601 with offset
+    summary: str | None = None
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Keys to remember as seen, and the post they were saved as (None: deliberately skipped)."""
+
+    keys: tuple[str, ...]
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed run of a feed."""
+
+    at: float
+    kind: str
+    message: str
+
+
+def _describe(exc: sqlite3.Error) -> str:
+    return str(exc) or type(exc).__name__
+
+
+class State:
+    """The state database; thread-safe (one connection behind a lock, the statements are short)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool = False) -> None:
+        self._conn = conn
+        self.path = path
+        self.readonly = readonly
+        self._lock = threading.RLock()
+
+    # -- opening
+    @classmethod
+    def open(cls, directory: Path, *, busy_timeout: float = 5.0, readonly: bool = False) -> State:
+        """Open (creating if needed) the database in `directory`; StateError when unusable.
+
+        `readonly` never creates or changes anything: a missing database reads as empty.
+        """
+        path = Path(directory) / DB_NAME
+        if readonly and not path.exists():
+            conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            conn.executescript(_SCHEMA)
+            return cls(conn, path, readonly=True)
+        if not readonly:
+            try:
+                Path(directory).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StateError(
+                    f"cannot create the state directory: {exc.strerror or exc}", source=str(directory)
+                ) from exc
+            if not os.access(directory, os.W_OK):
+                raise StateError("the state directory is not writable", source=str(directory))
+            if path.exists() and not os.access(path, os.W_OK):
+                raise StateError("the state database is not writable", source=str(path))
+        try:
+            if readonly:
+                conn = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?mode=ro",
+                    uri=True,
+                    timeout=busy_timeout,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+            else:
+                conn = sqlite3.connect(
+                    str(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
+                )
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot open the state database: {_describe(exc)}", source=str(path)) from exc
+        state = cls(conn, path, readonly=readonly)
+        try:
+            state._prepare(busy_timeout)
+        except BaseException:
+            conn.close()
+            raise
+        return state
+
+    def _prepare(self, busy_timeout: float) -> None:
+        conn = self._conn
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            # Reading the schema is the first thing that fails on a file that is no database.
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            check = conn.execute("PRAGMA quick_check(1)").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(f"malformed ({check[0] if check else 'integrity check failed'})")
+            if self.readonly:
+                return
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                raise sqlite3.OperationalError(f"cannot switch to WAL mode (got {mode})")
+            conn.execute("PRAGMA synchronous = FULL")
+            # Take the write lock once now, so a database held by someone else fails before any fetching.
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("COMMIT")
+            conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot open") from exc
+        self._check_version()
+
+    def _check_version(self) -> None:
+        with self._lock:
+            try:
+                row = self._conn.execute(
+                    "SELECT version FROM state_schema WHERE component = 'digest'"
+                ).fetchone()
+                if row is None:
+                    self._conn.execute(
+                        "INSERT INTO state_schema (component, version) VALUES ('digest', ?)",
+                        (SCHEMA_VERSION,),
+                    )
+                elif row[0] > SCHEMA_VERSION:
+                    raise StateError(
+                        f"the state database was written by a newer newscli (schema {row[0]}); upgrade newscli",
+                        source=str(self.path),
+                    )
+            except sqlite3.Error as exc:
+                raise self._error(exc, "cannot open") from exc
+
+    def _error(self, exc: sqlite3.Error, doing: str) -> StateError:
+        """A StateError in words a user can act on."""
+        text = _describe(exc)
+        low = text.lower()
+        where = str(self.path)
+        code = getattr(exc, "sqlite_errorcode", None)
+        if "locked" in low or "busy" in low or code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return StateError(
+                f"state database {where} is locked by another process (waited; try again later): {text}",
+                source=None,
+            )
+        if (
+            "not a database" in low
+            or "malformed" in low
+            or "corrupt" in low
+            or code
+            in (
+                sqlite3.SQLITE_CORRUPT,
+                sqlite3.SQLITE_NOTADB,
+            )
+        ):
+            return StateError(
+                f"state database {where} is corrupt: {text}; move it away to start fresh "
+                "(every feed's articles will then count as new)",
+                source=None,
+            )
+        if (
+            "readonly" in low
+            or "read-only" in low
+            or "unable to open" in low
+            or code
+            in (
+                sqlite3.SQLITE_READONLY,
+                sqlite3.SQLITE_CANTOPEN,
+                sqlite3.SQLITE_PERM,
+            )
+        ):
+            return StateError(f"state database {where} is not writable: {text}", source=None)
+        if "full" in low or code == sqlite3.SQLITE_FULL:
+            return StateError(f"state database {where}: disk full: {text}", source=None)
+        return StateError(f"state database {where}: {doing}: {text}", source=None)
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL)."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> State:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- reading
+    def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise self._error(exc, "read failed") from exc
+
+    def feed(self, name: str) -> FeedState | None:
+        """The remembered state of feed `name`, or None when it never ran."""
+        rows = self._query(
+            "SELECT name, url, etag, last_modified, body_sha256, retry_after, failures, last_error, last_success"
+            " FROM feeds WHERE name = ?",
+            (name,),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return FeedState(
+            name=str(r[0]),
+            url=str(r[1]),
+            etag=_opt(r[2]),
+            last_modified=_opt(r[3]),
+            body_sha256=_opt(r[4]),
+            retry_after=float(r[5]) if r[5] is not None else None,
+            failures=int(r[6] or 0),  # type: ignore[arg-type]
+            last_error=_opt(r[7]),
+            last_success=float(r[8]) if r[8] is not None else None,  # type: ignore[arg-type]
+        )
+
+    def seen(self, keys: Iterable[str]) -> bool:
+        """Whether any of the keys was remembered as seen."""
+        keys = list(keys)
+        if not keys:
+            return False
+        marks = ",".join("?" * len(keys))
+        return bool(self._query(f"SELECT 1 FROM seen WHERE key IN ({marks}) LIMIT 1", keys))
+
+    def day_posts(self, day: str) -> list[PostRecord]:
+        """The posts saved on `day` (YYYY-MM-DD, local), by feed then arrival."""
+        rows = self._query(
+            "SELECT id, feed, path, day, saved_at, title, url, source, published, summary FROM day_posts"
+            " WHERE day = ? ORDER BY feed, saved_at, published, id",
+            (day,),
+        )
+        return [
+            PostRecord(
+                id=str(r[0]),
+                feed=str(r[1]),
+                path=str(r[2]),
+                day=str(r[3]),
+                saved_at=float(r[4]),  # type: ignore[arg-type]
+                title=_opt(r[5]),
+                url=_opt(r[6]),
+                source=_opt(r[7]),
+                published=_opt(r[8]),
+                summary=_opt(r[9]),
+            )
+            for r in rows
+        ]
+
+    def history(self, name: str, limit: int = 5) -> list[Failure]:
+        """The feed's most recent failures, newest first."""
+        rows = self._query(
+            "SELECT at, kind, message FROM failures WHERE feed = ? ORDER BY at DESC LIMIT ?", (name, limit)
+        )
+        return [Failure(float(r[0]), str(r[1]), str(r[2])) for r in rows]  # type: ignore[arg-type]
+
+    # -- writing: one transaction per feed
+    def commit_feed(
+        self,
+        name: str,
+        url: str,
+        *,
+        now: float,
+        marks: Sequence[Mark] = (),
+        posts: Sequence[PostRecord] = (),
+        validators: tuple[str | None, str | None, str | None] | None = None,
+        error: tuple[str, str] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Record one feed's run in one transaction.
+
+        `marks` and `posts` describe posts already durably on disk. `validators`
+        (etag, last_modified, body sha256) are given only when every entry of the feed
+        was handled; `error` (kind, message) records a failed run.
+        """
+        if self.readonly:
+            return
+        with self._lock:
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(
+                    "INSERT INTO feeds (name, url) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", (name, url)
+                )
+                row = conn.execute("SELECT url FROM feeds WHERE name = ?", (name,)).fetchone()
+                if row is not None and row[0] != url:
+                    # A feed renamed onto another URL: old validators would mean nothing there.
+                    conn.execute(
+                        "UPDATE feeds SET url = ?, etag = NULL, last_modified = NULL, body_sha256 = NULL,"
+                        " retry_after = NULL WHERE name = ?",
+                        (url, name),
+                    )
+                conn.executemany(
+                    "INSERT INTO seen (key, feed, first_seen, path) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT(key) DO NOTHING",
+                    [(key, name, now, mark.path) for mark in marks for key in mark.keys],
+                )
+                conn.executemany(
+                    "INSERT INTO day_posts (id, day, feed, saved_at, path, title, url, source, published, summary)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET path = excluded.path",
+                    [
+                        (
+                            p.id,
+                            p.day,
+                            p.feed,
+                            p.saved_at,
+                            p.path,
+                            p.title,
+                            p.url,
+                            p.source,
+                            p.published,
+                            p.summary,
+                        )
+                        for p in posts
+                    ],
+                )
+                if error is not None:
+                    conn.execute(
+                        "UPDATE feeds SET failures = failures + 1, last_error = ?, last_attempt = ?,"
+                        " retry_after = ? WHERE name = ?",
+                        (error[1], now, retry_after, name),
+                    )
+                    conn.execute(
+                        "INSERT INTO failures (feed, at, kind, message) VALUES (?, ?, ?, ?)",
+                        (name, now, error[0], error[1]),
+                    )
+                    conn.execute(
+                        "DELETE FROM failures WHERE feed = ? AND rowid NOT IN"
+                        " (SELECT rowid FROM failures WHERE feed = ? ORDER BY at DESC LIMIT ?)",
+                        (name, name, HISTORY_KEEP),
+                    )
+                else:
+                    conn.execute(
+                        "UPDATE feeds SET failures = 0, last_error = NULL, last_attempt = ?, last_success = ?,"
+                        " retry_after = NULL WHERE name = ?",
+                        (now, now, name),
+                    )
+                if validators is not None:
+                    conn.execute(
+                        "UPDATE feeds SET etag = ?, last_modified = ?, body_sha256 = ? WHERE name = ?",
+                        (*validators, name),
+                    )
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                raise self._error(exc, f"cannot record feed {name!r}") from exc
+
+    def moved(self, old: str, new: str) -> None:
+        """A post file moved (archived): follow it."""
+        if self.readonly:
+            return
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.execute("UPDATE seen SET path = ? WHERE path = ?", (new, old))
+                self._conn.execute("UPDATE day_posts SET path = ? WHERE path = ?", (new, old))
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._conn.in_transaction:
+                    try:
+                        self._conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                raise self._error(exc, "cannot record a moved post") from exc
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+class RunLock:
+    """One digest at a time: an flock on `<state dir>/digest.lock`, released when the process dies."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = Path(directory) / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise AlreadyRunning (naming the holder's pid); StateError when impossible."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise StateError(
+                f"cannot create the lock file: {exc.strerror or exc} (is the state directory writable?)",
+                source=str(self.path),
+            ) from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = _read_pid(fd)
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                who = f" (pid {holder})" if holder else ""
+                raise AlreadyRunning(f"already running{who}; lock file {self.path}") from None
+            raise StateError(f"cannot lock: {exc.strerror or exc}", source=str(self.path)) from exc
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            pass  # the pid is only informative; the flock is the lock
+        self._fd = fd
+
+    def release(self) -> None:
+        """Give the lock up (the file stays: deleting it would race with a starting run)."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            try:
+                os.ftruncate(fd, 0)
+            except OSError:
+                pass
+            os.close(fd)
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.release()
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def now() -> float:
+    """The clock state records use (a parameter elsewhere, so tests can move it)."""
+    return time.time()
