@@ -1,0 +1,383 @@
+"""Feed parsing: fixtures with expected values beside them, and the hostile feeds of bad-inputs.md (F01–F12)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from newscli.errors import FeedError, NotAFeed
+from newscli.feeds import ENTRY_CAP, is_teaser, looks_like_feed, parse_feed
+from newscli.models import Fetched
+
+DATA = Path(__file__).parent / "data" / "feeds"
+
+FIXTURES = [
+    ("rss2.xml", "https://news.example.cn/rss.xml", "application/rss+xml; charset=utf-8"),
+    ("rss1.rdf", "https://planet.example.org/rss10.rdf", "application/rdf+xml"),
+    ("atom.xml", "https://blog.example.com/atom.xml", "application/atom+xml"),
+    ("jsonfeed11.json", "https://pod.example.cn/feed.json", "application/feed+json"),
+    ("jsonfeed10.json", "https://old.example.com/feed.json", "application/json"),
+]
+
+
+def fetched(
+    body: bytes | str, url: str = "https://feeds.example.com/feed.xml", content_type: str = ""
+) -> Fetched:
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    return Fetched(url=url, content=data, headers={"content-type": content_type} if content_type else {})
+
+
+def rss(items: str, *, decl: str = '<?xml version="1.0" encoding="utf-8"?>', head: str = "") -> str:
+    return f'{decl}{head}<rss version="2.0"><channel><title>Feed</title><link>https://feeds.example.com/</link>{items}</channel></rss>'
+
+
+def item(n: int | str, *, guid: bool = True, link: bool = True, body: str = "Body") -> str:
+    parts = [f"<title>Item {n}</title>"]
+    if link:
+        parts.append(f"<link>https://feeds.example.com/{n}</link>")
+    if guid:
+        parts.append(f'<guid isPermaLink="false">g-{n}</guid>')
+    parts.append(f"<description>{body}</description>")
+    return "<item>" + "".join(parts) + "</item>"
+
+
+@pytest.mark.parametrize(("name", "url", "content_type"), FIXTURES, ids=[f[0] for f in FIXTURES])
+def test_fixture_feeds_give_expected_entries(name: str, url: str, content_type: str) -> None:
+    expected = json.loads((DATA / name).with_suffix(".expected.json").read_text(encoding="utf-8"))
+    feed = parse_feed(fetched((DATA / name).read_bytes(), url, content_type))
+    for key, value in expected["feed"].items():
+        assert getattr(feed, key) == value, key
+    assert feed.url == url
+    assert len(feed.entries) == len(expected["entries"])
+    for entry, want in zip(feed.entries, expected["entries"], strict=True):
+        record = entry.article.as_record()
+        assert record["feed"] == {"title": expected["feed"]["title"], "url": url}
+        for key, value in want.items():
+            if key == "content_is_full":
+                assert entry.content_is_full is value, (want.get("id"), key)
+            elif key == "html_contains":
+                for fragment in value:
+                    assert fragment in record["html"]
+            elif key == "html_lacks":
+                for fragment in value:
+                    assert fragment not in record["html"]
+            elif key == "text_startswith":
+                assert record["text"].startswith(value), record["text"][:80]
+            else:
+                assert record[key] == value, (want.get("id"), key)
+        assert entry.article.published is None or entry.article.published.tzinfo is not None
+
+
+def test_looks_like_feed_by_content_not_url() -> None:
+    for name, _, _ in FIXTURES:
+        assert looks_like_feed((DATA / name).read_text(encoding="utf-8")), name
+    assert looks_like_feed('<?xml version="1.0"?>\n<!-- hi -->\n<rss version="0.91"><channel/></rss>')
+    assert not looks_like_feed("<!DOCTYPE html><html><head><title>rss</title></head></html>")
+    assert not looks_like_feed("<feed><title>no Atom namespace</title></feed>")
+    assert not looks_like_feed('{"version": "1.0", "items": []}')
+    assert not looks_like_feed("")
+
+
+@pytest.mark.parametrize(
+    ("content", "teaser"),
+    [
+        (None, True),
+        ("", True),
+        ("   ", True),
+        ("<p></p>", True),
+        ("A short English summary of the story.", True),
+        ("<p>" + "word " * 80 + "</p>", False),
+        ("<p>" + "word " * 80 + "Read more »</p>", True),
+        ("<p>" + "word " * 80 + "[…]</p>", True),
+        ("新疆油田公司17日发布消息……", True),
+        ("新" * 300, False),
+        ("新" * 300 + "……", True),
+        ("新" * 300 + "<a href='/x'>阅读全文</a>", True),
+        ("新" * 300 + "【全文】", True),
+        ("新" * 150, True),
+    ],
+)
+def test_is_teaser(content: str | None, teaser: bool) -> None:
+    assert is_teaser(content) is teaser
+
+
+# ---------------------------------------------------------------- F01–F03: entities
+
+REFUSED = "refused: the feed declares XML entities (possible entity-expansion attack)"
+
+
+def billion_laughs() -> str:
+    decls = '<!ENTITY lol0 "lol">' + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
+    )
+    return f'<?xml version="1.0"?><!DOCTYPE rss [{decls}]>' + rss(item(1, body="&lol9;"), decl="")
+
+
+def one_big_entity() -> str:
+    doctype = '<!DOCTYPE rss [<!ENTITY big "' + "x" * 100_000 + '">]>'
+    return (
+        '<?xml version="1.0"?>' + doctype + rss("".join(item(i, body="&big;") for i in range(2000)), decl="")
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("billion laughs", billion_laughs().encode("utf-8")),
+        ("100 KB entity x 2000", one_big_entity().encode("utf-8")),
+        ("100 KB entity x 2000, UTF-16 with BOM", one_big_entity().encode("utf-16")),
+        ("100 KB entity x 2000, UTF-16-BE without BOM", one_big_entity().encode("utf-16-be")),
+    ],
+)
+def test_entity_declarations_refused_quickly(name: str, data: bytes) -> None:
+    start = time.monotonic()
+    with pytest.raises(FeedError) as info:
+        parse_feed(fetched(data, "https://evil.example.com/lol.xml"))
+    assert time.monotonic() - start < 1.0
+    assert type(info.value) is FeedError
+    assert str(info.value) == f"https://evil.example.com/lol.xml: {REFUSED}"
+
+
+def test_external_entity_to_local_file_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT", encoding="utf-8")
+    doc = f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "{secret.as_uri()}">]>' + rss(
+        item(1, body="&xxe;"), decl=""
+    )
+    with pytest.raises(FeedError, match="declares XML entities"):
+        parse_feed(fetched(doc))
+
+
+def test_external_dtd_to_local_file_never_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT", encoding="utf-8")
+    dtd = tmp_path / "evil.dtd"
+    dtd.write_text(f'<!ENTITY xxe SYSTEM "{secret.as_uri()}">', encoding="utf-8")
+    doc = f'<?xml version="1.0"?><!DOCTYPE rss SYSTEM "{dtd.as_uri()}">' + rss(
+        item(1, body="before &xxe; after"), decl=""
+    )
+    try:
+        feed = parse_feed(fetched(doc))
+    except FeedError:
+        return
+    assert "TOP-SECRET-CONTENT" not in repr(feed)
+    assert [e.article.title for e in feed.entries] == ["Item 1"]
+
+
+def test_entity_text_quoted_in_cdata_is_content() -> None:
+    body = "<![CDATA[<p>Never accept <code><!ENTITY x SYSTEM 'file:///etc/passwd'></code> in a feed.</p>]]>"
+    feed = parse_feed(fetched(rss(item(1, body=body))))
+    assert "<!ENTITY x SYSTEM" in (feed.entries[0].article.text or "")
+
+
+# ---------------------------------------------------------------- F04–F06: encodings
+
+
+def test_undeclared_gbk_feed_reads_exact_chinese() -> None:
+    data = (DATA / "gbk_undeclared.xml").read_bytes()
+    feed = parse_feed(fetched(data, "https://people.example.cn/rss.xml", "text/xml"))
+    assert feed.title == "新华社 · 人物"
+    first = feed.entries[0].article
+    assert first.title == "朱镕基、张喆与王堃：三位读者的来信"
+    assert "镕、喆、堃这三个字" in (first.text or "")
+    assert first.published is not None and first.published.isoformat() == "2022-05-17T08:00:00+08:00"
+
+
+def test_gb2312_header_utf8_declaration_gbk_bytes() -> None:
+    data = (
+        (DATA / "gbk_undeclared.xml")
+        .read_bytes()
+        .replace(b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="utf-8"?>', 1)
+    )
+    feed = parse_feed(fetched(data, "https://people.example.cn/rss.xml", "text/xml; charset=gb2312"))
+    title = feed.entries[0].article.title
+    assert title == "朱镕基、张喆与王堃：三位读者的来信" or any("encod" in w for w in feed.warnings)
+
+
+def test_utf8_declaration_over_gbk_bytes_warns_or_reads_right() -> None:
+    data = (
+        (DATA / "gbk_undeclared.xml")
+        .read_bytes()
+        .replace(b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="utf-8"?>', 1)
+    )
+    feed = parse_feed(fetched(data, "https://people.example.cn/rss.xml"))
+    title = feed.entries[0].article.title
+    assert title == "朱镕基、张喆与王堃：三位读者的来信" or feed.warnings
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("declared", [True, False])
+def test_utf16_and_utf32_feeds_with_and_without_bom(codec: str, declared: bool) -> None:
+    decl = f'<?xml version="1.0" encoding="{codec.upper()}"?>' if declared else ""
+    doc = rss(item(1) + "<item><title>镕喆堃</title><guid>g-2</guid></item>", decl=decl)
+    feed = parse_feed(fetched(doc.encode(codec)))
+    assert feed.title == "Feed"
+    assert [e.article.title for e in feed.entries] == ["Item 1", "镕喆堃"]
+
+
+def test_encoding_override_wins() -> None:
+    data = rss(item("镕喆堃")).encode("utf-8").replace(b'encoding="utf-8"', b'encoding="gbk"')
+    feed = parse_feed(fetched(data, content_type="text/xml; charset=gbk"), encoding="utf-8")
+    assert feed.entries[0].article.title == "Item 镕喆堃"
+
+
+# ---------------------------------------------------------------- F07: not a feed
+
+
+LOGIN_PAGE = (
+    "<!DOCTYPE html><html><head><title>Sign in</title></head><body>"
+    '<form action="/login" method="post"><input name="user"><input type="password" name="pw"></form>'
+    "</body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (LOGIN_PAGE.encode(), "not a feed (looks like an HTML page; try `newscli discover URL`)"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "not a feed (PNG image)"),
+        (b"", "not a feed (empty response)"),
+        (b"  \r\n", "not a feed (empty response)"),
+        (b"Service temporarily unavailable", "not a feed (no RSS, Atom or JSON Feed document found)"),
+        (
+            b'{"version": "https://jsonfeed.org/version/1.1", "items": 3}',
+            "cannot parse the JSON Feed (no items list)",
+        ),
+        (b'{"version": "https://jsonfeed.org/version/1.1", "items": [', "cannot parse the JSON Feed"),
+    ],
+)
+def test_not_a_feed_served_as_a_feed(data: bytes, message: str) -> None:
+    url = "https://feeds.example.com/rss"
+    with pytest.raises(FeedError) as info:
+        parse_feed(fetched(data, url, "application/rss+xml"))
+    assert str(info.value).startswith(f"{url}: {message}")
+    assert info.value.source == url
+    if message.startswith("not a feed"):
+        assert isinstance(info.value, NotAFeed)
+
+
+# ---------------------------------------------------------------- F08: cut off
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "",
+        "<title>Item 4</title><gu",
+        "<title>Item 4</title><descr",
+        "<title>Item 4</title><description>Body of",
+    ],
+)
+def test_feed_cut_off_inside_an_item_keeps_only_complete_items(tail: str) -> None:
+    doc = rss("".join(item(i) for i in range(1, 4)))
+    doc = doc[: doc.index("</channel>")] + "<item>" + tail
+    feed = parse_feed(fetched(doc))
+    assert [e.article.title for e in feed.entries] == ["Item 1", "Item 2", "Item 3"]
+    assert [e.article.id for e in feed.entries] == ["g-1", "g-2", "g-3"]
+    assert any("cut off" in w for w in feed.warnings)
+
+
+def test_feed_cut_off_before_any_complete_item_fails() -> None:
+    doc = rss("")
+    doc = doc[: doc.index("</channel>")] + "<item><title>Only</title><descr"
+    doc = doc.replace("<title>Feed</title>", "")
+    with pytest.raises(FeedError, match="cannot parse the feed"):
+        parse_feed(fetched(doc))
+
+
+def test_atom_cut_off_inside_an_entry() -> None:
+    text = (DATA / "atom.xml").read_text(encoding="utf-8")
+    cut = text[: text.index('<summary type="html">')]
+    feed = parse_feed(fetched(cut, "https://blog.example.com/atom.xml"))
+    assert [e.article.id for e in feed.entries] == ["tag:blog.example.com,2024:post-17"]
+
+
+# ---------------------------------------------------------------- F11: ids and the cap
+
+
+def test_duplicate_guids_keep_the_first() -> None:
+    doc = rss(item(1) + item(2) + item(1, body="A later copy") + item(3))
+    feed = parse_feed(fetched(doc))
+    assert [e.article.id for e in feed.entries] == ["g-1", "g-2", "g-3"]
+    assert feed.entries[0].article.text == "Body"
+    assert any("repeat" in w for w in feed.warnings)
+
+
+def test_entries_without_guid_or_link_get_stable_distinct_ids() -> None:
+    items = (
+        "<item><title>No id A</title><pubDate>Tue, 17 May 2022 08:00:00 +0800</pubDate></item>"
+        "<item><title>No id B</title><pubDate>Tue, 17 May 2022 08:00:00 +0800</pubDate></item>"
+        "<item><description>Only a body, no title, no date</description></item>" + item("linked", guid=False)
+    )
+    first = parse_feed(fetched(rss(items)))
+    second = parse_feed(fetched(rss(items), "https://mirror.example.com/feed.xml"))
+    ids = [e.article.id for e in first.entries]
+    assert ids == [e.article.id for e in second.entries]
+    assert all(ids) and len(set(ids)) == 4
+    assert ids[3] == "https://feeds.example.com/linked"
+
+
+def test_fifty_thousand_items_are_capped_with_a_warning() -> None:
+    doc = rss("".join(item(i) for i in range(50_000)))
+    start = time.monotonic()
+    feed = parse_feed(fetched(doc))
+    assert time.monotonic() - start < 20
+    assert feed.truncated is True
+    assert len(feed.entries) == ENTRY_CAP
+    assert feed.entries[-1].article.id == f"g-{ENTRY_CAP - 1}"
+    assert f"the feed has 50000 entries; only the first {ENTRY_CAP} were read" in feed.warnings
+
+
+def test_json_feed_is_capped_too() -> None:
+    items = [{"id": str(i), "content_text": "x"} for i in range(ENTRY_CAP + 5)]
+    doc = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": items})
+    feed = parse_feed(fetched(doc))
+    assert feed.truncated and len(feed.entries) == ENTRY_CAP
+    assert f"the feed has {ENTRY_CAP + 5} entries; only the first {ENTRY_CAP} were read" in feed.warnings
+
+
+# ---------------------------------------------------------------- F12: plain text stays text
+
+
+def test_plain_text_summary_with_script_is_text_not_markup() -> None:
+    atom = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        "<entry><id>urn:x:1</id><title>t</title>"
+        '<summary type="text">&lt;script&gt;alert(1)&lt;/script&gt; see '
+        '&lt;a href="javascript:alert(2)"&gt;here&lt;/a&gt;</summary></entry></feed>'
+    )
+    article = parse_feed(fetched(atom)).entries[0].article
+    assert article.text == '<script>alert(1)</script> see <a href="javascript:alert(2)">here</a>'
+    assert article.html is not None
+    assert "<script" not in article.html and "<a " not in article.html
+    assert "&lt;script&gt;" in article.html
+
+
+def test_json_content_text_with_script_is_text_not_markup() -> None:
+    doc = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1",
+            "items": [{"id": "1", "content_text": '<script>x()</script><a href="javascript:y()">z</a>'}],
+        }
+    )
+    article = parse_feed(fetched(doc)).entries[0].article
+    assert article.text == '<script>x()</script><a href="javascript:y()">z</a>'
+    assert article.html is not None and "<script" not in article.html and "<a " not in article.html
+
+
+def test_html_content_loses_scripts_handlers_and_javascript_links() -> None:
+    body = (
+        '<![CDATA[<p onmouseover="steal()">Hello <a href="javascript:alert(1)">bad</a> '
+        '<a href=" JaVaScRiPt:alert(1)">bad2</a> <a href="/ok">ok</a></p><script>steal()</script>'
+        '<style>p{}</style><iframe src="https://evil.example.com/"></iframe>]]>'
+    )
+    article = parse_feed(fetched(rss(item(1, body=body)))).entries[0].article
+    html = article.html or ""
+    for bad in ("script", "onmouseover", "javascript", "JaVaScRiPt", "<style", "<iframe", "steal"):
+        assert bad not in html
+    assert '<a href="https://feeds.example.com/ok">ok</a>' in html
+    assert "<a>bad</a>" in html
+    assert article.text == "Hello bad bad2 ok"
