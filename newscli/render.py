@@ -93,7 +93,6 @@ def html_block(record: dict[str, Any]) -> str:
 def rich_printer(file: IO[str] | None = None, *, width: int | None = None) -> Callable[[dict[str, Any], datetime | None], None]:
     """`--format rich`: a function printing one record readably (markup, emoji and highlighting off)."""
     from rich.console import Console
-    from rich.padding import Padding
     from rich.rule import Rule
     from rich.text import Text
 
@@ -112,7 +111,8 @@ def rich_printer(file: IO[str] | None = None, *, width: int | None = None) -> Ca
             console.print(Text(clean(record["url"]), style="dim"))  # shown as text, never a live link
         body = clean(record.get("text")) or clean(record.get("description"))
         for para in [p.strip() for p in body.split("\n\n") if p.strip()]:
-            console.print(Padding(Text(para), (1, 0, 0, 0)))
+            console.print()
+            console.print(Text(para))
         console.print()
 
     return show

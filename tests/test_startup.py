@@ -1,0 +1,55 @@
+"""Start-up is a feature: importing the CLI loads no heavy library, and every command's --help works."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import typer.main
+from typer.testing import CliRunner
+
+from newscli import __version__
+from newscli.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ["httpx", "feedparser", "readability", "lxml", "rich", "yaml", "pypinyin", "charset_normalizer",
+         "sqlite3", "tomlkit", "platformdirs"]
+
+
+def test_importing_the_cli_loads_no_heavy_module():
+    code = f"import sys, newscli.cli; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == ""
+
+
+def _commands(group: click.Group, prefix: list[str]) -> list[list[str]]:
+    found = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += _commands(command, [*prefix, name])
+        else:
+            found.append([*prefix, name])
+    return found
+
+
+def test_every_command_has_help_with_an_example():
+    group = typer.main.get_command(app)
+    assert isinstance(group, click.Group)
+    runner = CliRunner()
+    paths = _commands(group, [])
+    assert ["fetch"] in paths
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage:" in result.output
+        assert "Example" in result.output, path
+
+
+def test_version():
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"newscli {__version__}"
