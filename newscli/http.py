@@ -1,0 +1,508 @@
+"""The one place newscli talks to the network: size caps, deadlines, redirects and retries."""
+
+from __future__ import annotations
+
+import email.utils
+import errno
+import io
+import random
+import socket
+import ssl
+import threading
+import time
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import timezone
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import httpcore
+import httpx
+
+from newscli import __version__
+from newscli.errors import DecodeError, FetchError, HTTPStatusError, RedirectError, Timeout, TooLarge
+from newscli.models import Fetched
+
+if TYPE_CHECKING:
+    from httpcore._backends.base import SOCKET_OPTION
+
+PAGE_MAX = 5 * 1024 * 1024
+FEED_MAX = 10 * 1024 * 1024
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_USER_AGENT = f"Mozilla/5.0 (compatible; newscli/{__version__}; +https://github.com/newscli/newscli)"
+DEFAULT_ACCEPT = (
+    "text/html,application/xhtml+xml,application/rss+xml;q=0.9,application/atom+xml;q=0.9,"
+    "application/feed+json;q=0.9,application/xml;q=0.8,text/xml;q=0.8,*/*;q=0.5"
+)
+# Only what we can decode ourselves under a cap: never br or zstd.
+ACCEPT_ENCODING = "gzip, deflate"
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+_SCHEMES = ("http", "https")
+_GZIP_MAGIC = b"\x1f\x8b"
+# A 503 asking for a longer pause than this is reported, not retried at once.
+_MAX_RETRY_PAUSE = 5.0
+# 9999-12-31T23:59:59Z: keeps absurd Retry-After values representable as a float timestamp.
+_FAR_FUTURE = 253402300799.0
+
+_local = threading.local()
+
+
+def _clip(timeout: float | None, exc: type[Exception]) -> float | None:
+    """Shorten a socket timeout so no single read outlives the calling thread's request deadline."""
+    deadline: float | None = getattr(_local, "deadline", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise exc("request deadline reached")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read and write honours the per-request deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(ssl_context, server_hostname, _clip(timeout, httpcore.ConnectTimeout))
+        return _DeadlineStream(inner)
+
+    def get_extra_info(self, info: str) -> object:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's socket backend with the deadline applied (a read timeout alone is per read)."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        clipped = _clip(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_tcp(host, port, clipped, local_address, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _Transport(httpx.HTTPTransport):
+    """httpx's own transport, over the deadline-aware socket backend."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        # HTTPTransport.__init__ offers no way to pass a network backend; everything else in the
+        # class only uses self._pool (httpx 0.28), so build the pool here instead.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            http1=True,
+            http2=False,
+            retries=0,
+            network_backend=_DeadlineBackend(),
+        )
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+def _size(n: int) -> str:
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= factor and n % factor == 0:
+            return f"{n // factor} {unit}"
+    return f"{n} bytes"
+
+
+def _too_large(max_bytes: int, source: str) -> TooLarge:
+    return TooLarge(f"too large: more than {_size(max_bytes)}", source=source)
+
+
+class _Decoder:
+    """Decodes one content-coding incrementally, refusing to produce more than `max_bytes`."""
+
+    def __init__(self, coding: str, max_bytes: int, source: str, *, label: str) -> None:
+        self._coding = coding
+        self._max = max_bytes
+        self._source = source
+        self._label = label
+        self._out = io.BytesIO()
+        self._size = 0
+        self._fed = False
+        self._first = True
+        self._done = False
+        self._z = self._new() if coding != "identity" else None
+
+    def _new(self) -> zlib._Decompress:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS if self._coding == "gzip" else zlib.MAX_WBITS)
+
+    def _emit(self, piece: bytes) -> None:
+        self._size += len(piece)
+        if self._size > self._max:
+            raise _too_large(self._max, self._source)
+        self._out.write(piece)
+
+    def feed(self, data: bytes) -> None:
+        """Decode one chunk of the body."""
+        if not data:
+            return
+        self._fed = True
+        if self._z is None:
+            self._emit(data)
+            return
+        while data and not self._done:
+            if self._z.eof:
+                if self._coding == "gzip" and _GZIP_MAGIC.startswith(data[:2]):
+                    self._z = self._new()  # another gzip member
+                else:
+                    self._done = True  # bytes after the end of the stream: ignored, as browsers do
+                    return
+            z = self._z
+            try:
+                # max_length bounds the output of this call; the rest of the input waits in unconsumed_tail.
+                piece = z.decompress(data, self._max - self._size + 1)
+            except zlib.error as exc:
+                if self._first and self._coding == "deflate":
+                    # "deflate" is zlib-wrapped by the standard, raw deflate in practice on some servers.
+                    self._first = False
+                    self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+                    continue
+                reason = str(exc).rsplit(": ", 1)[-1]
+                raise DecodeError(
+                    f"{self._label} is not valid {self._coding} data ({reason})", source=self._source
+                ) from exc
+            self._first = False
+            self._emit(piece)
+            data = z.unconsumed_tail or (z.unused_data if z.eof else b"")
+
+    def finish(self) -> bytes:
+        """The decoded body; a compressed stream that stops before its end is an error."""
+        if self._z is not None and self._fed and not self._done:
+            self._emit(self._z.flush())
+            if not self._z.eof:
+                raise DecodeError(f"truncated: the {self._coding} stream ends early", source=self._source)
+        return self._out.getvalue()
+
+
+def gunzip_capped(data: bytes, max_bytes: int, *, source: str) -> bytes:
+    """Decompress gzip data (local .gz files, stdin), refusing output larger than `max_bytes`."""
+    decoder = _Decoder("gzip", max_bytes, source, label="the file")
+    decoder.feed(data)
+    if not data:
+        raise DecodeError("the file is not valid gzip data (empty)", source=source)
+    return decoder.finish()
+
+
+def _content_coding(header: str, source: str) -> str:
+    """The single content-coding of a response: identity, gzip or deflate; anything else is refused."""
+    codings = [c.strip().lower() for c in header.split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if not codings:
+        return "identity"
+    if len(codings) > 1:
+        shown = ", ".join(codings[:4]) + (", …" if len(codings) > 4 else "")
+        raise DecodeError(f"unsupported content-encoding: {shown}", source=source)
+    coding = codings[0]
+    if coding in ("gzip", "x-gzip"):
+        return "gzip"
+    if coding == "deflate":
+        return "deflate"
+    raise DecodeError(f"unsupported content-encoding: {coding[:40]}", source=source)
+
+
+def _content_length(headers: httpx.Headers) -> int | None:
+    values = {v.strip() for v in headers.get_list("content-length")}
+    if len(values) != 1:
+        return None
+    value = values.pop()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def retry_after_time(value: str | None, now: float | None = None) -> float | None:
+    """A Retry-After header (seconds or HTTP date) as an absolute UNIX time; None when absent or garbage."""
+    if not value:
+        return None
+    value = value.strip()
+    now = time.time() if now is None else now
+    if value.isascii() and value.isdigit():
+        return min(now + min(int(value), int(_FAR_FUTURE)), _FAR_FUTURE)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp()
+
+
+def _lower_headers(headers: httpx.Headers) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def _connect_reason(exc: BaseException, host: str) -> str:
+    """Plain words for why a connection failed, from the OSError under httpx's wrappers."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, socket.gaierror):
+            return f"cannot resolve host {host}"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS certificate rejected: {cause.verify_message}"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error: {cause.reason or cause}"
+        if isinstance(cause, OSError) and cause.errno is not None:
+            if cause.errno == errno.ECONNREFUSED:
+                return "connection refused"
+            if cause.errno == errno.ECONNRESET:
+                return "connection reset"
+            if cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+                return "host unreachable"
+            return f"cannot connect: {cause.strerror or cause}"
+        cause = cause.__cause__ or cause.__context__
+    return f"cannot connect: {exc}"
+
+
+def _checked_url(url: str, source: str) -> httpx.URL:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise FetchError(f"not a valid URL ({exc})", source=source) from exc
+    if parsed.scheme not in _SCHEMES:
+        raise FetchError("only http:// and https:// URLs can be fetched", source=source)
+    if not parsed.host:
+        raise FetchError("the URL has no host", source=source)
+    return parsed
+
+
+class HttpClient:
+    """A thread-safe HTTP client with hard limits: size, total time, redirects, per-host concurrency."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        user_agent: str | None = None,
+        max_redirects: int = 5,
+        retries: int = 2,
+        max_per_host: int = 6,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.timeout = float(timeout)
+        self.connect_timeout = float(connect_timeout)
+        self.user_agent = user_agent or DEFAULT_USER_AGENT
+        self.max_redirects = max_redirects
+        self.retries = retries
+        self.max_per_host = max_per_host
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        # The transport is used directly, not through httpx.Client: Client.send works out the next
+        # request of every redirect even when not following it, and raises on Locations like
+        # "javascript:..." before we can refuse them by name. Cookies are kept as a browser would,
+        # so consent redirects that set a cookie and come back still work.
+        self._transport = transport if transport is not None else _Transport(limits)
+        self._cookies = httpx.Cookies()
+        self._hosts: dict[str, threading.BoundedSemaphore] = {}
+        self._hosts_lock = threading.Lock()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._transport.close()
+
+    def get(
+        self,
+        url: str,
+        *,
+        max_bytes: int = PAGE_MAX,
+        accept: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> Fetched:
+        """Fetch `url` (following redirects) and return its decoded body; 304 comes back as status 304."""
+        current = _checked_url(url, url)
+        deadline = time.monotonic() + self.timeout
+        headers = {
+            "User-Agent": self.user_agent,
+            "Accept": accept or DEFAULT_ACCEPT,
+            "Accept-Encoding": ACCEPT_ENCODING,
+        }
+        # Validators go back exactly as the server gave them.
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        chain = [str(current)]
+        _local.deadline = deadline
+        try:
+            while True:
+                with self._exchange(current, headers, deadline, url) as response:
+                    status = response.status_code
+                    location = response.headers.get("location")
+                    if status in REDIRECT_STATUSES and location:
+                        current = self._redirect_target(current, location, url)
+                        chain.append(str(current))
+                        if len(chain) - 1 > self.max_redirects:
+                            looped = len(set(chain)) < len(chain)
+                            what = "redirect loop" if looped else "too many redirects"
+                            raise RedirectError(f"{what} (more than {self.max_redirects})", source=url)
+                        continue
+                    where = "" if str(current) == url else f" at {current}"
+                    if status == 304:
+                        return Fetched(
+                            url=str(current),
+                            content=b"",
+                            headers=_lower_headers(response.headers),
+                            status=304,
+                            requested_url=url,
+                        )
+                    if not 200 <= status < 300:
+                        raise HTTPStatusError(
+                            f"HTTP {status} {httpx.codes.get_reason_phrase(status)}".rstrip() + where,
+                            source=url,
+                            status=status,
+                            retry_after=retry_after_time(response.headers.get("retry-after")),
+                        )
+                    content = self._read_body(response, max_bytes, deadline, url)
+                    return Fetched(
+                        url=str(current),
+                        content=content,
+                        headers=_lower_headers(response.headers),
+                        status=status,
+                        requested_url=url,
+                    )
+        except httpx.TimeoutException as exc:
+            raise self._timed_out(exc, deadline, url) from exc
+        except httpx.ConnectError as exc:
+            raise FetchError(_connect_reason(exc, current.host), source=url) from exc
+        except httpx.RemoteProtocolError as exc:
+            raise FetchError(f"the server broke off the exchange ({exc})", source=url) from exc
+        except httpx.HTTPError as exc:
+            raise FetchError(f"network error: {exc or type(exc).__name__}", source=url) from exc
+        finally:
+            _local.deadline = None
+
+    def _timed_out(self, exc: Exception, deadline: float, source: str) -> Timeout:
+        if isinstance(exc, httpx.ConnectTimeout) and time.monotonic() < deadline - 0.05:
+            return Timeout(f"connection timed out after {_seconds(self.connect_timeout)} s", source=source)
+        return Timeout(f"timed out after {_seconds(self.timeout)} s", source=source)
+
+    def _redirect_target(self, current: httpx.URL, location: str, source: str) -> httpx.URL:
+        try:
+            target = current.join(location.strip())
+        except (httpx.InvalidURL, TypeError, ValueError) as exc:
+            raise RedirectError(f"invalid redirect target {location[:200]!r}", source=source) from exc
+        if target.scheme not in _SCHEMES or not target.host:
+            raise RedirectError(f"refused redirect to {location.strip()[:200]}", source=source)
+        return target
+
+    def _slot(self, host: str) -> threading.BoundedSemaphore:
+        with self._hosts_lock:
+            slot = self._hosts.get(host)
+            if slot is None:
+                slot = self._hosts[host] = threading.BoundedSemaphore(self.max_per_host)
+            return slot
+
+    @contextmanager
+    def _exchange(
+        self, target: httpx.URL, headers: Mapping[str, str], deadline: float, source: str
+    ) -> Iterator[httpx.Response]:
+        """One request/response under the host's concurrency slot, with quick retries; the body stays unread."""
+        slot = self._slot(target.host)
+        if not slot.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise Timeout(
+                f"timed out after {_seconds(self.timeout)} s (waiting for {target.host})", source=source
+            )
+        try:
+            response = self._send(target, headers, deadline, source)
+            try:
+                yield response
+            finally:
+                # Closing unread drops the connection: a redirect's or error's body is never read.
+                response.close()
+        finally:
+            slot.release()
+
+    def _send(
+        self, target: httpx.URL, headers: Mapping[str, str], deadline: float, source: str
+    ) -> httpx.Response:
+        attempt = 0
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Timeout(f"timed out after {_seconds(self.timeout)} s", source=source)
+            timeout = httpx.Timeout(left, connect=min(self.connect_timeout, left))
+            request = httpx.Request("GET", target, headers=headers, extensions={"timeout": timeout.as_dict()})
+            self._cookies.set_cookie_header(request)
+            try:
+                response = self._transport.handle_request(request)
+                response.request = request
+                self._cookies.extract_cookies(response)
+            except httpx.ConnectError:
+                if attempt >= self.retries:
+                    raise
+            else:
+                if response.status_code != 503 or attempt >= self.retries or self._wants_long_pause(response):
+                    return response
+                response.close()
+            attempt += 1
+            time.sleep(max(0.0, min(random.uniform(0.05, 0.25), deadline - time.monotonic())))
+
+    @staticmethod
+    def _wants_long_pause(response: httpx.Response) -> bool:
+        when = retry_after_time(response.headers.get("retry-after"))
+        return when is not None and when - time.time() > _MAX_RETRY_PAUSE
+
+    def _read_body(self, response: httpx.Response, max_bytes: int, deadline: float, source: str) -> bytes:
+        coding = _content_coding(response.headers.get("content-encoding", ""), source)
+        # Compressed bytes may slightly exceed their decoded size (incompressible data); allow for that.
+        raw_cap = max_bytes if coding == "identity" else max_bytes + max_bytes // 100 + 1024
+        length = _content_length(response.headers)
+        if length is not None and length > raw_cap:
+            raise TooLarge(
+                f"too large: Content-Length is {length} bytes, more than {_size(max_bytes)}", source=source
+            )
+        decoder = _Decoder(coding, max_bytes, source, label=f"the body (Content-Encoding: {coding})")
+        got = 0
+        try:
+            for chunk in response.iter_raw():
+                got += len(chunk)
+                if got > raw_cap:
+                    raise _too_large(max_bytes, source)
+                decoder.feed(chunk)
+                if time.monotonic() > deadline:
+                    raise Timeout(f"timed out after {_seconds(self.timeout)} s", source=source)
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            if length is not None:
+                raise DecodeError(f"truncated: got {got} of {length} bytes", source=source) from exc
+            raise DecodeError(
+                "truncated: the connection closed before the end of the body", source=source
+            ) from exc
+        return decoder.finish()
