@@ -80,6 +80,7 @@ _PLACEHOLDER = re.compile(
     r"(?:^data:|blank\.gif|spacer\.gif|pixel\.gif|1x1\.|placeholder|loading\.gif|grey\.gif)", re.I
 )
 
+_BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 _TEXT_BLOCKS = _BLOCK_KEEP | {"div", "h1"}
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 _CJK_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t\r\f\v]*\n\s*(?=[{_CJK}])")
@@ -98,23 +99,19 @@ def extract_article(text: str, url: str, *, tz_override: str | None = None) -> A
 
 
 def quick_article(text: str, url: str, *, tz_override: str | None = None) -> Article:
-    """A cheap, linear-time extraction (the block with the most paragraph text), for when readability is too slow."""
+    """A cheap, linear-time extraction (the block holding the most paragraph text) for when readability is too slow."""
     doc = parse_page(text, url)
     work = copy.deepcopy(doc)
     for el in list(work.iter(*_DROP, "header", "footer")):
         el.drop_tree()
-    best: HtmlElement | None = None
     scores: dict[HtmlElement, int] = {}
-    for p in work.iter("p"):
-        parent = p.getparent()
-        if parent is None:
+    for el in work.iter("p", "div", "td", "li", "pre", "blockquote"):
+        parent = el.getparent()
+        if parent is None or el.tag != "p" and any(isinstance(c.tag, str) and c.tag in _BLOCKISH for c in el):
             continue
-        n = len(_SPACES.sub("", p.text_content()))
-        scores[parent] = scores.get(parent, 0) + n
-    if scores:
-        best = max(scores, key=lambda el: scores[el])
-    if best is None:
-        best = work.find("body") if work.find("body") is not None else work
+        scores[parent] = scores.get(parent, 0) + len(_SPACES.sub("", el.text_content()))
+    body = work.find("body")
+    best = max(scores, key=lambda el: scores[el]) if scores else body if body is not None else work
     return _article(doc, best, url, tz_override=tz_override)
 
 
@@ -147,7 +144,13 @@ class _Readability(Document):  # type: ignore[misc]
         self.article_node: HtmlElement | None = None
 
     def _parse(self, input: Any) -> HtmlElement:
-        return super()._parse(copy.deepcopy(self._tree))
+        tree = copy.deepcopy(self._tree)
+        # readability blanks javascript: links and then resolves "" to the page's own URL.
+        for a in list(tree.iter("a")):
+            href = "".join((a.get("href") or "").split()).lower()
+            if a.get("href") is not None and (not href or href.startswith(_BAD_SCHEMES)):
+                a.drop_tag()
+        return super()._parse(tree)
 
     def get_clean_html(self) -> str:
         self.article_node = self.html
@@ -223,7 +226,7 @@ def clean_body(node: HtmlElement, url: str) -> HtmlElement:
                 el.drop_tag()
             elif tag in ("span", "font"):
                 el.drop_tag()
-            elif (el.text_content() or "").strip() or el.find(".//img") is not None:
+            elif _has_content(el):
                 el.tag = "p"
             else:
                 el.drop_tree()
@@ -283,6 +286,9 @@ def _from_srcset(srcset: str) -> str:
 
 def _absolute(href: str, url: str) -> str | None:
     href = "".join(href.split())  # browsers strip tabs and newlines inside URLs
+    lowered = href[:8].lower()
+    if lowered.startswith(("http://", "https://")):
+        return href  # the common case, without urljoin's cost (50,000 links on hostile pages)
     try:
         absolute = urljoin(url, href)
         scheme = urlsplit(absolute).scheme.lower()
@@ -317,7 +323,7 @@ def _link_density(el: HtmlElement, total: int) -> float:
 def _drop_boilerplate(root: HtmlElement) -> None:
     """Share bars, link lists and empty shells around the text: short blocks that are mostly links."""
     for el in list(root.iter("ul", "ol", "div", "section", "p", "table", "dl")):
-        if el.getparent() is None:
+        if el.getparent() is None or el.find(".//a") is None:
             continue
         total = _text_len(el)
         if el.find(".//img") is not None and total == 0:
@@ -326,13 +332,19 @@ def _drop_boilerplate(root: HtmlElement) -> None:
             el.drop_tree()
 
 
+def _has_content(el: HtmlElement) -> bool:
+    if el.text and not el.text.isspace():
+        return True
+    return bool((el.text_content() or "").strip()) or el.find(".//img") is not None
+
+
 def _drop_empty(root: HtmlElement) -> None:
     for el in list(root.iter()):
         if el is root or not isinstance(el.tag, str) or el.getparent() is None:
             continue
         if el.tag in ("br", "img", "hr", "td", "th", "tr"):
             continue
-        if not (el.text_content() or "").strip() and el.find(".//img") is None:
+        if not _has_content(el):
             el.drop_tree()
 
 

@@ -1,0 +1,224 @@
+"""Article extraction: the seed page, clean-up of links and images, plain text, hostile pages, the worker pool."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import lxml.html
+import pytest
+from seedpage import SEED_BODY, SEED_TITLE, share_page
+
+from newscli.errors import ExtractError, HTTPStatusError, NewsError
+from newscli.extract import MAX_HTML_CHARS, extract_article, quick_article
+from newscli.models import Article
+from newscli.worker import ExtractorPool, FallbackArticle
+
+URL = "https://news.example.com/2022/05/17/story.html"
+PARA = (
+    "The council voted on Tuesday to expand the library, adding two floors and a reading garden, "
+    "after a year of public hearings, letters and petitions from residents of every district."
+)
+
+
+def page(body: str, head: str = "") -> str:
+    return (
+        f"<!DOCTYPE html><html><head>{head}<title>Library expansion approved</title></head><body>"
+        '<div class="nav"><a href="/">Home</a> <a href="/news">News</a> <a href="/sport">Sport</a></div>'
+        f'<div class="article-body">{body}</div>'
+        '<div class="footer"><a href="/about">About us</a> | <a href="/contact">Contact</a></div>'
+        "</body></html>"
+    )
+
+
+def seed_paragraphs() -> list[str]:
+    doc = lxml.html.fragment_fromstring(SEED_BODY, create_parent="div")
+    return [p.text_content().strip() for p in doc.iter("p")]
+
+
+def test_seed_page_body_is_exactly_its_28_paragraphs() -> None:
+    article = extract_article(share_page().decode("gb18030"), "https://finance.example.com" + "/a.html")
+    assert article.html is not None and article.text is not None
+    html = lxml.html.fragment_fromstring(article.html, create_parent="div")
+    assert [p.text_content() for p in html.iter("p")] == seed_paragraphs()
+    assert len(html.xpath("//p")) == 28
+    assert [s.text for s in html.iter("strong")] == [
+        p.strip()
+        for p in lxml.html.fragment_fromstring(SEED_BODY, create_parent="div").xpath("//strong/text()")
+    ]
+    assert article.text.split("\n\n") == seed_paragraphs()
+    assert article.text.endswith("（文章来源：科技日报）")
+    for boilerplate in ("责任编辑", "郑重声明", "热门资讯", "首页", "版权所有", "开户送好礼", "微博"):
+        assert boilerplate not in article.text
+        assert boilerplate not in article.html
+    assert article.title == SEED_TITLE
+
+
+def test_seed_page_record_fields() -> None:
+    url = "https://finance.example.com/a.html"
+    article = extract_article(share_page().decode("gb18030"), url)
+    assert article.url == article.id == url
+    assert article.source == "科技日报"
+    assert article.published is not None and article.published.isoformat() == "2022-05-17T20:10:06+08:00"
+
+
+def test_cleaned_html_has_content_tags_only_and_absolute_links() -> None:
+    body = (
+        f'<p class="lead" style="color:red" onclick="steal()" id="x">{PARA} '
+        '<a href="../more.html" class="in">Read the plan</a> and '
+        '<a href="javascript:alert(1)">click here</a> or <a href="data:text/html,hi">this</a>.</p>'
+        '<script>alert("x")</script><style>p{}</style><iframe src="https://ads.example/"></iframe>'
+        '<form action="/subscribe"><input name="email"><button>Subscribe</button></form>'
+        f'<figure><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="/img/plan.jpg" alt="Plan">'
+        "<figcaption>The new wing</figcaption></figure>"
+        '<p><img src="/spacer.gif" data-original="//cdn.example.com/garden.png"></p>'
+        '<p><img srcset="/s.jpg 320w, /l.jpg 1280w, /m.jpg 640w"></p>'
+        f"<p>{PARA}</p><p>{PARA}</p>"
+    )
+    article = extract_article(page(body), URL)
+    html = article.html or ""
+    for gone in ("class=", "style=", "onclick", " id=", "<script", "<style", "<iframe", "<form", "<input",
+                 "javascript:", "data:", "Subscribe", "alert"):  # fmt: skip
+        assert gone not in html
+    assert '<a href="https://news.example.com/2022/05/more.html">Read the plan</a>' in html
+    assert "and click here or this." in html
+    assert '<img src="https://news.example.com/img/plan.jpg" alt="Plan">' in html
+    assert '<img src="https://cdn.example.com/garden.png">' in html
+    assert '<img src="https://news.example.com/l.jpg">' in html
+    assert "<figcaption>The new wing</figcaption>" in html
+    assert "Home" not in html and "About us" not in html
+
+
+def test_plain_text_paragraphs_breaks_and_chinese_spacing() -> None:
+    zh = "这是一段很长的中文新闻正文，用来测试文本的提取效果。" * 3
+    body = (
+        f"<p>{zh[:20]}\n  {zh[20:]}</p>"
+        f"<p>第一行<br>第二行<br/>\n第三行，<strong>重点</strong>内容<em>强调</em>结束。{zh}</p>"
+        f"<p>  {PARA}\n\n   {PARA}  </p>"
+        "<ul><li>one item of the list</li><li>another item</li></ul>"
+    )
+    text = extract_article(page(body), URL).text
+    assert text == (
+        f"{zh}\n\n第一行\n第二行\n第三行，重点内容强调结束。{zh}\n\n{PARA} {PARA}\n\none item of the list\n\nanother item"
+    )
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t ", "<html></html>", "<html><body><p> </p></body></html>"])
+def test_empty_pages_are_no_article(text: str) -> None:
+    with pytest.raises(ExtractError) as info:
+        extract_article(text, URL)
+    assert str(info.value) == f"{URL}: no article found"
+    assert info.value.kind == "extract"
+
+
+def test_binary_junk_is_no_article() -> None:
+    junk = "\x00\x01\x02\x03\x1b\x7f" * 2000  # lxml refuses NUL in str input; the rest is no text
+    with pytest.raises(ExtractError, match="no article found"):
+        extract_article(junk, URL)
+
+
+def test_deep_nesting_is_a_failed_extraction_not_an_empty_success() -> None:
+    deep = "<html><body>" + "<div>" * 300 + f"<p>{PARA}</p>" * 5 + "</div>" * 300 + "</body></html>"
+    with pytest.raises(ExtractError, match="no article found"):
+        extract_article(deep, URL)
+
+
+def test_meta_charset_with_junk_and_xml_declaration() -> None:
+    body = f"<p>{PARA}</p>" * 3
+    for head in (
+        '<meta charset="utf-8, ie=edge">',
+        '<meta http-equiv="Content-Type" content="text/html; charset=utf-8, ie=edge">',
+    ):
+        assert PARA in (extract_article(page(body, head), URL).text or "")
+    xml = '<?xml version="1.0" encoding="utf-8"?>\n' + page(body)
+    assert PARA in (extract_article(xml, URL).text or "")
+
+
+def test_canonical_url_is_the_article_url() -> None:
+    head = '<link rel="canonical" href="https://news.example.com/story">'
+    article = extract_article(page(f"<p>{PARA}</p>" * 3, head), URL + "?utm_source=x")
+    assert article.url == article.id == "https://news.example.com/story"
+
+
+def test_page_is_cut_at_the_cap() -> None:
+    filler = f"<div><p>{PARA}</p></div>"
+    text = page(filler * (MAX_HTML_CHARS // len(filler) + 50) + "<p>THE VERY END</p>")
+    article = quick_article(text, URL)
+    assert "THE VERY END" not in (article.text or "")
+
+
+# -- the pool ------------------------------------------------------------------------------------------------------
+
+
+def _crash(text: str, url: str, *, tz_override: str | None = None) -> Article:
+    if text == "crash":
+        os._exit(3)
+    if text == "http":
+        raise HTTPStatusError("HTTP 503", source=url, status=503, retry_after=99.0)
+    if text == "bug":
+        raise ZeroDivisionError("oops")
+    return Article(url=url, text=text)
+
+
+def test_news_errors_survive_pickling_with_their_fields() -> None:
+    with ExtractorPool(workers=1, time_limit=5, extract=_crash) as pool:
+        with pytest.raises(HTTPStatusError) as info:
+            pool.submit("http", URL).result(timeout=30)
+        assert (info.value.status, info.value.retry_after, info.value.source) == (503, 99.0, URL)
+        assert str(info.value) == f"{URL}: HTTP 503"
+        with pytest.raises(ExtractError, match="extraction failed: ZeroDivisionError: oops"):
+            pool.submit("bug", URL).result(timeout=30)
+
+
+def test_a_crashing_worker_fails_only_its_job() -> None:
+    with ExtractorPool(workers=2, time_limit=5, extract=_crash) as pool:
+        crashed = pool.submit("crash", URL)
+        fine = [pool.submit(f"page {i}", f"{URL}?{i}") for i in range(4)]
+        with pytest.raises(ExtractError) as info:
+            crashed.result(timeout=30)
+        assert str(info.value) == f"{URL}: extraction failed: worker process died (exit code 3)"
+        assert [f.result(timeout=30).text for f in fine] == [f"page {i}" for i in range(4)]
+        assert pool.submit("again", URL).result(timeout=30).text == "again"
+
+
+def test_pool_extracts_a_normal_page() -> None:
+    with ExtractorPool(workers=1, time_limit=20) as pool:
+        article = pool.submit(share_page().decode("gb18030"), "https://finance.example.com/a.html").result(
+            timeout=60
+        )
+        assert article.title == SEED_TITLE
+        assert not isinstance(article, FallbackArticle)
+        with pytest.raises(ExtractError, match="no article found") as info:
+            pool.submit("", URL).result(timeout=60)
+        assert isinstance(info.value, NewsError) and info.value.source == URL
+
+
+def test_fifty_thousand_tiny_divs_time_out_then_fall_back() -> None:
+    divs = "".join(f"<div>Sentence number {i} of the tiny divs.</div>" for i in range(50_000))
+    start = time.monotonic()
+    with ExtractorPool(workers=1, time_limit=1.0, fallback_limit=8.0) as pool:
+        article = pool.submit(f"<html><body>{divs}</body></html>", URL).result(timeout=60)
+    assert time.monotonic() - start < 15
+    assert isinstance(article, FallbackArticle)
+    assert article.warning == "extraction timed out after 1 s; used a simpler extraction"
+    assert (article.text or "").startswith("Sentence number 0 of the tiny divs.\n\nSentence number 1 ")
+
+
+def test_time_limit_without_fallback_is_an_error() -> None:
+    divs = "".join(f"<div>Sentence number {i} of the tiny divs.</div>" for i in range(50_000))
+    start = time.monotonic()
+    with ExtractorPool(workers=1, time_limit=0.5, fallback=None) as pool:
+        with pytest.raises(ExtractError) as info:
+            pool.submit(f"<html><body>{divs}</body></html>", URL).result(timeout=60)
+    assert str(info.value) == f"{URL}: extraction timed out after 0.5 s"
+    assert time.monotonic() - start < 10
+
+
+def test_five_megabyte_page_ends_in_bounded_time() -> None:
+    para = f"<div class='c'><div><p>{PARA}</p><span>x</span></div></div>"
+    text = page(para * (5 * 1024 * 1024 // len(para)))
+    start = time.monotonic()
+    with ExtractorPool(workers=1, time_limit=2.0, fallback_limit=5.0) as pool:
+        article = pool.submit(text, URL).result(timeout=60)
+    assert time.monotonic() - start < 15
+    assert PARA in (article.text or "")
