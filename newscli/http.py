@@ -47,6 +47,9 @@ _MAX_RETRY_PAUSE = 5.0
 # 9999-12-31T23:59:59Z: keeps absurd Retry-After values representable as a float timestamp.
 _FAR_FUTURE = 253402300799.0
 
+# Output per decompress call: peak memory stays near the cap plus one step, never twice the cap.
+_STEP = 256 * 1024
+
 _local = threading.local()
 
 
@@ -182,7 +185,7 @@ class _Decoder:
             z = self._z
             try:
                 # max_length bounds the output of this call; the rest of the input waits in unconsumed_tail.
-                piece = z.decompress(data, self._max - self._size + 1)
+                piece = z.decompress(data, min(self._max - self._size + 1, _STEP))
             except zlib.error as exc:
                 if self._first and self._coding == "deflate":
                     # "deflate" is zlib-wrapped by the standard, raw deflate in practice on some servers.
