@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone, tzinfo
+from html.entities import name2codepoint
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -23,7 +24,7 @@ from lxml import etree
 from lxml_html_clean import Cleaner
 
 from newscli.charset import decode, sniff_binary
-from newscli.dates import default_zone, parse_date
+from newscli.dates import CHINA, default_zone, parse_date
 from newscli.errors import DecodeError, FeedError, NotAFeed
 from newscli.models import Article, Entry, Feed, FeedRef, Fetched
 
@@ -54,6 +55,9 @@ _HTMLISH = re.compile(r"<!DOCTYPE\s+html|<html[\s>]|<head[\s>]|<body[\s>]", re.I
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _SOURCE_IN_TEXT = re.compile(r"来源[：:]\s*([^\s|｜丨/，,。;；<>()（）]{1,30})")
 _SAFE_SCHEME = re.compile(r"(?:https?:|mailto:|//|/|\.|\?|#|[^:/?#]*(?:[/?#]|$))", re.I)
+_HTML_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
+_XML_ENTITIES = frozenset(("amp", "lt", "gt", "quot", "apos"))
+_CST = re.compile(r"\s+CST$")
 _WS = re.compile(r"[ \t\r\n\f\v\u00a0\u3000]+")
 
 _BLOCK_TAGS = frozenset(
@@ -136,6 +140,7 @@ def parse_feed(
     encoding: str | None = None,
     tz_override: str | None = None,
     configured_tz: str | None = None,
+    max_entries: int = ENTRY_CAP,
 ) -> Feed:
     """Parse fetched feed bytes into a Feed; NotAFeed when they are no feed, FeedError when unreadable."""
     source = fetched.url
@@ -159,7 +164,7 @@ def parse_feed(
         if _HTMLISH.search(text[:8192]):
             raise NotAFeed(_HTML_HINT, source=source)
         raise NotAFeed("not a feed (no RSS, Atom or JSON Feed document found)", source=source)
-    ctx = _Context(fetched.url, tz_override, configured_tz, list(decoded.warnings))
+    ctx = _Context(fetched.url, tz_override, configured_tz, list(decoded.warnings), max(1, max_entries))
     if kind == "json":
         return _parse_json(text, ctx)
     return _parse_xml(text, ctx)
@@ -168,8 +173,11 @@ def parse_feed(
 class _Context:
     """What every entry of one feed is read against: base URL, zone settings, warnings so far."""
 
-    def __init__(self, url: str, tz_override: str | None, configured_tz: str | None, warnings: list[str]):
+    def __init__(
+        self, url: str, tz_override: str | None, configured_tz: str | None, warnings: list[str], cap: int
+    ) -> None:
         self.url = url
+        self.cap = cap
         self.host = urlsplit(url).hostname if "://" in url else None
         self.tz_override = tz_override
         self.configured_tz = configured_tz
@@ -212,24 +220,25 @@ def _check_entities(text: str) -> str:
 
 
 def _cap(text: str, ctx: _Context) -> tuple[str, bool]:
-    """Cut the document after the ENTRY_CAP-th entry, keeping its closing tags; (text, truncated)."""
+    """Cut the document after the cap-th entry, keeping its closing tags; (text, truncated)."""
     closes = _ENTRY_CLOSE.finditer(text)
     cut_at = None
     count = 0
     last_end = 0
     for m in closes:
         count += 1
-        if count == ENTRY_CAP:
+        if count == ctx.cap:
             cut_at = m.end()
         last_end = m.end()
-    if cut_at is None or count <= ENTRY_CAP:
+    if cut_at is None or count <= ctx.cap:
         return text, False
-    ctx.warnings.append(f"the feed has {count} entries; only the first {ENTRY_CAP} were read")
+    ctx.warnings.append(f"the feed has {count} entries; only the first {ctx.cap} were read")
     return text[:cut_at] + text[last_end:], True
 
 
 def _parse_xml(text: str, ctx: _Context) -> Feed:
     text = _XML_INVALID.sub("", text)
+    text = _HTML_ENTITY.sub(_numeric_entity, text)
     text, truncated = _cap(text, ctx)
     decl = _XML_DECL.match(text)
     body = text[decl.end() :] if decl else text
@@ -272,6 +281,13 @@ def _parse_xml(text: str, ctx: _Context) -> Feed:
         truncated=truncated,
         warnings=tuple(ctx.warnings),
     )
+
+
+def _numeric_entity(match: re.Match[str]) -> str:
+    # Feeds use HTML's named entities (&nbsp;, &mdash;) that XML lacks; as numbers expat keeps going.
+    name = match.group(1)
+    code = name2codepoint.get(name)
+    return f"&#{code};" if code is not None and name not in _XML_ENTITIES else match.group(0)
 
 
 def _bozo_reason(exc: object) -> str:
@@ -346,10 +362,14 @@ def _best_content(raw: Any) -> tuple[str | None, str]:
 
 def _date(raw: str | None, parsed: Any, tz: tzinfo) -> datetime | None:
     # The raw string keeps the feed's own offset; feedparser's struct_time is UTC only.
+    if raw and tz == CHINA and _CST.search(raw):
+        # Java's Date.toString() writes Asia/Shanghai as "CST", which RFC 822 reads as US Central.
+        raw = _CST.sub(" +0800", raw)
     value = parse_date(raw, tz) if raw else None
     if value is None and parsed:
         try:
-            value = datetime(*parsed[:6], tzinfo=timezone.utc)
+            year, month, day, hour, minute, second = parsed[:6]
+            value = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
         except (TypeError, ValueError):
             value = None
     return value
@@ -398,10 +418,10 @@ def _parse_json(text: str, ctx: _Context) -> Feed:
     items = doc.get("items")
     if not isinstance(items, list):
         raise FeedError("cannot parse the JSON Feed (no items list)", source=ctx.url)
-    truncated = len(items) > ENTRY_CAP
+    truncated = len(items) > ctx.cap
     if truncated:
-        ctx.warnings.append(f"the feed has {len(items)} entries; only the first {ENTRY_CAP} were read")
-        items = items[:ENTRY_CAP]
+        ctx.warnings.append(f"the feed has {len(items)} entries; only the first {ctx.cap} were read")
+        items = items[: ctx.cap]
     title = _str(doc.get("title"))
     lang = _str(doc.get("language"))
     ref = FeedRef(title=title, url=ctx.url)

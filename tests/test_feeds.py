@@ -323,20 +323,34 @@ def test_entries_without_guid_or_link_get_stable_distinct_ids() -> None:
 def test_fifty_thousand_items_are_capped_with_a_warning() -> None:
     doc = rss("".join(item(i) for i in range(50_000)))
     start = time.monotonic()
-    feed = parse_feed(fetched(doc))
-    assert time.monotonic() - start < 20
+    feed = parse_feed(fetched(doc), max_entries=200)
+    assert time.monotonic() - start < 10
     assert feed.truncated is True
-    assert len(feed.entries) == ENTRY_CAP
-    assert feed.entries[-1].article.id == f"g-{ENTRY_CAP - 1}"
-    assert f"the feed has 50000 entries; only the first {ENTRY_CAP} were read" in feed.warnings
+    assert [e.article.id for e in feed.entries] == [f"g-{i}" for i in range(200)]
+    assert "the feed has 50000 entries; only the first 200 were read" in feed.warnings
+
+
+def test_default_cap_is_entry_cap() -> None:
+    doc = rss("".join(item(i) for i in range(ENTRY_CAP + 1)))
+    feed = parse_feed(fetched(doc))
+    assert feed.truncated and len(feed.entries) == ENTRY_CAP
+    assert f"the feed has {ENTRY_CAP + 1} entries; only the first {ENTRY_CAP} were read" in feed.warnings
+
+
+def test_atom_capped_keeps_its_closing_tags() -> None:
+    entries = "".join(f"<entry><id>urn:e:{i}</id><title>E{i}</title></entry>" for i in range(10))
+    doc = f'<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>{entries}</feed>'
+    feed = parse_feed(fetched(doc), max_entries=3)
+    assert [e.article.id for e in feed.entries] == ["urn:e:0", "urn:e:1", "urn:e:2"]
+    assert feed.title == "A" and not any("well-formed" in w or "cut off" in w for w in feed.warnings)
 
 
 def test_json_feed_is_capped_too() -> None:
-    items = [{"id": str(i), "content_text": "x"} for i in range(ENTRY_CAP + 5)]
+    items = [{"id": str(i), "content_text": "x"} for i in range(50)]
     doc = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": items})
-    feed = parse_feed(fetched(doc))
-    assert feed.truncated and len(feed.entries) == ENTRY_CAP
-    assert f"the feed has {ENTRY_CAP + 5} entries; only the first {ENTRY_CAP} were read" in feed.warnings
+    feed = parse_feed(fetched(doc), max_entries=7)
+    assert feed.truncated and [e.article.id for e in feed.entries] == [str(i) for i in range(7)]
+    assert "the feed has 50 entries; only the first 7 were read" in feed.warnings
 
 
 # ---------------------------------------------------------------- F12: plain text stays text
@@ -381,3 +395,67 @@ def test_html_content_loses_scripts_handlers_and_javascript_links() -> None:
     assert '<a href="https://feeds.example.com/ok">ok</a>' in html
     assert "<a>bad</a>" in html
     assert article.text == "Hello bad bad2 ok"
+
+
+# ---------------------------------------------------------------- dates and everyday feed quirks
+
+
+@pytest.mark.parametrize(
+    ("raw", "lang", "url", "tz", "expected"),
+    [
+        (
+            "Tue, 17 May 2022 20:10:06 +0800",
+            "en",
+            "https://x.example.com/f",
+            None,
+            "2022-05-17T20:10:06+08:00",
+        ),
+        ("2022-05-17T20:10:06-04:00", "zh-cn", "https://x.example.com/f", None, "2022-05-17T20:10:06-04:00"),
+        ("2022-05-17 20:10", "zh-cn", "https://x.example.com/f", None, "2022-05-17T20:10:00+08:00"),
+        ("2022-05-17 20:10", "", "https://news.example.cn/f", None, "2022-05-17T20:10:00+08:00"),
+        (
+            "2022-05-17 20:10",
+            "zh-cn",
+            "https://x.example.com/f",
+            "Europe/Berlin",
+            "2022-05-17T20:10:00+02:00",
+        ),
+        (
+            "Tue, 17 May 2022 20:10:06 CST",
+            "zh-cn",
+            "https://x.example.com/f",
+            None,
+            "2022-05-17T20:10:06+08:00",
+        ),
+        (
+            "Tue, 17 May 2022 20:10:06 CST",
+            "en-us",
+            "https://x.example.com/f",
+            None,
+            "2022-05-17T20:10:06-06:00",
+        ),
+        ("2022年05月17日 20:10", "zh-cn", "https://x.example.com/f", None, "2022-05-17T20:10:00+08:00"),
+    ],
+)
+def test_entry_dates_keep_offsets_and_follow_the_zone_rule(
+    raw: str, lang: str, url: str, tz: str | None, expected: str
+) -> None:
+    head = f"<language>{lang}</language>" if lang else ""
+    doc = rss(f"<item><title>t</title><guid>g</guid><pubDate>{raw}</pubDate></item>").replace(
+        "<channel>", "<channel>" + head
+    )
+    article = parse_feed(fetched(doc, url), tz_override=tz).entries[0].article
+    assert article.published is not None and article.published.isoformat() == expected
+
+
+def test_configured_zone_applies_to_naive_dates() -> None:
+    doc = rss("<item><title>t</title><guid>g</guid><pubDate>2022-05-17 20:10</pubDate></item>")
+    article = parse_feed(fetched(doc), configured_tz="+09:00").entries[0].article
+    assert article.published is not None and article.published.isoformat() == "2022-05-17T20:10:00+09:00"
+
+
+def test_html_named_entities_read_without_complaint() -> None:
+    doc = rss("<item><title>Tom&nbsp;&amp;&nbsp;Jerry&mdash;again</title><guid>g</guid></item>")
+    feed = parse_feed(fetched(doc))
+    assert feed.entries[0].article.title == "Tom & Jerry\u2014again"
+    assert feed.warnings == ()
