@@ -1,0 +1,135 @@
+"""Which saved file belongs to which article: a small SQLite index in the state directory.
+
+Table `saved(directory, id, filename, sha256)`, one row per article per output directory,
+in `<state dir>/newscli.db` (shared with other state tables; this module owns only `saved`).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from types import TracebackType
+
+from newscli.errors import StateError
+
+DB_NAME = "newscli.db"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS saved (
+    directory TEXT NOT NULL,
+    id TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (directory, id)
+);
+CREATE INDEX IF NOT EXISTS saved_by_filename ON saved (directory, filename);
+"""
+
+
+def state_dir() -> Path:
+    """Where newscli keeps its state: $NEWSCLI_HOME, else the user data directory."""
+    home = os.environ.get("NEWSCLI_HOME")
+    if home:
+        return Path(home)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("newscli"))
+
+
+def directory_key(directory: Path) -> str:
+    """The index's name for an output directory: its absolute, symlink-resolved path."""
+    return os.path.realpath(directory)
+
+
+class SavedIndex:
+    """Open (creating if needed) the saved-posts index; use as a context manager or call close()."""
+
+    def __init__(self, path: Path | None = None, *, busy_timeout: float = 5.0) -> None:
+        self.path = path if path is not None else state_dir() / DB_NAME
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(
+                f"cannot create the state directory: {exc.strerror}", source=str(self.path)
+            ) from None
+        self._db: sqlite3.Connection | None = None
+        try:
+            self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
+            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            self.close()
+            raise self._error(exc) from None
+
+    def _error(self, exc: sqlite3.Error) -> StateError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            cause = "database is locked by another process"
+        elif "not a database" in text or "malformed" in text:
+            cause = "database is corrupt"
+        elif "readonly" in text or "unable to open" in text:
+            cause = "database is not writable"
+        else:
+            cause = text
+        return StateError(cause, source=str(self.path))
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StateError("index is closed", source=str(self.path))
+        return self._db
+
+    def lookup(self, directory: Path, article_id: str) -> tuple[str, str] | None:
+        """(filename, sha256) last saved for `article_id` in `directory`, if any."""
+        try:
+            row = self.db.execute(
+                "SELECT filename, sha256 FROM saved WHERE directory = ? AND id = ?",
+                (directory_key(directory), article_id),
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        return (row[0], row[1]) if row else None
+
+    def owner(self, directory: Path, filename: str) -> str | None:
+        """The id of the article whose file `filename` in `directory` is, if known."""
+        try:
+            row = self.db.execute(
+                "SELECT id FROM saved WHERE directory = ? AND filename = ?",
+                (directory_key(directory), filename),
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        return row[0] if row else None
+
+    def record(self, directory: Path, article_id: str, filename: str, sha256: str) -> None:
+        """Note that `filename` in `directory` now holds `article_id` (and no other article)."""
+        key = directory_key(directory)
+        try:
+            with self.db:  # one transaction: the file has exactly one owner afterwards
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.execute(
+                    "DELETE FROM saved WHERE directory = ? AND filename = ? AND id <> ?",
+                    (key, filename, article_id),
+                )
+                self.db.execute(
+                    "INSERT INTO saved (directory, id, filename, sha256) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (directory, id) DO UPDATE SET filename = excluded.filename, sha256 = excluded.sha256",
+                    (key, article_id, filename, sha256),
+                )
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> SavedIndex:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

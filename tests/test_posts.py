@@ -1,0 +1,608 @@
+"""Saved posts: seed golden, profiles, safe YAML, safe file names, identity, atomic writes (F09, F10, L03, L04)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+from seedpage import SEED_BODY, SEED_TITLE, SHARE_PATH
+
+from newscli.errors import SaveError, UsageError
+from newscli.models import Article
+from newscli.posts import (
+    PostOptions,
+    atomic_write,
+    check_directory,
+    clean_text,
+    front_matter,
+    parse_set,
+    render_post,
+    safe_filename,
+    save_post,
+)
+from newscli.saved import SavedIndex
+
+TESTS = Path(__file__).parent
+GOLDEN = TESTS / "data" / "golden"
+SEED_FILE = next(Path("/work/shared/seed").glob("*.md"), None)
+CST = timezone(timedelta(hours=8))
+URL = "http://127.0.0.1:8000" + SHARE_PATH
+SEED_ARTICLE = Article(
+    url=URL,
+    id=URL,
+    title=SEED_TITLE,
+    published=datetime(2022, 5, 17, 20, 10, 6, tzinfo=CST),
+    source="科技日报",
+    site_name="东方财富网",
+    lang="zh",
+    html=SEED_BODY,
+)
+FOOTER = r"<{url}>\n\n[返回{source}新闻](//finews.withounder.com/category/{source_pinyin}.html)｜[返回首页](//finews.withounder.com/)"
+SEED_OPTIONS = PostOptions(
+    profile="jekyll",
+    body="html",
+    sets=(("categories", "{source_pinyin}"), ("tags", "{source}新闻")),
+    footer=FOOTER,
+)
+# Jekyll's front-matter pattern (Ruby, where ^/$ are line anchors and \s is ASCII)
+JEKYLL_FM = re.compile(r"\A(---\s*\n.*?\n?)^((---|\.\.\.)\s*$\n?)", re.DOTALL | re.MULTILINE | re.ASCII)
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    """An empty output directory (tmp_path itself also holds NEWSCLI_HOME)."""
+    path = tmp_path / "out"
+    path.mkdir()
+    return path
+
+
+def check_golden(name: str, data: bytes) -> None:
+    path = GOLDEN / name
+    if os.environ.get("NEWSCLI_REGEN_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    assert data == path.read_bytes(), f"{path} differs (NEWSCLI_REGEN_GOLDEN=1 rewrites it)"
+
+
+def load_front_matter(text: str) -> tuple[dict[str, object], dict[str, object]]:
+    """The front matter as PyYAML (1.1) and ruamel.yaml (1.2) read it, where Jekyll finds it."""
+    m = JEKYLL_FM.match(text)
+    assert m is not None, "Jekyll would not see front matter"
+    assert m.group(1) == front_matter_of(text)[: -len("---\n")]  # the end delimiter is where we put it
+    inner = m.group(1)[len("---\n") :]
+    y11 = yaml.safe_load(inner)
+    y12 = YAML(typ="safe", pure=True).load(inner)
+    return y11, y12
+
+
+def front_matter_of(text: str) -> str:
+    """Our own layout: the front matter ends at the first line that is exactly '---' after the first."""
+    end = text.index("\n---\n", 3) + len("\n---\n")
+    return text[:end]
+
+
+# ---- the seed, golden ----------------------------------------------------------------------------
+
+
+def test_seed_golden_jekyll(out: Path) -> None:
+    with SavedIndex() as index:
+        saved = save_post(SEED_ARTICLE, out, SEED_OPTIONS, index=index)
+    assert saved.status == "new"
+    assert saved.path.parent == out
+    assert saved.path.name.startswith("2022-05-17-") and saved.path.name.endswith(".md")
+    data = saved.path.read_bytes()
+    check_golden("seed-jekyll.md", data)
+    text = data.decode("utf-8")
+
+    # front matter lines byte-identical to the seed post's
+    fm = front_matter_of(text)
+    assert fm.splitlines() == [
+        "---",
+        "layout: post",
+        'title: "从“弯道超车”到“换道超车” 科技创新为克拉玛依高质量发展提供最强引擎"',
+        "date: 2022-05-17 20:10:06 +0800",
+        "categories: kejiribao",
+        "tags: 科技日报新闻",
+        "---",
+    ]
+    body, _, footer = text[len(fm) :].partition("\n\n<")
+    assert re.findall(r"<p[^>]*>.*?</p>", body) == re.findall(r"<p[^>]*>.*?</p>", SEED_BODY)
+    assert len(re.findall(r"<p[^>]*>", body)) == 28
+    assert "<" + footer == (
+        f"<{URL}>\n\n[返回科技日报新闻](//finews.withounder.com/category/kejiribao.html)｜[返回首页](//finews.withounder.com/)"
+    )
+    if SEED_FILE is not None:  # the whole file is the seed's, but for the share page's host
+        seed = SEED_FILE.read_bytes().decode("utf-8")
+        assert fm == front_matter_of(seed)
+        assert text == seed.replace("http://finews.zning.xyz/", "http://127.0.0.1:8000/")
+
+
+def test_seed_saved_again_is_untouched(out: Path) -> None:
+    with SavedIndex() as index:
+        first = save_post(SEED_ARTICLE, out, SEED_OPTIONS, index=index)
+        os.utime(first.path, ns=(1_000_000_000, 1_000_000_000))  # an old mtime: any rewrite would show
+        again = save_post(SEED_ARTICLE, out, SEED_OPTIONS, index=index)
+    assert again == type(first)(first.path, "unchanged")
+    assert first.path.stat().st_mtime_ns == 1_000_000_000
+    assert sorted(p.name for p in out.iterdir()) == [first.path.name]
+
+
+def test_seed_golden_hugo(out: Path) -> None:
+    article = Article(
+        url=URL,
+        id=URL,
+        title=SEED_TITLE,
+        published=datetime(2022, 5, 17, 20, 10, 6, tzinfo=CST),
+        source="科技日报",
+        categories=("科技",),
+        tags=("克拉玛依", "科技创新", "yes"),
+        html=SEED_BODY,
+    )
+    options = PostOptions(profile="hugo", footer="原文：<{url}>")
+    saved = save_post(article, out, options)
+    data = saved.path.read_bytes()
+    check_golden("seed-hugo.md", data)
+    text = data.decode("utf-8")
+    assert text.startswith(
+        "---\n"
+        'title: "从“弯道超车”到“换道超车” 科技创新为克拉玛依高质量发展提供最强引擎"\n'
+        "date: 2022-05-17T20:10:06+08:00\n"
+        "draft: false\n"
+        "categories:\n  - 科技\n"
+        'tags:\n  - 克拉玛依\n  - 科技创新\n  - "yes"\n'
+        f"source_url: {URL}\n"
+        "---\n"
+        "从凹陷区致密砾岩"
+    )
+    y11, y12 = load_front_matter(text)
+    assert y11 == y12
+    assert y11["draft"] is False and y11["tags"] == ["克拉玛依", "科技创新", "yes"]
+    assert y11["date"] == datetime(2022, 5, 17, 20, 10, 6, tzinfo=CST)  # a real timestamp for Hugo
+    assert "\n\n**创新的基因融入血脉之中**\n\n" in text
+    assert text.endswith(f"\n\n原文：<{URL}>")
+
+
+def test_plain_profile_and_markdown_body_without_footer() -> None:
+    article = Article(
+        title="Hello", url="https://e.com/a", author="Zhang San", source="Xinhua", text="Para *one*."
+    )
+    text = render_post(
+        article, PostOptions(profile="plain"), now=datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    )
+    assert text == (
+        '---\ntitle: "Hello"\ndate: 2024-01-02T03:04:05+00:00\nurl: https://e.com/a\n'
+        "author: Zhang San\nsource: Xinhua\n---\nPara \\*one\\*.\n"
+    )
+
+
+def test_set_overrides_in_place_and_appends_new_keys() -> None:
+    article = Article(
+        title="T", categories=("a", "b"), published=datetime(2022, 1, 1, tzinfo=CST), source="S"
+    )
+    options = PostOptions(sets=(("extra", "{source}"), ("title", "[{source}] {title}"), ("layout", "news")))
+    fm = front_matter_of(render_post(article, options))
+    assert fm == (
+        '---\nlayout: news\ntitle: "[S] T"\ndate: 2022-01-01 00:00:00 +0800\ncategories:\n  - a\n  - b\n'
+        "extra: S\n---\n"
+    )
+
+
+def test_no_categories_no_tags_are_left_out() -> None:
+    fm = front_matter_of(render_post(Article(title="T"), PostOptions(), now=datetime(2022, 1, 1, tzinfo=CST)))
+    assert fm == '---\nlayout: post\ntitle: "T"\ndate: 2022-01-01 00:00:00 +0800\n---\n'
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (PostOptions(profile="wordpress"), "--profile: unknown profile 'wordpress'"),
+        (PostOptions(body="pdf"), "--body: unknown body 'pdf'"),
+        (PostOptions(sets=(("tags", "{tag}"),)), "--set tags: unknown field {tag}"),
+        (PostOptions(sets=(("bad key", "x"),)), "--set bad key: bad field name"),
+        (PostOptions(sets=(("on", "x"),)), "--set on: bad field name"),  # YAML 1.1 reads the key `on` as True
+        (PostOptions(footer="{url"), "--footer: malformed template"),
+        (PostOptions(filename="{titel}.md"), "--filename: unknown field {titel}"),
+        (PostOptions(filename="  "), "--filename: empty template"),
+    ],
+)
+def test_options_check(options: PostOptions, message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        options.check()
+    assert str(info.value).startswith(message)
+    assert info.value.exit_code == 2
+
+
+def test_parse_set() -> None:
+    assert parse_set("tags={source}新闻") == ("tags", "{source}新闻")
+    assert parse_set("x=a=b") == ("x", "a=b")
+    with pytest.raises(UsageError, match="expected KEY=TEMPLATE"):
+        parse_set("tags")
+
+
+# ---- YAML safety (F09 and properties) -------------------------------------------------------------
+
+F09_TITLES = [
+    "[bold]red[/bold] [/] [link=https://evil.example]x[/link]",
+    ":warning: :smile:",
+    "esc \x1b[31mred\x1b[0m osc \x1b]52;c;ZXZpbA==\x07 csi \x9b31m",
+    "bidi \u202egnp.exe\u202c and \u2066iso\u2069",
+    "nul \x00 byte",
+    "key: value # comment",
+    "---",
+    "...",
+    "yes",
+    "No",
+    "ON",
+    "y",
+    "~",
+    "null",
+    "1e3",
+    "0o17",
+    "0x1F",
+    "0E0",
+    ".inf",
+    "1_000",
+    "1:20",
+    "2022-05-17",
+    "2022-05-17 20:10:06 +08:00",
+    "nel\x85line",
+    "ls\u2028ps\u2029",
+    'quote " and \\ backslash',
+    "'single'",
+    "  padded  ",
+    "@at",
+    "*star",
+    "&amp",
+    "!tag",
+    "%pct",
+    "|pipe",
+    ">gt",
+    "?q",
+    "- dash",
+    "[flow]",
+    "{flow}",
+    ",comma",
+    "`tick",
+    "#hash",
+    "<<",
+    "=",
+    "line\nbreak\r\n",
+    "tab\there",
+    "\ufeffbom",
+    "",
+]
+
+
+@pytest.mark.parametrize("title", F09_TITLES)
+def test_f09_front_matter_round_trips(title: str, out: Path) -> None:
+    article = Article(title=title, author=title, id="f09", published=datetime(2022, 5, 17, tzinfo=CST))
+    options = PostOptions(sets=(("categories", "{title}"), ("extra", "{title}")), filename="{title}.md")
+    saved = save_post(article, out, options)
+    text = saved.path.read_text(encoding="utf-8")
+    y11, y12 = load_front_matter(text)
+    expected = clean_text(title)
+    for loaded in (y11, y12):
+        assert loaded["title"] == expected
+        assert loaded["categories"] == expected
+        assert loaded["extra"] == expected
+    fm = front_matter_of(text)
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]", fm)
+    assert saved.path.parent == out
+
+
+def test_plain_scalars_where_safe_quoted_otherwise() -> None:
+    fm = front_matter(
+        [
+            ("a", "kejiribao"),
+            ("b", "科技日报新闻"),
+            ("c", "yes"),
+            ("d", "1e3"),
+            ("e", "a: b"),
+            ("f", "http://x/y#z"),
+        ]
+    )
+    assert fm == '---\na: kejiribao\nb: 科技日报新闻\nc: "yes"\nd: "1e3"\ne: "a: b"\nf: http://x/y#z\n---\n'
+
+
+TRICKY = st.sampled_from(F09_TITLES)
+ANY_TEXT = st.one_of(
+    st.text(),
+    TRICKY,
+    st.builds(lambda a, b: a + b, TRICKY, st.text()),
+    st.builds(lambda a, b: a + b, st.text(), TRICKY),
+    st.text(alphabet="yYnNeEoO0123456789._:+- -#'\"\\\n\t~xX", max_size=12),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=ANY_TEXT, author=ANY_TEXT, value=ANY_TEXT)
+def test_property_front_matter_loads_to_the_same_strings(title: str, author: str, value: str) -> None:
+    # the value goes in through a template so that braces in it are data, not fields
+    article = Article(title=title, author=author, url="https://e.com/x", description=value)
+    options = PostOptions(profile="plain", sets=(("extra", "{description}"), ("tags", "{description}")))
+    text = render_post(article, options, now=datetime(2022, 5, 17, tzinfo=CST))
+    y11, y12 = load_front_matter(text)
+    for loaded in (y11, y12):
+        assert loaded["title"] == clean_text(title)
+        assert loaded.get("author", "") == clean_text(author)
+        assert loaded["extra"] == clean_text(value)
+        assert loaded["tags"] == clean_text(value)
+
+
+# ---- file names (F10 and properties) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("2022-05-17-hello.md", "2022-05-17-hello.md"),
+        ("../../x.md", "x.md"),
+        ("/etc/cron.d/x", "etc-cron.d-x.md"),
+        ("..", "untitled-{h}.md"),
+        ("", "untitled-{h}.md"),
+        ("???.md", "untitled-{h}.md"),
+        ("CON", "_CON.md"),
+        ("con.md", "_con.md"),
+        ("nul.txt.md", "_nul.txt.md"),
+        ("LPT9 .md", "_LPT9.md"),
+        ("a\x00b\x1bc\u202ed.md", "abcd.md"),
+        ('a\\b:c*d?e|f<g>h"i.md', "a-b-c-d-e-f-g-h-i.md"),
+        (" .hidden. .md", "hidden.md"),
+        ("-rf.md", "rf.md"),
+        ("标题：科技.MD", "标题：科技.md"),
+    ],
+)
+def test_safe_filename_table(name: str, expected: str) -> None:
+    import hashlib
+
+    h = hashlib.sha256(b"seed").hexdigest()[:8]
+    assert safe_filename(name, fallback_seed="seed") == expected.replace("{h}", h)
+
+
+def test_long_chinese_name_cut_on_character_boundary_keeping_extension() -> None:
+    name = safe_filename("科" * 100 + ".md", fallback_seed="x")  # 300 bytes of Han
+    assert name == "科" * 84 + ".md"
+    assert len(name.encode("utf-8")) == 255
+
+
+def check_component(name: str, directory: Path) -> None:
+    assert name and "/" not in name and "\\" not in name and "\x00" not in name
+    assert name not in (".", "..") and not name.startswith((".", " ", "-"))
+    assert len(name.encode("utf-8")) <= 255
+    assert (directory / name).resolve().parent == directory.resolve()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=ANY_TEXT)
+def test_property_safe_filename_is_one_component(title: str, tmp_path: Path) -> None:
+    for template in (title, title + ".md", title * 40):
+        name = safe_filename(template, fallback_seed="id")
+        check_component(name, tmp_path)
+        assert safe_filename(name, fallback_seed="other") == name  # stable
+    # and the file system agrees
+    path = tmp_path / safe_filename(title * 40, fallback_seed="id")
+    path.write_bytes(b"x")
+    path.unlink()
+
+
+F10_TITLES = ["../../x", "/etc/cron.d/x", "..", "CON", "nul.txt", "科技" * 50, "", "???", "same", "same"]
+
+
+@pytest.mark.parametrize("filename", ["{title}.md", "{date:%Y-%m-%d}-{slug}.md", "{title}"])
+def test_f10_hostile_titles_stay_inside_dir_unique_none_overwritten(filename: str, tmp_path: Path) -> None:
+    out = tmp_path / "posts"
+    out.mkdir()
+    (out / "same.md").write_bytes(b"someone else's file\n")  # not ours: must survive
+    options = PostOptions(filename=filename)
+    articles = [
+        Article(
+            title=t, id=f"id-{i}", html=f"<p>article {i}</p>", published=datetime(2022, 5, 17, tzinfo=CST)
+        )
+        for i, t in enumerate(F10_TITLES)
+    ]
+    with SavedIndex() as index:
+        saved = [save_post(a, out, options, index=index) for a in articles]
+    assert all(s.status == "new" for s in saved)
+    names = [s.path.name for s in saved]
+    assert len(set(names)) == len(articles)
+    for s, a in zip(saved, articles, strict=True):
+        check_component(s.path.name, out)
+        assert s.path.read_text(encoding="utf-8") == render_post(a, options)
+    assert (out / "same.md").read_bytes() == b"someone else's file\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["newscli-home", "posts"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([*names, "same.md"])
+
+
+# ---- identity and collisions -------------------------------------------------------------------------
+
+
+def article(n: int = 1, title: str = "Same title", body: str = "<p>body</p>") -> Article:
+    return Article(
+        title=title, id=f"https://e.com/{n}", html=body, published=datetime(2022, 5, 17, 9, 0, tzinfo=CST)
+    )
+
+
+def test_different_articles_same_name_get_numbered(out: Path) -> None:
+    with SavedIndex() as index:
+        names = [save_post(article(n), out, PostOptions(), index=index).path.name for n in (1, 2, 3)]
+    assert names == ["2022-05-17-same-title.md", "2022-05-17-same-title-2.md", "2022-05-17-same-title-3.md"]
+
+
+def test_same_article_changed_content_rewrites_its_own_file(out: Path) -> None:
+    with SavedIndex() as index:
+        save_post(article(1), out, PostOptions(), index=index)
+        second = save_post(article(2), out, PostOptions(), index=index)
+        updated = save_post(article(2, body="<p>new body</p>"), out, PostOptions(), index=index)
+        # even when its title (and so the name the template gives) changed
+        renamed = save_post(article(2, title="Other", body="<p>v3</p>"), out, PostOptions(), index=index)
+    assert updated == type(second)(second.path, "updated")
+    assert renamed == type(second)(second.path, "updated")
+    assert "v3" in second.path.read_text(encoding="utf-8")
+    assert "body" in (out / "2022-05-17-same-title.md").read_text(encoding="utf-8")
+    assert len(list(out.iterdir())) == 2
+
+
+def test_without_index_identical_bytes_mean_same_article(out: Path) -> None:
+    first = save_post(article(1), out, PostOptions())
+    os.utime(first.path, ns=(5_000_000_000, 5_000_000_000))
+    assert save_post(article(1), out, PostOptions()) == type(first)(first.path, "unchanged")
+    assert first.path.stat().st_mtime_ns == 5_000_000_000
+    # unknown owner and different bytes: never overwritten
+    other = save_post(article(1, body="<p>changed</p>"), out, PostOptions())
+    assert other.path.name == "2022-05-17-same-title-2.md" and other.status == "new"
+    assert "changed" not in first.path.read_text(encoding="utf-8")
+
+
+def test_deleted_file_is_written_again(out: Path) -> None:
+    with SavedIndex() as index:
+        first = save_post(article(1), out, PostOptions(), index=index)
+        first.path.unlink()
+        again = save_post(article(1), out, PostOptions(), index=index)
+    assert again == type(first)(first.path, "new")
+
+
+def test_index_lives_in_newscli_home(out: Path) -> None:
+    with SavedIndex() as index:
+        save_post(SEED_ARTICLE, out, SEED_OPTIONS, index=index)
+        db = index.path
+    assert db == Path(os.environ["NEWSCLI_HOME"]) / "newscli.db"
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT directory, id, filename, length(sha256) FROM saved").fetchall()
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    conn.close()
+    assert rows == [(os.path.realpath(out), URL, rows[0][2], 64)]
+    assert rows[0][2].startswith("2022-05-17-")
+    assert mode == "wal"
+
+
+def test_saved_file_is_readable_like_any_file(out: Path) -> None:
+    saved = save_post(article(1), out, PostOptions())
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(saved.path.stat().st_mode) == 0o666 & ~umask
+
+
+# ---- atomic writes, disk full (L03), not writable (L04) ----------------------------------------------
+
+_SUBPROCESS = """
+import resource, signal, sys
+from pathlib import Path
+from newscli.errors import SaveError
+from newscli.models import Article
+from newscli.posts import PostOptions, save_post
+from newscli.saved import SavedIndex
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+out = Path(sys.argv[1])
+limit = int(sys.argv[2])
+index = SavedIndex() if sys.argv[3] == "index" else None
+big = Article(title="Same title", id="https://e.com/1", html="<p>" + "x" * 100_000 + "</p>")
+if limit >= 0:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+try:
+    save_post(big, out, PostOptions(), index=index)
+except SaveError as exc:
+    print(f"{exc.kind}|{exc.exit_code}|{exc}")
+else:
+    print("saved")
+"""
+
+
+def run_saver(out: Path, *, limit: int = -1, index: bool = False, unprivileged: bool = False) -> str:
+    cmd = [sys.executable, "-c", _SUBPROCESS, str(out), str(limit), "index" if index else "none"]
+    if unprivileged and os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv: cannot take away root's write access")
+        # root ignores file modes; without these capabilities it cannot
+        cmd = [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner", *cmd]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=30, cwd=TESTS.parent)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_l03_disk_full_names_the_file_and_leaves_old_files_intact(out: Path) -> None:
+    with SavedIndex() as index:
+        old = save_post(
+            Article(title="Same title", id="https://e.com/1", html="<p>old</p>"),
+            out,
+            PostOptions(),
+            index=index,
+        )
+    before = old.path.read_bytes()
+    result = run_saver(out, limit=4096, index=True)
+    assert result == f"save|1|{old.path}: disk full"
+    assert old.path.read_bytes() == before
+    assert [p.name for p in out.iterdir()] == [old.path.name]  # no temporary file left
+
+
+def test_l03_disk_full_for_a_new_file(out: Path) -> None:
+    (out / "other.md").write_bytes(b"other\n")
+    result = run_saver(out, limit=4096)
+    assert result.startswith(f"save|1|{out}/") and result.endswith(".md: disk full")
+    assert [p.name for p in out.iterdir()] == ["other.md"]
+
+
+def test_l04_not_writable(out: Path) -> None:
+    out_dir = out / "ro"
+    out_dir.mkdir()
+    (out_dir / "keep.md").write_bytes(b"keep\n")
+    out_dir.chmod(0o555)
+    try:
+        result = run_saver(out_dir, unprivileged=True)
+    finally:
+        out_dir.chmod(0o755)
+    assert result.startswith(f"save|1|{out_dir}") and result.endswith(": not writable")
+    assert sorted(p.name for p in out_dir.iterdir()) == ["keep.md"]
+    assert (out_dir / "keep.md").read_bytes() == b"keep\n"
+
+
+def test_check_directory_before_any_work(out: Path) -> None:
+    check_directory(out / "new" / "dir")
+    assert (out / "new" / "dir").is_dir() and not list((out / "new" / "dir").iterdir())
+    (out / "file").write_bytes(b"")
+    with pytest.raises(SaveError) as info:
+        check_directory(out / "file" / "sub")
+    assert str(info.value) == f"{out / 'file' / 'sub'}: not a directory"
+    with pytest.raises(SaveError, match="not a directory"):
+        check_directory(out / "file")
+
+
+def test_atomic_write_failure_keeps_old_file_and_leaves_no_temp(out: Path) -> None:
+    target = out / "post.md"
+    target.write_bytes(b"old")
+    (out / "dir.md").mkdir()
+    with pytest.raises(SaveError) as info:
+        atomic_write(out / "dir.md", b"new")  # rename onto a directory fails after the temp file exists
+    assert str(info.value).startswith(str(out / "dir.md") + ": ")
+    atomic_write(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in out.iterdir()) == ["dir.md", "post.md"]
+
+
+def test_atomic_write_without_replace_never_clobbers(out: Path) -> None:
+    target = out / "post.md"
+    target.write_bytes(b"theirs")
+    with pytest.raises(FileExistsError):
+        atomic_write(target, b"mine", replace=False)
+    assert target.read_bytes() == b"theirs"
+    assert [p.name for p in out.iterdir()] == ["post.md"]
+
+
+def test_temp_names_stay_short_for_long_file_names(out: Path) -> None:
+    name = safe_filename("科" * 100, fallback_seed="x")
+    atomic_write(out / name, b"x")
+    assert [p.name for p in out.iterdir()] == [name]
