@@ -11,7 +11,7 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timezone
 from types import TracebackType
@@ -260,12 +260,21 @@ def retry_after_time(value: str | None, now: float | None = None) -> float | Non
     return when.timestamp()
 
 
+def _validator(value: str | None) -> bytes | None:
+    """An ETag or Last-Modified value to send back byte for byte; a corrupt one is not sent at all."""
+    if not value or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return None
+    # httpx decoded it as UTF-8 (or ASCII); encoding it the same way gives back the server's bytes.
+    return value.encode("utf-8")
+
+
 def _lower_headers(headers: httpx.Headers) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
 
 
-def _connect_reason(exc: BaseException, host: str) -> str:
-    """Plain words for why a connection failed, from the OSError under httpx's wrappers."""
+def _network_reason(exc: httpx.HTTPError, host: str) -> str:
+    """Plain words for a failed connection or read, from the OSError under httpx's wrappers."""
+    prefix = "cannot connect" if isinstance(exc, httpx.ConnectError) else "network error"
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, socket.gaierror):
@@ -281,9 +290,9 @@ def _connect_reason(exc: BaseException, host: str) -> str:
                 return "connection reset"
             if cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
                 return "host unreachable"
-            return f"cannot connect: {cause.strerror or cause}"
+            return f"{prefix}: {cause.strerror or cause}"
         cause = cause.__cause__ or cause.__context__
-    return f"cannot connect: {exc}"
+    return f"{prefix}: {exc or type(exc).__name__}"
 
 
 def _checked_url(url: str, source: str) -> httpx.URL:
@@ -352,16 +361,15 @@ class HttpClient:
         """Fetch `url` (following redirects) and return its decoded body; 304 comes back as status 304."""
         current = _checked_url(url, url)
         deadline = time.monotonic() + self.timeout
-        headers = {
-            "User-Agent": self.user_agent,
-            "Accept": accept or DEFAULT_ACCEPT,
-            "Accept-Encoding": ACCEPT_ENCODING,
-        }
-        # Validators go back exactly as the server gave them.
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
+        headers = [
+            (b"User-Agent", self.user_agent.encode("utf-8")),
+            (b"Accept", (accept or DEFAULT_ACCEPT).encode("utf-8")),
+            (b"Accept-Encoding", ACCEPT_ENCODING.encode("ascii")),
+        ]
+        for name, value in ((b"If-None-Match", etag), (b"If-Modified-Since", last_modified)):
+            sent = _validator(value)
+            if sent is not None:
+                headers.append((name, sent))
         chain = [str(current)]
         _local.deadline = deadline
         try:
@@ -403,10 +411,12 @@ class HttpClient:
                     )
         except httpx.TimeoutException as exc:
             raise self._timed_out(exc, deadline, url) from exc
-        except httpx.ConnectError as exc:
-            raise FetchError(_connect_reason(exc, current.host), source=url) from exc
+        except (httpx.ConnectError, httpx.ReadError, httpx.WriteError) as exc:
+            raise FetchError(_network_reason(exc, current.host), source=url) from exc
         except httpx.RemoteProtocolError as exc:
-            raise FetchError(f"the server broke off the exchange ({exc})", source=url) from exc
+            if "without sending a response" in str(exc):
+                raise FetchError("the server closed the connection without a response", source=url) from exc
+            raise FetchError(f"invalid HTTP response ({exc})", source=url) from exc
         except httpx.HTTPError as exc:
             raise FetchError(f"network error: {exc or type(exc).__name__}", source=url) from exc
         finally:
@@ -435,7 +445,7 @@ class HttpClient:
 
     @contextmanager
     def _exchange(
-        self, target: httpx.URL, headers: Mapping[str, str], deadline: float, source: str
+        self, target: httpx.URL, headers: list[tuple[bytes, bytes]], deadline: float, source: str
     ) -> Iterator[httpx.Response]:
         """One request/response under the host's concurrency slot, with quick retries; the body stays unread."""
         slot = self._slot(target.host)
@@ -454,7 +464,7 @@ class HttpClient:
             slot.release()
 
     def _send(
-        self, target: httpx.URL, headers: Mapping[str, str], deadline: float, source: str
+        self, target: httpx.URL, headers: list[tuple[bytes, bytes]], deadline: float, source: str
     ) -> httpx.Response:
         attempt = 0
         while True:

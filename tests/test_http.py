@@ -637,3 +637,37 @@ def test_gunzip_capped_bad_data(data, message):
 def test_retry_after_now_defaults_to_the_clock():
     when = email.utils.format_datetime(email.utils.localtime(), usegmt=False)
     assert retry_after_time(when) == pytest.approx(time.time(), abs=2)
+
+
+def test_h15_validators_with_non_ascii_bytes_go_back_unchanged(http_server, client):
+    def handler(req: BaseHTTPRequestHandler) -> None:
+        if req.headers.get("If-None-Match"):
+            head(req, 304, {})
+            return
+        req.wfile.write('HTTP/1.1 200 OK\r\nETag: "版本-1"\r\nContent-Length: 2\r\n\r\nok'.encode())
+
+    url = http_server.add("/utf8-etag", handler)
+    first = client.get(url)
+    assert first.headers["etag"] == '"版本-1"'
+    assert client.get(url, etag=first.headers["etag"]).status == 304
+    raw = http_server.requests("/utf8-etag")[1]["if-none-match"]
+    assert raw.encode("latin-1") == '"版本-1"'.encode()  # http.server reads header bytes as latin-1
+
+
+def test_corrupt_validator_is_not_sent(http_server, client):
+    url = http_server.serve("/plain", PAGE)
+    got = client.get(url, etag='"a"\r\nX-Injected: 1', last_modified="Tue, 17 May 2022 12:10:00 GMT")
+    assert got.status == 200
+    sent = http_server.requests("/plain")[0]
+    assert "if-none-match" not in sent and "x-injected" not in sent
+    assert sent["if-modified-since"] == "Tue, 17 May 2022 12:10:00 GMT"
+
+
+def test_server_closing_without_answer(http_server, client):
+    def handler(req: BaseHTTPRequestHandler) -> None:
+        req.close_connection = True
+
+    url = http_server.add("/hangup", handler)
+    with pytest.raises(FetchError) as info:
+        client.get(url)
+    assert str(info.value) == f"{url}: the server closed the connection without a response"
