@@ -20,6 +20,7 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -259,7 +260,8 @@ def _render(article: Article, options: PostOptions, values: TemplateValues) -> s
 
 _RESERVED = re.compile(r"(CON|PRN|AUX|NUL|CLOCK\$|CONIN\$|CONOUT\$|COM[0-9¹²³]|LPT[0-9¹²³])\Z", re.IGNORECASE)
 _BAD_NAME_CHARS = re.compile(r'[/\\<>:"|?*\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]+')
-_EXT = re.compile(r"\.[A-Za-z0-9]{1,10}\Z")
+# only these count as the name's extension; anything else ("Version 2.0") gets ".md" added
+_EXT = re.compile(r"\.(md|markdown|mdown|mkd|mdx|html|htm|txt|rst|adoc|org)\Z", re.IGNORECASE)
 _TRIM = " .-\t\u3000"
 
 
@@ -453,7 +455,23 @@ def save_post(
     digest = hashlib.sha256(data).hexdigest()
     key = _key(article)
     _make_directory(directory)
+    # choosing a name, writing and recording its owner is one step for the threads of this process
+    with _directory_lock(directory):
+        return _save(data, digest, key, directory, render_with(options.filename, values), index)
 
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _directory_lock(directory: Path) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(os.path.realpath(directory), threading.Lock())
+
+
+def _save(
+    data: bytes, digest: str, key: str, directory: Path, wanted: str, index: SavedIndex | None
+) -> Saved:
     def done(name: str, status: str) -> Saved:
         if index is not None:
             index.record(directory, key, name, digest)
@@ -469,7 +487,7 @@ def save_post(
             atomic_write(own, data)
             return done(known[0], "updated")
 
-    base = safe_filename(render_with(options.filename, values), fallback_seed=key)
+    base = safe_filename(wanted, fallback_seed=key)
     for n in range(1, MAX_COLLISIONS + 1):
         name = numbered(base, n)
         path = directory / name

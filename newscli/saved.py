@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from pathlib import Path
 from types import TracebackType
 
@@ -54,8 +55,11 @@ class SavedIndex:
                 f"cannot create the state directory: {exc.strerror}", source=str(self.path)
             ) from None
         self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()  # one connection, shared by the threads that save posts
         try:
-            self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
+            self._db = sqlite3.connect(
+                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
             self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.executescript(_SCHEMA)
@@ -84,10 +88,11 @@ class SavedIndex:
     def lookup(self, directory: Path, article_id: str) -> tuple[str, str] | None:
         """(filename, sha256) last saved for `article_id` in `directory`, if any."""
         try:
-            row = self.db.execute(
-                "SELECT filename, sha256 FROM saved WHERE directory = ? AND id = ?",
-                (directory_key(directory), article_id),
-            ).fetchone()
+            with self._lock:
+                row = self.db.execute(
+                    "SELECT filename, sha256 FROM saved WHERE directory = ? AND id = ?",
+                    (directory_key(directory), article_id),
+                ).fetchone()
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         return (row[0], row[1]) if row else None
@@ -95,10 +100,11 @@ class SavedIndex:
     def owner(self, directory: Path, filename: str) -> str | None:
         """The id of the article whose file `filename` in `directory` is, if known."""
         try:
-            row = self.db.execute(
-                "SELECT id FROM saved WHERE directory = ? AND filename = ?",
-                (directory_key(directory), filename),
-            ).fetchone()
+            with self._lock:
+                row = self.db.execute(
+                    "SELECT id FROM saved WHERE directory = ? AND filename = ?",
+                    (directory_key(directory), filename),
+                ).fetchone()
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         return row[0] if row else None
@@ -107,7 +113,7 @@ class SavedIndex:
         """Note that `filename` in `directory` now holds `article_id` (and no other article)."""
         key = directory_key(directory)
         try:
-            with self.db:  # one transaction: the file has exactly one owner afterwards
+            with self._lock, self.db:  # one transaction: the file has exactly one owner afterwards
                 self.db.execute("BEGIN IMMEDIATE")
                 self.db.execute(
                     "DELETE FROM saved WHERE directory = ? AND filename = ? AND id <> ?",
@@ -122,9 +128,11 @@ class SavedIndex:
             raise self._error(exc) from None
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        """Close the database connection (idempotent)."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def __enter__(self) -> SavedIndex:
         return self

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from seedpage import SEED_BODY, SEED_TITLE, SHARE_PATH
 
-from newscli.errors import SaveError, UsageError
+from newscli.errors import SaveError, StateError, UsageError
 from newscli.models import Article
 from newscli.posts import (
     PostOptions,
@@ -234,6 +234,7 @@ def test_parse_set() -> None:
 
 F09_TITLES = [
     "[bold]red[/bold] [/] [link=https://evil.example]x[/link]",
+    "&#27;[31m entity",
     ":warning: :smile:",
     "esc \x1b[31mred\x1b[0m osc \x1b]52;c;ZXZpbA==\x07 csi \x9b31m",
     "bidi \u202egnp.exe\u202c and \u2066iso\u2069",
@@ -328,9 +329,10 @@ ANY_TEXT = st.one_of(
 @settings(max_examples=200, deadline=None)
 @given(title=ANY_TEXT, author=ANY_TEXT, value=ANY_TEXT)
 def test_property_front_matter_loads_to_the_same_strings(title: str, author: str, value: str) -> None:
-    # the value goes in through a template so that braces in it are data, not fields
+    # the value goes in through a field and as a template's literal text (braces doubled)
     article = Article(title=title, author=author, url="https://e.com/x", description=value)
-    options = PostOptions(profile="plain", sets=(("extra", "{description}"), ("tags", "{description}")))
+    literal = value.replace("{", "{{").replace("}", "}}")
+    options = PostOptions(profile="plain", sets=(("extra", "{description}"), ("tags", literal)))
     text = render_post(article, options, now=datetime(2022, 5, 17, tzinfo=CST))
     y11, y12 = load_front_matter(text)
     for loaded in (y11, y12):
@@ -361,6 +363,7 @@ def test_property_front_matter_loads_to_the_same_strings(title: str, author: str
         (" .hidden. .md", "hidden.md"),
         ("-rf.md", "rf.md"),
         ("标题：科技.MD", "标题：科技.md"),
+        ("Version 2.0", "Version 2.0.md"),
     ],
 )
 def test_safe_filename_table(name: str, expected: str) -> None:
@@ -486,6 +489,29 @@ def test_index_lives_in_newscli_home(out: Path) -> None:
     assert rows == [(os.path.realpath(out), URL, rows[0][2], 64)]
     assert rows[0][2].startswith("2022-05-17-")
     assert mode == "wal"
+
+
+def test_concurrent_saves_never_share_a_file(out: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with SavedIndex() as index, ThreadPoolExecutor(8) as pool:
+        saved = list(
+            pool.map(lambda n: save_post(article(n % 6), out, PostOptions(), index=index), range(24))
+        )
+    by_id: dict[str, set[Path]] = {}
+    for n, s in enumerate(saved):
+        by_id.setdefault(f"https://e.com/{n % 6}", set()).add(s.path)
+    assert all(len(paths) == 1 for paths in by_id.values())  # one file per article
+    assert len({next(iter(p)) for p in by_id.values()}) == 6  # and six different files
+    assert len(list(out.iterdir())) == 6
+
+
+def test_corrupt_index_is_a_state_error(tmp_path: Path) -> None:
+    db = tmp_path / "bad.db"
+    db.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StateError) as info:
+        SavedIndex(db)
+    assert str(info.value) == f"{db}: database is corrupt"
 
 
 def test_saved_file_is_readable_like_any_file(out: Path) -> None:
