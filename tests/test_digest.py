@@ -1,0 +1,514 @@
+"""`newscli digest` against a real 127.0.0.1 server: once and only once, cheap when nothing changed, cron-quiet.
+
+Faults: L01 (second run), L02 (SIGKILL at points, through tests/digest_harness.py), L03 (disk full),
+L05 (corrupt state), L06 (locked state), H13 (Retry-After), H15 (304), H16 (same body, new ETag).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import typer
+
+if TYPE_CHECKING:
+    from conftest import TestServer
+from typer.testing import CliRunner
+
+from newscli.digest import DigestReport, first_sentence, post_date, run_digest
+from newscli.errors import StateError
+from newscli.state import DB_NAME, RunLock
+from newscli.subscriptions import add_feed
+
+HARNESS = Path(__file__).parent / "digest_harness.py"
+ROOT = Path(__file__).resolve().parent.parent
+WORDS = (
+    "The council met on Tuesday to discuss the new budget for schools, roads and parks. Members agreed that the "
+    "plan needs more work before the vote next month, and asked the staff to bring back three options with costs "
+    "for each district. Residents who spoke at the meeting mostly asked for better bus service and safer crossings "
+    "near the primary schools, and several of them brought letters signed by their neighbours."
+)
+
+
+def item(
+    n: int, *, feed: str = "a", link: str | None = None, guid: str | None = None, day: int = 17
+) -> dict[str, str]:
+    return {
+        "title": f"Story {feed}{n}",
+        "link": link or f"https://news.example.com/{feed}/{n}.html",
+        "guid": guid or f"tag:news.example.com,2024:{feed}{n}",
+        "date": f"Fri, {day} May 2024 {10 + n % 10:02d}:00:00 +0000",
+        "body": f"Story {feed}{n} begins here. " + WORDS,
+    }
+
+
+def rss(items: list[dict[str, str]], title: str = "Example News") -> bytes:
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>',
+        f"<title>{title}</title><link>https://news.example.com/</link><description>d</description>",
+    ]
+    for it in items:
+        parts.append(
+            f"<item><title>{it['title']}</title><link>{it['link']}</link>"
+            f'<guid isPermaLink="false">{it["guid"]}</guid><pubDate>{it["date"]}</pubDate>'
+            f"<description>{it['body'][:40]}</description>"
+            f"<content:encoded><![CDATA[<p>{it['body']}</p><p>{WORDS}</p>]]></content:encoded></item>"
+        )
+    parts.append("</channel></rss>")
+    return "\n".join(parts).encode("utf-8")
+
+
+RSS_TYPE = "application/rss+xml; charset=utf-8"
+
+
+def posts(out: Path) -> list[str]:
+    """The visible files in DIR (posts and digest pages), sorted."""
+    return sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) if out.exists() else []
+
+
+def snapshot(out: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir() if not p.name.startswith(".")
+    }
+
+
+def digest(out: Path, **kw: object) -> DigestReport:
+    kw.setdefault("workers", 4)
+    return run_digest(out=out, **kw)  # type: ignore[arg-type]
+
+
+def cli_app() -> typer.Typer:
+    from newscli.cli import app
+
+    if not any(c.name == "digest" for c in app.registered_commands):
+        from newscli.cli_digest import digest as command
+
+        app.command("digest")(command)
+    return app
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli_app(), ["digest", *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+# ---- the ordinary life of a cron job ------------------------------------------------------------------------
+
+
+def test_first_run_saves_all_second_nothing_then_exactly_the_new(
+    http_server: TestServer, tmp_path: Path
+) -> None:
+    a_items = [item(i, feed="a") for i in range(3)]
+    b_items = [item(i, feed="b") for i in range(2)]
+    add_feed(http_server.serve("/a.xml", rss(a_items), content_type=RSS_TYPE), name="alpha")
+    add_feed(http_server.serve("/b.xml", rss(b_items), content_type=RSS_TYPE), name="beta")
+    out = tmp_path / "_posts"
+
+    code, stdout, stderr = run_cli("--out", str(out))
+    assert (code, stdout, stderr) == (0, "", "")  # cron mails any output: none when all is well
+    names = posts(out)
+    saved = [n for n in names if not n.endswith("-digest.md")]
+    assert len(saved) == 5
+    assert {(out / n).read_text().split("\n")[2] for n in saved} == {
+        f'title: "Story {f}{i}"' for f, n in (("a", 3), ("b", 2)) for i in range(n)
+    }
+    [page] = [n for n in names if n.endswith("-digest.md")]
+    assert page == f"{datetime.now().astimezone().date().isoformat()}-digest.md"
+
+    before = snapshot(out)
+    assert run_cli("--out", str(out)) == (0, "", "")
+    assert snapshot(out) == before  # not one file touched
+
+    a_items += [item(3, feed="a"), item(4, feed="a")]
+    http_server.serve("/a.xml", rss(a_items), content_type=RSS_TYPE)
+    code, _, _ = run_cli("--out", str(out), "-v")
+    assert code == 0
+    after = snapshot(out)
+    new = sorted(set(after) - set(before))
+    assert len(new) == 2 and all("story-a3" in n or "story-a4" in n for n in new)
+    assert all(after[n] == before[n] for n in before if not n.endswith("-digest.md"))
+    digest_text = (out / page).read_text()
+    assert digest_text.count("[Story a") == 5 and digest_text.count("[Story b") == 2
+    print(digest_text)
+    assert "[Story a4](https://news.example.com/a/4.html)" in digest_text
+
+
+def test_same_article_in_two_feeds_is_saved_once(http_server: TestServer, tmp_path: Path) -> None:
+    shared_a = item(1, feed="a", link="https://news.example.com/shared.html?utm_source=rss&utm_medium=a")
+    shared_b = item(9, feed="b", link="http://news.example.com/shared.html/#comments", guid="b-local-9")
+    shared_b["title"] = shared_a["title"]
+    add_feed(http_server.serve("/a.xml", rss([shared_a, item(2)]), content_type=RSS_TYPE), name="alpha")
+    add_feed(
+        http_server.serve("/b.xml", rss([shared_b, item(3, feed="b")]), content_type=RSS_TYPE), name="beta"
+    )
+    out = tmp_path / "out"
+    report = digest(out)
+    assert report.exit_code == 0
+    assert len(report.saved) == 3
+    assert sum("story-a1" in n for n in posts(out)) == 1
+    assert len(digest(out).saved) == 0
+
+
+def test_full_text_fetched_for_teasers_and_failed_page_falls_back(
+    http_server: TestServer, tmp_path: Path
+) -> None:
+    from seedpage import SEED_TITLE, share_page
+
+    page = http_server.serve("/share.html", share_page(), content_type="text/html")
+    broken = http_server.serve("/gone.html", "gone", status=404, content_type="text/plain")
+    feed = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        f"<item><title>{SEED_TITLE}</title><link>{page}</link><guid>tag:x,1</guid>"
+        "<pubDate>Tue, 17 May 2022 12:10:06 +0000</pubDate><description>短摘要……</description></item>"
+        f"<item><title>Gone</title><link>{broken}</link><guid>tag:x,2</guid>"
+        "<pubDate>Tue, 17 May 2022 12:00:00 +0000</pubDate><description>Teaser of gone…</description></item>"
+        "</channel></rss>"
+    )
+    add_feed(http_server.serve("/t.xml", feed, content_type=RSS_TYPE), name="teasers")
+    out = tmp_path / "out"
+    report = digest(out)
+    assert http_server.hits("/share.html") == 1 and http_server.hits("/gone.html") >= 1
+    [outcome] = report.feeds
+    assert outcome.status == "new" and len(outcome.saved) == 2
+    assert len(outcome.flagged) == 1 and "gone.html" in outcome.flagged[0] and "404" in outcome.flagged[0]
+    assert report.exit_code == 1
+    full = next(p for p in outcome.saved if "gone" not in p.name.lower())
+    assert "克拉玛依" in full.read_text() and full.read_text().count("\n\n") > 20
+    assert "Teaser of gone" in next(p for p in outcome.saved if p != full).read_text()
+
+
+def test_feed_settings_go_into_the_posts(http_server: TestServer, tmp_path: Path) -> None:
+    add_feed(
+        http_server.serve("/a.xml", rss([item(1)]), content_type=RSS_TYPE),
+        name="alpha",
+        category="本地",
+        tags=["city", "council"],
+    )
+    out = tmp_path / "out"
+    digest(out)
+    [post] = [n for n in posts(out) if not n.endswith("-digest.md")]
+    text = (out / post).read_text()
+    assert "categories:\n  - 本地\ntags:\n  - city\n  - council\n" in text
+
+
+def test_dry_run_writes_nothing(http_server: TestServer, tmp_path: Path, newscli_home: Path) -> None:
+    add_feed(http_server.serve("/a.xml", rss([item(1), item(2)]), content_type=RSS_TYPE), name="alpha")
+    out = tmp_path / "out"
+    before = sorted(p.name for p in newscli_home.iterdir())
+    code, stdout, stderr = run_cli("--out", str(out), "--dry-run")
+    assert code == 0 and stderr == ""
+    lines = stdout.splitlines()
+    assert len(lines) == 3 and lines[0].startswith(f"would save {out}/2024-05-17-story-a")
+    assert lines[2].startswith("would write") and lines[2].endswith("-digest.md (the day's digest page)")
+    assert not out.exists()
+    assert sorted(p.name for p in newscli_home.iterdir()) == before  # no state, no lock file
+    assert len(digest(out).saved) == 2  # and the real run still finds both new
+
+
+def test_since_skips_old_entries_for_good(http_server: TestServer, tmp_path: Path) -> None:
+    old, new = item(1, day=1), item(2, day=17)
+    add_feed(http_server.serve("/a.xml", rss([old, new]), content_type=RSS_TYPE), name="alpha")
+    out = tmp_path / "out"
+    report = digest(out, since=datetime(2024, 5, 10, tzinfo=timezone.utc))
+    assert [p.name for p in report.saved] == ["2024-05-17-story-a2.md"]
+    http_server.serve("/a.xml", rss([old, new]) + b"\n", content_type=RSS_TYPE)  # changed body, same entries
+    assert digest(out).saved == ()
+
+
+def test_keep_days_moves_old_posts_never_overwriting(http_server: TestServer, tmp_path: Path) -> None:
+    add_feed(http_server.serve("/a.xml", rss([item(1)]), content_type=RSS_TYPE), name="alpha")
+    out, old = tmp_path / "_posts", tmp_path / "old_post"
+    out.mkdir()
+    old.mkdir()
+    today = datetime.now().astimezone().date()
+    keep = out / f"{(today - timedelta(days=2)).isoformat()}-recent.md"
+    move = out / f"{(today - timedelta(days=3)).isoformat()}-older.md"
+    clash = out / "2020-01-01-clash.md"
+    undated = out / "about.md"
+    for path in (keep, move, clash):
+        path.write_text(f"---\ntitle: {path.stem}\n---\nbody\n")
+    undated.write_text('---\ntitle: "x"\ndate: 2021-03-04 10:00:00 +0800\n---\nbody\n')
+    (old / clash.name).write_text("already archived, different\n")
+    report = digest(out, keep_days=3, archive=old)
+    assert (old / move.name).read_text().endswith("body\n") and not move.exists()
+    assert (old / undated.name).exists() and not undated.exists()
+    assert keep.exists() and clash.exists()
+    assert (old / clash.name).read_text() == "already archived, different\n"
+    assert any("clash" in w and "already exists" in w for w in report.warnings)
+    assert report.exit_code == 1
+    assert post_date(keep) == today - timedelta(days=2)
+
+
+def test_usage_errors(http_server: TestServer, tmp_path: Path) -> None:
+    code, _, stderr = run_cli("--out", str(tmp_path / "o"))
+    assert code == 2 and "no feeds subscribed" in stderr
+    add_feed(http_server.serve("/a.xml", rss([item(1)]), content_type=RSS_TYPE), name="alpha")
+    code, _, stderr = run_cli("--out", str(tmp_path / "o"), "--feed", "alpah")
+    assert code == 2 and "no feed named 'alpah'" in stderr and "alpha" in stderr
+    code, _, stderr = run_cli()
+    assert code == 2 and "--out DIR" in stderr
+    code, _, stderr = run_cli("--out", str(tmp_path / "o"), "--keep-days", "3")
+    assert code == 2 and "--keep-days N and --archive DIR go together" in stderr
+    assert http_server.hits("/a.xml") == 0
+
+
+def test_first_sentence() -> None:
+    assert first_sentence("\n 从凹陷区致密砾岩获得突破。再到其他。") == "从凹陷区致密砾岩获得突破。"
+    assert first_sentence("Dr. Who? No. The U.S. is big. Next.") == "Dr."  # crude, but bounded
+    assert first_sentence("no end at all") == "no end at all"
+    assert len(first_sentence("x" * 500)) == 160
+
+
+# ---- failures, history and politeness ------------------------------------------------------------------------
+
+
+def test_failing_feeds_are_named_with_history_and_all_failed_is_3(
+    http_server: TestServer, tmp_path: Path
+) -> None:
+    bad = http_server.serve("/bad.xml", "oops", status=500, content_type="text/plain")
+    add_feed(bad, name="broken")
+    out = tmp_path / "out"
+    for run in range(1, 4):
+        code, stdout, stderr = run_cli("--out", str(out))
+        assert code == 3 and stdout == ""
+        [line] = stderr.splitlines()
+        assert line.startswith(f"newscli: broken: {bad}: HTTP 500")
+        assert ("failed 3 runs in a row since" in line) == (run == 3)
+    add_feed(http_server.serve("/a.xml", rss([item(1)]), content_type=RSS_TYPE), name="alpha")
+    code, _, stderr = run_cli("--out", str(out))
+    assert code == 1 and "broken" in stderr and "alpha" not in stderr
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    ["120", "HTTPDATE", "soon-ish, maybe", "99999999999999999999"],
+    ids=["seconds", "http-date", "garbage", "huge"],
+)
+def test_h13_retry_after_skips_the_feed_without_sleeping(
+    http_server: TestServer, tmp_path: Path, retry_after: str
+) -> None:
+    if retry_after == "HTTPDATE":
+        retry_after = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=120), usegmt=True)
+    limited = http_server.serve(
+        "/limited.xml",
+        "slow down",
+        status=429,
+        content_type="text/plain",
+        headers={"Retry-After": retry_after},
+    )
+    add_feed(limited, name="limited")
+    add_feed(http_server.serve("/a.xml", rss([item(1)]), content_type=RSS_TYPE), name="alpha")
+    out = tmp_path / "out"
+    started = time.monotonic()
+    code, _, stderr = run_cli("--out", str(out))
+    assert time.monotonic() - started < 4
+    assert code == 1
+    assert "limited: " in stderr and "HTTP 429" in stderr and "will retry after" in stderr
+    hits = http_server.hits("/limited.xml")
+    assert hits <= 3
+
+    code, _, stderr = run_cli("--out", str(out))
+    assert code == 1 and http_server.hits("/limited.xml") == hits  # skipped: not even asked
+    assert "limited: skipped until" in stderr
+
+    later = time.time() + 86400 + 60  # even a huge Retry-After is honoured for at most a day
+    http_server.serve("/limited.xml", rss([item(5, feed="l")]), content_type=RSS_TYPE)
+    report = digest(out, now=lambda: later)
+    assert report.exit_code == 0 and http_server.hits("/limited.xml") == 1  # (a new route: its own count)
+    assert len(report.saved) == 1
+
+
+def test_h15_validators_sent_back_verbatim_and_304_costs_nothing(
+    http_server: TestServer, tmp_path: Path
+) -> None:
+    etag = 'W/"5e1-Ab/C+d=="'
+    modified = "Fri, 17 May 2024 12:00:00 GMT"
+    body = rss([item(1), item(2)])
+
+    def handler(req: BaseHTTPRequestHandler) -> None:
+        if req.headers.get("If-None-Match") == etag:
+            req.send_response(304)
+            req.send_header("ETag", etag)
+            req.end_headers()
+            return
+        req.send_response(200)
+        req.send_header("Content-Type", RSS_TYPE)
+        req.send_header("ETag", etag)
+        req.send_header("Last-Modified", modified)
+        req.send_header("Content-Length", str(len(body)))
+        req.end_headers()
+        req.wfile.write(body)
+
+    add_feed(http_server.add("/a.xml", handler), name="alpha")
+    out = tmp_path / "out"
+    assert len(digest(out).saved) == 2
+    before = snapshot(out)
+    report = digest(out)
+    assert report.exit_code == 0 and report.feeds[0].status == "unchanged" and report.saved == ()
+    second = http_server.requests("/a.xml")[1]
+    assert second["if-none-match"] == etag and second["if-modified-since"] == modified
+    assert snapshot(out) == before
+
+
+def test_h16_new_etag_same_body_makes_no_posts(http_server: TestServer, tmp_path: Path) -> None:
+    body = rss([item(1), item(2)])
+    counter = iter(range(1000))
+
+    def handler(req: BaseHTTPRequestHandler) -> None:
+        req.send_response(200)
+        req.send_header("Content-Type", RSS_TYPE)
+        req.send_header("ETag", f'"{next(counter)}"')
+        req.send_header("Content-Length", str(len(body)))
+        req.end_headers()
+        req.wfile.write(body)
+
+    add_feed(http_server.add("/a.xml", handler), name="alpha")
+    out = tmp_path / "out"
+    assert len(digest(out).saved) == 2
+    before = snapshot(out)
+    for _ in range(2):
+        report = digest(out)
+        assert report.saved == () and report.feeds[0].status == "unchanged"
+    assert [r.get("if-none-match") for r in http_server.requests("/a.xml")] == [None, '"0"', '"1"']
+    assert snapshot(out) == before
+
+
+# ---- local faults --------------------------------------------------------------------------------------------
+
+
+def test_l01_second_digest_exits_4_and_writes_nothing(
+    http_server: TestServer, tmp_path: Path, newscli_home: Path
+) -> None:
+    add_feed(http_server.serve("/a.xml", rss([item(1)]), content_type=RSS_TYPE), name="alpha")
+    out = tmp_path / "out"
+    with RunLock(newscli_home):
+        code, stdout, stderr = run_cli("--out", str(out))
+    assert code == 4 and stdout == ""
+    assert stderr.startswith(f"newscli: already running (pid {os.getpid()})")
+    assert not out.exists() and not (newscli_home / DB_NAME).exists()
+    assert http_server.hits("/a.xml") == 0
+
+
+def test_l04_output_dir_not_writable_fails_before_fetching(http_server: TestServer, tmp_path: Path) -> None:
+    add_feed(http_server.serve("/a.xml", rss([item(1)]), content_type=RSS_TYPE), name="alpha")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, stderr = run_cli("--out", str(blocker / "posts"))
+    assert code == 1 and str(blocker / "posts") in stderr and "not a directory" in stderr
+    assert http_server.hits("/a.xml") == 0
+
+
+def test_l05_corrupt_state_is_reported_never_reset(
+    http_server: TestServer, tmp_path: Path, newscli_home: Path
+) -> None:
+    add_feed(http_server.serve("/a.xml", rss([item(1)]), content_type=RSS_TYPE), name="alpha")
+    db = newscli_home / DB_NAME
+    db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 5000)
+    code, _, stderr = run_cli("--out", str(tmp_path / "out"))
+    assert code != 0 and f"state database {db} is corrupt" in stderr and "move it away" in stderr
+    assert db.read_bytes() == b"SQLite format 3\x00" + b"\xff" * 5000
+    assert http_server.hits("/a.xml") == 0
+
+
+def test_l06_locked_state_waits_then_fails_before_fetching(
+    http_server: TestServer, tmp_path: Path, newscli_home: Path
+) -> None:
+    add_feed(http_server.serve("/a.xml", rss([item(1)]), content_type=RSS_TYPE), name="alpha")
+    out = tmp_path / "out"
+    digest(out)
+    holder = sqlite3.connect(newscli_home / DB_NAME, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StateError, match="is locked by another process"):
+            digest(out, busy_timeout=0.3)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert http_server.hits("/a.xml") == 1
+
+
+def _harness(out: Path, env_extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_extra}
+    return subprocess.run(
+        [sys.executable, str(HARNESS), "digest", "--out", str(out), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.parametrize(
+    "kill_at",
+    ["fsync:3", "rename:2", "commit:1", "commit:2", "rename:8"],
+    ids=[
+        "writing-a-post",
+        "after-rename",
+        "in-db-transaction",
+        "second-feed-transaction",
+        "after-digest-page",
+    ],
+)
+def test_l02_sigkill_then_rerun_gives_the_same_files(
+    http_server: TestServer, tmp_path: Path, kill_at: str
+) -> None:
+    add_feed(
+        http_server.serve("/a.xml", rss([item(i) for i in range(4)]), content_type=RSS_TYPE), name="alpha"
+    )
+    add_feed(
+        http_server.serve("/b.xml", rss([item(i, feed="b") for i in range(3)]), content_type=RSS_TYPE),
+        name="beta",
+    )
+    out = tmp_path / "out"
+    killed = _harness(out, {"DIGEST_KILL_AT": kill_at})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    for name in posts(out):  # whatever is there is whole
+        assert (out / name).read_text().endswith("\n")
+
+    rerun = digest(out)  # the next cron run
+    assert rerun.exit_code == 0
+    reference = tmp_path / "reference"
+    assert digest(reference, state_dir=tmp_path / "reference-home").exit_code == 0  # a run never killed
+    assert posts(out) == posts(reference) and len(posts(out)) == 8
+    for name in posts(reference):
+        if not name.endswith("-digest.md"):
+            assert (out / name).read_bytes() == (reference / name).read_bytes()
+    page = next(n for n in posts(out) if n.endswith("-digest.md"))
+    assert (out / page).read_text().count(
+        "](https://news.example.com/"
+    ) == 7  # nothing missing, nothing twice
+    assert digest(out).saved == ()
+
+
+def test_l03_disk_full_names_the_error_and_advances_nothing(http_server: TestServer, tmp_path: Path) -> None:
+    small = [item(i) for i in range(2)]
+    add_feed(http_server.serve("/a.xml", rss(small), content_type=RSS_TYPE), name="alpha")
+    out = tmp_path / "out"
+    assert digest(out).exit_code == 0
+    before = snapshot(out)
+    big = item(7)
+    big["body"] = "Huge story begins. " + WORDS * 400  # ~150 KB post
+    http_server.serve("/a.xml", rss([*small, big, item(8)]), content_type=RSS_TYPE)
+    full = _harness(out, {"DIGEST_FSIZE": str(100_000)})
+    assert full.returncode in (1, 3), full.stderr
+    assert "disk full" in full.stderr and "alpha" in full.stderr
+    assert {n: v for n, v in snapshot(out).items() if n in before} == before
+    assert not any(n.startswith("2024-05-17-story-a7") for n in posts(out))
+    # the state did not advance: with room again, the next run saves what was missing, once
+    assert digest(out).exit_code == 0
+    names = posts(out)
+    assert sum("story-a7" in n for n in names) == 1 and sum("story-a8" in n for n in names) == 1
