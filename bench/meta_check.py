@@ -60,9 +60,12 @@ def run(set_name: str, show: bool) -> None:
         text = re.sub(r"^\s*<\?xml[^>]*\?>", "", decode(page.read_bytes()))
         doc = lxml.html.fromstring(text or "<html></html>")
         body = body_text(doc)
-        start = time.perf_counter()
-        meta = read_metadata(doc, f"https://example.org/{page.name}", body_text=body)
-        elapsed.append(time.perf_counter() - start)
+        runs = []
+        for _ in range(3):  # best of three: the machine is shared, the minimum is the function's own cost
+            start = time.perf_counter()
+            meta = read_metadata(doc, f"https://example.org/{page.name}", body_text=body)
+            runs.append(time.perf_counter() - start)
+        elapsed.append(min(runs))
         record = {
             "input": str(page),
             "title": meta.title,

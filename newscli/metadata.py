@@ -8,8 +8,11 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from itertools import islice
 from typing import Any
 from urllib.parse import urljoin, urlparse
+
+from lxml import etree
 
 from newscli import dates
 
@@ -71,9 +74,7 @@ _HANGUL = re.compile(r"[\uac00-\ud7af]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 # A Chinese name or a list of them (张三、李四 / 张三 李四), or a Latin handle/name.
-_LABELS = (
-    r"来源|來源|编辑|責編|责编|时间|時間|发布|發佈|日期|摄影|通讯员|记者|作者|出处|点击|阅读|评论|字号|打印"
-)
+_LABELS = r"来源|來源|责任|编者|编辑|責編|责编|时间|時間|发布|發佈|日期|摄影|通讯员|记者|作者|出处|点击|阅读|评论|字号|打印"
 _ZH_NAME = rf"(?!{_LABELS})[\u4e00-\u9fff·]{{2,5}}(?:[ 　、，,/]+(?!{_LABELS})[\u4e00-\u9fff·]{{2,4}})*"
 _LATIN_NAME = r"[A-Za-z][\w&.\-']*(?: [A-Z][\w.\-']*){0,3}(?: \([^)\n]{1,40}\))?"
 _NAME = (
@@ -81,7 +82,7 @@ _NAME = (
 )
 _STOP = r"(?=$|[\s\n）)\]】|｜，。;；:：]|来源|编辑|时间|发布|日期|摄影|通讯员)"
 _ZH_AUTHOR = re.compile(
-    rf"(?:作\s*者|撰\s*文|撰\s*稿|执\s*笔\s*人?|原作者|博主|楼主)\s*[:：]\s*\n?\s*(?P<n>{_NAME}){_STOP}"
+    rf"(?:作\s*者|撰\s*文|撰\s*稿|执\s*笔\s*人?|原作者|博主|楼主|发文机关|发布机构)\s*[:：]\s*\n?\s*(?P<n>{_NAME}){_STOP}"
 )
 _ZH_WEN = re.compile(rf"(?<![\u4e00-\u9fff])文\s*[/／|]\s*(?P<n>{_ZH_NAME}){_STOP}")
 # Sohu style: "2004年7月16日08:19 [ 黄宇 ] 来源：..."
@@ -96,6 +97,12 @@ _ZH_TAIL_PATTERNS = [
     ),
     re.compile(rf"(?:本报|总台|新华社)?记者\s*(?P<n>{_ZH_NAME})\s*(?:\n|$)"),
 ]
+_ZH_NAME_LINE = re.compile(_ZH_NAME)
+_LABEL_WORD = re.compile(_LABELS)
+# Blogs: "ggjjzhzz 发表于 2005-9-15 11:46:00"
+_ZH_POSTED_BY = re.compile(
+    r"(?:^|\n|\s)(?P<n>[A-Za-z][\w.\-]{2,30}|[\u4e00-\u9fff]{2,8})\s*发表于\s*[:：]?\s*(?:19|20)\d\d"
+)
 _NOT_NAMES = {
     "首页",
     "正文",
@@ -149,16 +156,15 @@ def read_metadata(
     lang = _lang(doc, metas, nodes, title_tag)
     host = urlparse(url).hostname
     tz = dates.default_zone(override=tz_override, lang=lang, host=host)
-    header, after_title, tail = _windows(nodes, title, h1s, body_text)
-
-    author = _author(doc, metas, article, header, after_title, tail, chinese=(lang or "").startswith("zh"))
-    published = _published(doc, metas, article, header, tail, tz, lang)
+    windows = _windows(nodes, title, h1s, body_text)
+    author = _author(doc, metas, article, windows, title_tag, chinese=(lang or "").startswith("zh"))
+    published = _published(doc, metas, article, windows, tz, lang)
     updated = _date(
         _ld_str(article.get("dateModified"))
         or _first(metas, "article:modified_time", "og:updated_time", "dcterms.modified"),
         tz,
     )
-    source = _source(header, tail) or site_name
+    source = _source(windows) or site_name
     image = _image(metas, article, url)
     return Metadata(
         title=title,
@@ -269,18 +275,23 @@ def _ld_site_name(ld: list[dict[str, Any]], article: dict[str, Any]) -> str | No
     return None
 
 
+# Text of the body in document order. Plain strings, and no per-node predicate: both are much cheaper.
+_BODY_TEXT = etree.XPath("//body//text()", smart_strings=False)
+_ALL_TEXT = etree.XPath("//text()", smart_strings=False)
+_HIDDEN_TEXT = etree.XPath(
+    "//script/text() | //style/text() | //noscript/text() | //template/text() | //body//title/text()",
+    smart_strings=False,
+)
+
+
 def _text_nodes(doc: Any) -> list[str]:
+    """The visible text of the page body, node by node, in document order (white space collapsed)."""
+    hidden = set(_HIDDEN_TEXT(doc))
     out: list[str] = []
-    bodies = doc.xpath("//body") or [doc]
-    for element in bodies[0].iter():
-        if element.tag in ("script", "style", "noscript", "template") or not isinstance(element.tag, str):
-            if element.tail and element.tail.strip():
-                out.append(_SPACE.sub(" ", element.tail).strip())
+    for text in _BODY_TEXT(doc) or _ALL_TEXT(doc):
+        if text in hidden or text.isspace():
             continue
-        if element.text and element.text.strip():
-            out.append(_SPACE.sub(" ", element.text).strip())
-        if element.tail and element.tail.strip():
-            out.append(_SPACE.sub(" ", element.tail).strip())
+        out.append(" ".join(text.split()))
         if len(out) >= _MAX_NODES:
             break
     return out
@@ -437,15 +448,23 @@ def _join(nodes: list[str], start: int, stop: int, budget: int, *, backwards: bo
     return "\n".join(reversed(picked) if backwards else picked)
 
 
-def _windows(
-    nodes: list[str], title: str | None, h1s: list[str], body_text: str | None
-) -> tuple[str, str, str]:
-    """The page text where bylines, dates and credits sit.
+@dataclass
+class _Windows:
+    """Page text where bylines, dates and credits sit (white-space-collapsed nodes joined by newlines).
 
-    `header`: from just before the headline to a little into the article body (the top of the page when the
-    headline is not found); `after_title`: the first lines after the headline; `tail`: the end of the article
-    body and what follows it (credits like （记者 张三） or 责任编辑 sit there).
+    `before`: a few lines above the headline; `header`: from the headline to a little into the article body
+    (the top of the page when no headline is found); `after_title`: the two lines under the headline;
+    `body_tail`: the end of the article text; `after_body`: what follows it on the page.
     """
+
+    before: str = ""
+    header: str = ""
+    after_title: str = ""
+    body_tail: str = ""
+    after_body: str = ""
+
+
+def _windows(nodes: list[str], title: str | None, h1s: list[str], body_text: str | None) -> _Windows:
     title_at = -1
     for needle in [*(h for h in h1s if title and (h in title or title in h)), title or ""]:
         title_at = _find_node(nodes, _clean(needle), exact_first=True)
@@ -456,20 +475,22 @@ def _windows(
     if body_at < 0 and body and title_at >= 0:
         body_at = _find_node(nodes, body[:16])
     if title_at >= 0 and (body_at < 0 or body_at >= title_at):
-        head_start, head_stop = title_at, (body_at if body_at >= 0 else title_at) + 3
+        head_start, head_stop = title_at, (body_at + 3 if body_at >= 0 else len(nodes))
     elif body_at >= 0:
         head_start, head_stop = max(0, body_at - 25), body_at + 3
     else:
         head_start, head_stop = 0, len(nodes)
-    before = _join(nodes, max(0, head_start - 10), head_start, _WINDOW_BEFORE, backwards=True)
-    header = "\n".join(x for x in (before, _join(nodes, head_start, head_stop, _WINDOW_AFTER)) if x)
-    after_title = "\n".join(nodes[title_at + 1 : title_at + 3]) if title_at >= 0 else ""
-    tail = body[-300:]
+    found = _Windows(
+        before=_join(nodes, max(0, head_start - 10), head_start, _WINDOW_BEFORE, backwards=True),
+        header=_join(nodes, head_start, head_stop, _WINDOW_AFTER),
+        after_title="\n".join(nodes[title_at + 1 : title_at + 3]) if title_at >= 0 else "",
+        body_tail=body[-300:],
+    )
     if body:
         end_at = _find_node(nodes, body[-16:].strip(), max(body_at, 0))
         if end_at >= 0:
-            tail += "\n" + _join(nodes, end_at + 1, len(nodes), 300)
-    return header, after_title, tail
+            found.after_body = _join(nodes, end_at + 1, len(nodes), 300)
+    return found
 
 
 def _split_author(value: Any) -> str | None:
@@ -487,20 +508,50 @@ def _clean_author(name: str | None) -> str | None:
     if re.match(r"https?://", name):
         return None
     name = re.sub(r"^(?:by|posted by|written by|von|par|por)\s+", "", name, flags=re.I)
-    name = re.sub(r"^(?:作者|记者|文|撰文)\s*[:：/／]\s*", "", name)
+    name = re.sub(r"^(?:作者|记者|文|撰文|责任编辑|编辑|责编)\s*[:：/／]\s*", "", name)
+    name = re.sub(r"\s+\S{2,4}报道$", "", name)
     name = re.sub(r"[\s,;|:·•\-–—]+$", "", name)
     return name or None
 
 
-_LOWER = "translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-_AUTHOR_QUERIES = [
-    "//body//*[contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')]//*[@itemprop='name']",
-    "//body//a[contains(concat(' ', normalize-space(@rel), ' '), ' author ')]",
-    "//body//*[contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')]",
-    f"//body//*[contains({_LOWER}, 'author') and contains({_LOWER}, 'name')]",
-    f"//body//*[contains({_LOWER}, 'byline')]",
-    f"//body//*[contains({_LOWER}, 'author')]",
-]
+_AUTHOR_CANDIDATES = etree.XPath(
+    "//body//*[contains(@itemprop, 'author') or contains(@rel, 'author') or contains(@class, 'uthor')"
+    " or contains(@class, 'UTHOR') or contains(@class, 'yline') or contains(@class, 'YLINE')]"
+)
+
+
+def _element_byline(doc: Any) -> str | None:
+    """The byline from marked-up elements, by how precise the mark-up is (schema.org name, rel=author, classes)."""
+    best: tuple[int, str] | None = None
+    for element in _AUTHOR_CANDIDATES(doc)[:80]:
+        itemprop = (element.get("itemprop") or "").lower().split()
+        rel = (element.get("rel") or "").lower().split()
+        klass = (element.get("class") or "").lower()
+        if "author" in itemprop:
+            names = element.xpath(".//*[@itemprop='name']")
+            rank, text = (0, names[0].get("content") or names[0].text_content()) if names else (2, None)
+        elif "author" in rel and element.tag == "a":
+            rank, text = 1, None
+        elif "author" in klass and "name" in klass:
+            rank, text = 3, None
+        elif "byline" in klass:
+            rank, text = 4, None
+        elif "author" in klass:
+            rank, text = 5, None
+        else:
+            continue
+        if best is not None and rank >= best[0]:
+            continue
+        if next(islice(element.iter(), 25, None), None) is not None:
+            continue  # a container (author box, bio, comments), not a byline
+        name = _byline_name(text if text is not None else element.get("content") or element.text_content())
+        if name:
+            best = (rank, name)
+            if rank == 0:
+                break
+    return best[1] if best else None
+
+
 _MONTHS = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?"
     r"|nov(?:ember)?|dec(?:ember)?"
@@ -534,9 +585,8 @@ def _author(
     doc: Any,
     metas: dict[str, list[str]],
     article: dict[str, Any],
-    header: str,
-    after_title: str,
-    tail: str,
+    windows: _Windows,
+    title_tag: str,
     *,
     chinese: bool,
 ) -> str | None:
@@ -544,7 +594,7 @@ def _author(
     if found:
         return found
     # Chinese CMSs often fill meta author with the vendor or an editor's login; a visible byline is better.
-    visible = _zh_byline(header, after_title, tail) if chinese else None
+    visible = _zh_byline(windows, title_tag) if chinese else None
     if visible:
         return visible
     for key in (
@@ -560,36 +610,48 @@ def _author(
             name = _byline_name(value)
             if name:
                 return name
-    for query in _AUTHOR_QUERIES:
-        for element in doc.xpath(query)[:5]:
-            name = _byline_name(element.get("content") or element.text_content())
-            if name:
-                return name
-    for line in header.split("\n")[:60]:
+    name = _element_byline(doc)
+    if name:
+        return name
+    for line in windows.header.split("\n")[:60]:
         match = _BY_LINE.match(line)
         if match:
             return _clean_author(match["n"])
-    return None if chinese else _zh_byline(header, after_title, tail)
+    return None if chinese else _zh_byline(windows, title_tag)
 
 
-def _zh_byline(header: str, after_title: str, tail: str) -> str | None:
+def _zh_byline(windows: _Windows, title_tag: str) -> str | None:
     """A byline written the Chinese way: 作者：X, 记者 X, 文/X, （记者 X） at the end, a name line under the title."""
-    for text in (header, tail):
-        match = _ZH_AUTHOR.search(text) or _ZH_WEN.search(text) or _ZH_DATE_THEN_NAME.search(text)
-        if match:
-            return _clean_author(match["n"])
+    head = windows.before + "\n" + windows.header
+    tail = windows.body_tail + "\n" + windows.after_body
+    for text in (head, tail):
+        for pattern in (_ZH_AUTHOR, _ZH_WEN, _ZH_DATE_THEN_NAME, _ZH_POSTED_BY):
+            match = pattern.search(text)
+            if match:
+                return _clean_author(match["n"])
     for pattern in _ZH_TAIL_PATTERNS:
-        match = pattern.search(tail)
+        match = pattern.search(windows.body_tail)
         if match:
             return _clean_author(match["n"])
-    match = _ZH_REPORTER.search(header)
-    if match:
-        return _clean_author(match["n"])
-    lines = after_title.split("\n")
-    if lines and re.fullmatch(_ZH_NAME, lines[0]) and len(lines[0]) <= 16 and lines[0] not in _NOT_NAMES:
+    for text in (windows.header, windows.body_tail):
+        match = _ZH_REPORTER.search(text)
+        if match:
+            return _clean_author(match["n"])
+    lines = windows.after_title.split("\n")
+    if (
+        lines
+        and _ZH_NAME_LINE.fullmatch(lines[0])
+        and len(lines[0]) <= 16
+        and lines[0] not in _NOT_NAMES
+        and lines[0] not in title_tag
+        and not _LABEL_WORD.search(lines[0])
+    ):
         return lines[0]
-    match = _ZH_EDITOR.search(header) or _ZH_EDITOR.search(tail)
-    return _clean_author(match["n"]) if match else None
+    for text in (windows.header, tail):
+        match = _ZH_EDITOR.search(text)
+        if match:
+            return _clean_author(match["n"])
+    return None
 
 
 def _date(text: str | None, tz: tzinfo) -> datetime | None:
@@ -603,11 +665,11 @@ def _published(
     doc: Any,
     metas: dict[str, list[str]],
     article: dict[str, Any],
-    header: str,
-    tail: str,
+    windows: _Windows,
     tz: tzinfo,
     lang: str | None,
 ) -> datetime | None:
+    day_first = not (lang or "").lower().startswith("en-us")
     for text in (
         _ld_str(article.get("datePublished")),
         _first(metas, *_DATE_KEYS),
@@ -616,13 +678,28 @@ def _published(
     ):
         value = _date(text, tz)
         if value:
+            if text and not re.search(r"\d:\d\d", text):
+                # The markup gives the day only; the page often shows the same day with the time.
+                shown = _shown_date(windows, tz, day_first)
+                if shown and shown.date() == value.date():
+                    return shown
             return value
-    day_first = not (lang or "").lower().startswith("en-us")
-    return (
-        _visible_date(header, tz, day_first)
-        or _visible_date(tail, tz, day_first)
-        or _date(_first(metas, "article:modified_time", "og:updated_time"), tz)
+    return _shown_date(windows, tz, day_first) or _date(
+        _first(metas, "article:modified_time", "og:updated_time"), tz
     )
+
+
+def _shown_date(windows: _Windows, tz: tzinfo, day_first: bool) -> datetime | None:
+    for text in (
+        windows.after_title,
+        windows.header[:800],
+        windows.before,
+        windows.body_tail + "\n" + windows.after_body,
+    ):
+        value = _visible_date(text, tz, day_first)
+        if value:
+            return value
+    return None
 
 
 _DATE_KEYS = (
@@ -644,7 +721,7 @@ _DATE_KEYS = (
 
 
 def _visible_date(text: str, tz: tzinfo, day_first: bool) -> datetime | None:
-    """The date a page shows for its article: a labelled one (发布时间：) first, one with a time of day next."""
+    """The date a page shows for its article: the first labelled one (发布时间：), else the first; with its time."""
     latest = datetime.now(tz) + timedelta(days=2)
     found = [
         (pos, value, timed)
@@ -654,14 +731,17 @@ def _visible_date(text: str, tz: tzinfo, day_first: bool) -> datetime | None:
     if not found:
         return None
     labelled = [f for f in found if _DATE_LABEL.search(text[max(0, f[0] - 12) : f[0]])]
-    for group in ([f for f in labelled if f[2]], [f for f in found if f[2]], labelled, found):
-        if group:
-            return group[0][1]
-    return None
+    chosen = (labelled or found)[0]
+    if not chosen[2]:
+        # A bare day near the headline, and the same day with a time a little further on: the time is wanted.
+        for _pos, value, timed in found:
+            if timed and value.date() == chosen[1].date():
+                return value
+    return chosen[1]
 
 
-def _source(window: str, tail: str) -> str | None:
-    for text in (window, tail):
+def _source(windows: _Windows) -> str | None:
+    for text in (windows.before + "\n" + windows.header, windows.body_tail + "\n" + windows.after_body):
         match = _SOURCE.search(text)
         if match:
             return match["s"].strip()

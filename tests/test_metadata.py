@@ -335,3 +335,126 @@ def test_seed_share_page(kwargs: dict[str, bool], want: datetime) -> None:
     assert got.lang == "zh"
     assert got.published == want and got.published.isoformat() == want.isoformat()
     assert got.tags == ("克拉玛依", "科技创新", "高质量发展")
+
+
+MORE_AUTHORS = [
+    (
+        "schema.org name inside an itemprop=author box",
+        page("", '<h1>Headline</h1><div itemprop="author"><span itemprop="name">Alex Perry</span></div>'),
+        "Alex Perry",
+    ),
+    (
+        "byline text cut at the date and handle",
+        page("", '<h1>Headline</h1><p class="byline">Tech by Jo Park January 18, 2017 11:00 PM @jopark</p>'),
+        "Jo Park",
+    ),
+    (
+        "Dublin Core creator before meta author",
+        page('<meta name="author" content="Meta Name"><meta property="dc:creator" content="DC Name">'),
+        "DC Name",
+    ),
+    (
+        "visible Chinese byline beats a CMS meta author",
+        page(
+            '<title>标题新闻</title><meta name="author" content="L_104485">',
+            "<h1>标题新闻</h1><p>2022-02-13 07:48 作者：葛灵丹</p><p>正文内容很长。</p>",
+        ),
+        "葛灵丹",
+    ),
+    (
+        "blog 发表于 line",
+        page("<title>博客</title>", "<h1>博客</h1><p>正文。</p><p>ggjjzhzz 发表于 2005-9-15 11:46:00</p>"),
+        "ggjjzhzz",
+    ),
+    (
+        "Sohu date [name] line",
+        page(
+            "<title>标题新闻</title>", "<h1>标题新闻</h1><p>2004年7月16日08:19 [ 黄宇 ] 来源：国际金融报</p>"
+        ),
+        "黄宇",
+    ),
+]
+
+
+@pytest.mark.parametrize("name,html,want", MORE_AUTHORS, ids=[a[0] for a in MORE_AUTHORS])
+def test_author_more(name: str, html: str, want: str) -> None:
+    assert meta(html).author == want
+
+
+def test_reporter_at_the_end_beats_the_editor() -> None:
+    body = "正文第一段。\n正文结尾。 □ 本报记者 葛灵丹 (责编：萧潇、张妍)"
+    html = page(
+        "<title>标题新闻</title>", f"<h1>标题新闻</h1><p>正文第一段。</p><p>{body.split(chr(10))[1]}</p>"
+    )
+    assert meta(html, body_text=body).author == "葛灵丹"
+
+
+def test_reporter_city_suffix_is_dropped() -> None:
+    body = "正文第一段。\n正文结尾。（姚峰 上海报道）"
+    html = page(
+        "<title>标题新闻</title>", "<h1>标题新闻</h1><p>正文第一段。</p><p>正文结尾。（姚峰 上海报道）</p>"
+    )
+    assert meta(html, body_text=body).author == "姚峰"
+
+
+def test_title_agreed_by_h1_and_title_beats_a_social_og_title() -> None:
+    html = page(
+        '<title>The Deck of Cards That Made Tarot - Atlas</title><meta property="og:title" content="Click this!">',
+        "<h1>The Deck of Cards That Made Tarot</h1>",
+    )
+    assert meta(html).title == "The Deck of Cards That Made Tarot"
+
+
+def test_svg_titles_are_not_the_page_title() -> None:
+    html = "<html><body><svg><title>icon-close</title></svg><h1>Real</h1></body></html>"
+    assert meta(html).title == "Real"
+
+
+MORE_DATES = [
+    (
+        "day-first slashed date with PM",
+        page("<title>标题新闻</title>", "<h1>标题新闻</h1><p>发布日期： 7/5/2005 9:23:57 PM</p>"),
+        datetime(2005, 5, 7, 21, 23, 57, tzinfo=BEIJING),
+    ),
+    (
+        "meta gives the day, the page the time",
+        page(
+            '<title>标题新闻</title><meta name="publishdate" content="2022-02-13">',
+            "<h1>标题新闻</h1><p>2022年02月13日07:48 | 来源：新华日报</p>",
+        ),
+        datetime(2022, 2, 13, 7, 48, tzinfo=BEIJING),
+    ),
+    (
+        "the date under the headline, not the sidebar's",
+        page(
+            "<title>标题新闻</title>",
+            "<ul><li>2021-01-01 旧闻</li></ul><h1>标题新闻</h1><p>2022-05-17 20:10</p><p>正文。2020年3月1日</p>",
+        ),
+        datetime(2022, 5, 17, 20, 10, tzinfo=BEIJING),
+    ),
+    (
+        "a labelled date beats an earlier one",
+        page("<title>标题新闻</title>", "<h1>标题新闻</h1><p>2003-01-01 专题 发表于：2003-07-24 10:00</p>"),
+        datetime(2003, 7, 24, 10, 0, tzinfo=BEIJING),
+    ),
+]
+
+
+@pytest.mark.parametrize("name,html,want", MORE_DATES, ids=[d[0] for d in MORE_DATES])
+def test_published_visible(name: str, html: str, want: datetime) -> None:
+    assert meta(html, CN_URL).published == want
+
+
+def test_future_visible_dates_are_ignored() -> None:
+    html = page("<title>标题新闻</title>", "<h1>标题新闻</h1><p>2099-01-01 10:00</p>")
+    assert meta(html, CN_URL).published is None
+
+
+def test_find_dates_reads_both_orders() -> None:
+    from newscli.dates import CHINA, find_dates
+
+    text = "发表于 2005-5-7 21:23:57，更新 06/02/2022 - 13:48"
+    got = [(value.isoformat(), timed) for _pos, value, timed in find_dates(text, CHINA)]
+    assert got == [("2005-05-07T21:23:57+08:00", True), ("2022-02-06T13:48:00+08:00", True)]
+    us = find_dates("06/02/2022", CHINA, day_first=False)
+    assert us[0][1].date().isoformat() == "2022-06-02"
