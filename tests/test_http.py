@@ -671,3 +671,32 @@ def test_server_closing_without_answer(http_server, client):
     with pytest.raises(FetchError) as info:
         client.get(url)
     assert str(info.value) == f"{url}: the server closed the connection without a response"
+
+
+def test_connect_timeout():
+    """A listener whose accept queue is full drops new SYNs: the connection never completes."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            try:
+                filler.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            fillers.append(filler)
+        time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}/"
+        start = time.monotonic()
+        with HttpClient(connect_timeout=0.5, timeout=3) as c, pytest.raises(Timeout) as info:
+            c.get(url)
+        assert str(info.value) == f"{url}: connection timed out after 0.5 s"
+        assert time.monotonic() - start < 2.5
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
