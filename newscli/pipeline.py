@@ -183,7 +183,7 @@ class Fetcher:
         decoded = decode(fetched.content, http_charset=fetched.charset, override=self.options.encoding)
         from newscli.feeds import looks_like_feed
 
-        if looks_like_feed(decoded.text[:4096]):
+        if looks_like_feed(decoded.text):
             from newscli.feeds import parse_feed
 
             feed = parse_feed(fetched, encoding=self.options.encoding, tz_override=self.options.tz)

@@ -6,8 +6,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-import click
 import typer.main
 from typer.testing import CliRunner
 
@@ -26,10 +26,10 @@ def test_importing_the_cli_loads_no_heavy_module():
     assert out.stdout.strip() == ""
 
 
-def _commands(group: click.Group, prefix: list[str]) -> list[list[str]]:
+def _commands(group: Any, prefix: list[str]) -> list[list[str]]:
     found = [prefix]
     for name, command in group.commands.items():
-        if isinstance(command, click.Group):
+        if hasattr(command, "commands"):  # a group (Typer may vendor click, so no isinstance)
             found += _commands(command, [*prefix, name])
         else:
             found.append([*prefix, name])
@@ -38,7 +38,6 @@ def _commands(group: click.Group, prefix: list[str]) -> list[list[str]]:
 
 def test_every_command_has_help_with_an_example():
     group = typer.main.get_command(app)
-    assert isinstance(group, click.Group)
     runner = CliRunner()
     paths = _commands(group, [])
     assert ["fetch"] in paths
