@@ -11,6 +11,11 @@ Profiles (`--set KEY=TEMPLATE` overrides a field in place or appends a new one):
 - plain:  title, date (RFC 3339), url, author, source
 
 Fields without a value (no author, no categories) are left out; `title` is always there.
+
+Saving: a different article whose name is taken gets `-2`, `-3`…; the same article (same id,
+known from the SavedIndex, or a file with identical bytes) rewrites its own file only when the
+bytes changed. Without an index, a changed article whose old file is not recognisable is saved
+under a new number rather than overwriting a file that might be someone else's.
 """
 
 from __future__ import annotations
@@ -431,6 +436,11 @@ def check_directory(directory: Path) -> None:
     os.unlink(tmp)
 
 
+def ensure_writable(directory: Path) -> None:
+    """Same as check_directory: SaveError ("not writable", "not a directory") before any fetching."""
+    check_directory(directory)
+
+
 def _read(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -515,6 +525,7 @@ __all__ = [
     "Saved",
     "atomic_write",
     "check_directory",
+    "ensure_writable",
     "clean_text",
     "front_matter",
     "parse_set",
