@@ -15,7 +15,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,7 @@ def add_feed(
     """Subscribe to `url`; UsageError when the URL is not http(s), or the name or URL is already subscribed."""
     doc = ConfigFile(path)
     feed = doc.prepare(NewFeed(url.strip(), name, title, category, tuple(tags)))
-    doc.append(feed)
+    doc.append([feed])
     doc.save()
     return feed
 
@@ -89,9 +89,9 @@ def add_feeds(items: Iterable[NewFeed], *, path: Path | None = None) -> tuple[li
             label = f"{item.title} <{item.url}>" if item.title else item.url
             skipped.append(f"{label}: {exc.message}")
             continue
-        doc.append(feed)
         added.append(feed)
     if added:
+        doc.append(added)
         doc.save()
     return added, skipped
 
@@ -149,7 +149,20 @@ def derive_name(url: str, title: str | None = None) -> str:
     return slug or "feed"
 
 
-def _free(base: str, taken: set[str]) -> str:
+def _table(feed: FeedConfig) -> Any:
+    table = tomlkit.table()
+    table["name"] = feed.name
+    table["url"] = feed.url
+    if feed.title:
+        table["title"] = feed.title
+    if feed.category:
+        table["category"] = feed.category
+    if feed.tags:
+        table["tags"] = list(feed.tags)
+    return table
+
+
+def _free(base: str, taken: Container[str]) -> str:
     name, n = base, 1
     while name in taken:
         n += 1
@@ -179,6 +192,9 @@ class ConfigFile:
         self.data: dict[str, Any] = parse_toml(self.text, self.path)
         self.config: Config = build_config(self.data, self.text, self.path)
         self.feeds = list(self.config.feeds)
+        # what prepare() checks against: the file's feeds and those prepared since
+        self.by_url = {url_key(feed.url): feed for feed in self.feeds}
+        self.by_name = {feed.name: feed for feed in self.feeds}
 
     def prepare(self, item: NewFeed) -> FeedConfig:
         """The FeedConfig `item` becomes; UsageError when it cannot be added to this file."""
@@ -187,60 +203,57 @@ class ConfigFile:
         if problem:
             raise UsageError(problem)
         key = url_key(url)
-        for feed in self.feeds:
-            if url_key(feed.url) == key:
-                raise UsageError(f"already subscribed as {feed.name!r} ({feed.url})")
-        taken = {feed.name for feed in self.feeds}
+        if key in self.by_url:
+            other = self.by_url[key]
+            raise UsageError(f"already subscribed as {other.name!r} ({other.url})")
         wish = item.name.strip() if item.name is not None else None
         if wish is not None and item.exact_name:
             problem = name_problem(wish)
             if problem:
                 raise UsageError(problem)
-            if wish in taken:
-                other = next(feed for feed in self.feeds if feed.name == wish)
+            if wish in self.by_name:
+                other = self.by_name[wish]
                 raise UsageError(f"a feed named {wish!r} already exists ({other.url}); choose another --name")
             name = wish
         else:
             base = wish if wish and not name_problem(wish) else derive_name(url, item.title)
-            name = _free(base, taken)
+            name = _free(base, self.by_name.keys())
         title = " ".join(item.title.split()) if item.title else None
         category = normalise_category(item.category) if item.category else None
-        return FeedConfig(
+        feed = FeedConfig(
             name=name, url=url, category=category, tags=clean_tags(item.tags), title=title or None
         )
+        self.by_url[key] = feed
+        self.by_name[name] = feed
+        return feed
 
-    def append(self, feed: FeedConfig) -> None:
-        """Add `feed` as a new [[feeds]] block at the end of the file."""
-        table = tomlkit.table()
-        table["name"] = feed.name
-        table["url"] = feed.url
-        if feed.title:
-            table["title"] = feed.title
-        if feed.category:
-            table["category"] = feed.category
-        if feed.tags:
-            table["tags"] = list(feed.tags)
+    def append(self, feeds: Sequence[FeedConfig]) -> None:
+        """Add prepared feeds as new [[feeds]] blocks at the end of the file."""
+        tables = [_table(feed) for feed in feeds]
         aot = tomlkit.aot()
-        aot.append(table)
+        for table in tables:
+            aot.append(table)
         block = tomlkit.dumps({"feeds": aot})
-        entry = parse_toml(block, self.path)["feeds"][0]
+        entries = parse_toml(block, self.path)["feeds"]
         expected = copy.deepcopy(self.data)
-        expected.setdefault("feeds", []).append(entry)
+        expected.setdefault("feeds", []).extend(entries)
         text = _appended(self.text, block)
         if not self._reads_as(text, expected):
             doc = tomlkit.parse(self.text)
             existing = doc.get("feeds")
             if isinstance(existing, AoT):
-                existing.append(table)
+                for table in tables:
+                    existing.append(table)
             elif existing is not None:  # feeds = [...] written inline: stay inline
-                inline = tomlkit.inline_table()
-                inline.update(entry)
-                existing.append(inline)
+                for entry in entries:
+                    inline = tomlkit.inline_table()
+                    inline.update(entry)
+                    existing.append(inline)
             else:
                 doc.add("feeds", aot)
             text = tomlkit.dumps(doc)
         self._update(text, expected)
-        self.feeds.append(feed)
+        self.feeds.extend(feeds)
 
     def remove(self, index: int) -> None:
         """Cut the index-th [[feeds]] block out of the file, with the comments written above it."""
@@ -256,7 +269,8 @@ class ConfigFile:
                 del doc["feeds"]
             text = tomlkit.dumps(doc)
         self._update(text, expected)
-        del self.feeds[index]
+        gone = self.feeds.pop(index)
+        del self.by_url[url_key(gone.url)], self.by_name[gone.name]
 
     def _reads_as(self, text: str, expected: dict[str, Any]) -> bool:
         try:

@@ -230,3 +230,18 @@ def test_external_entities_and_dtds_are_never_loaded(tmp_path: Path, newscli_hom
     with pytest.raises(UsageError, match="external DTD"):
         import_opml(external, source="dtd.opml")
     assert not (newscli_home / "config.toml").exists()
+
+
+def test_large_import_is_one_write_and_not_quadratic(newscli_home: Path) -> None:
+    n = 600
+    body = "".join(
+        f'<outline text="Feed {i}" xmlUrl="https://h{i % 40}.example/feed/{i}"/>' for i in range(n)
+    )
+    data = f'<opml version="2.0"><body><outline text="Dup" xmlUrl="https://h0.example/feed/0/"/>{body}</body></opml>'
+    started = time.monotonic()
+    added, skipped = import_opml(data.encode(), source="big.opml")
+    assert time.monotonic() - started < 20  # one edit per feed took about 40 s here
+    assert len(added) == n and skipped == [
+        "Feed 0 <https://h0.example/feed/0>: already subscribed as 'dup' (https://h0.example/feed/0/)"
+    ]
+    assert [f.name for f in load_config().feeds][:3] == ["dup", "feed-1", "feed-2"]

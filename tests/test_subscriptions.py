@@ -375,4 +375,5 @@ def test_importing_the_feeds_commands_loads_nothing_heavy() -> None:
         ).stdout.split()
     )
     heavy = {"lxml", "httpx", "rich", "tomlkit", "pypinyin", "feedparser", "platformdirs", "newscli.config"}
+    assert {"typer", "newscli.cli_feeds"} <= loaded
     assert loaded & heavy == set()
