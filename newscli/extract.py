@@ -12,7 +12,7 @@ import lxml.etree
 import lxml.html
 from lxml.html import HtmlElement
 from readability import Document
-from readability.readability import Unparseable
+from readability.readability import Unparseable, clean
 
 from newscli import metadata
 from newscli.errors import ExtractError
@@ -80,6 +80,13 @@ _PLACEHOLDER = re.compile(
     r"(?:^data:|blank\.gif|spacer\.gif|pixel\.gif|1x1\.|placeholder|loading\.gif|grey\.gif)", re.I
 )
 
+_COMMAS = re.compile("[,，、]")
+_NOISE = re.compile(
+    r"byline|\bauthor|dateline|timestamp|\bshare|social|related|recommend|newsletter|subscri|promo|sponsor"
+    r"|\bad-|\bads?\b|advert|popular|trending|more-stories|read-?more|breadcrumb|toolbar|\brail",
+    re.I,
+)
+_CAPTION = re.compile(r"caption|\bcredit", re.I)
 _BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 _TEXT_BLOCKS = _BLOCK_KEEP | {"div", "h1"}
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
@@ -152,6 +159,30 @@ class _Readability(Document):  # type: ignore[misc]
                 a.drop_tag()
         return super()._parse(tree)
 
+    def score_paragraphs(self) -> dict[HtmlElement, dict[str, Any]]:
+        """readability's scoring, with Chinese commas counted as commas (it only counts ASCII ones)."""
+        candidates: dict[HtmlElement, dict[str, Any]] = {}
+        ordered = []
+        for elem in self.tags(self._html(), "p", "pre", "td", "blockquote"):
+            parent = elem.getparent()
+            if parent is None:
+                continue
+            grand_parent = parent.getparent()
+            inner_text = clean(elem.text_content() or "")
+            if len(inner_text) < self.min_text_length:
+                continue
+            for node in (parent, grand_parent):
+                if node is not None and node not in candidates:
+                    candidates[node] = self.score_node(node)
+                    ordered.append(node)
+            score = 1 + 1 + len(_COMMAS.findall(inner_text)) + min(len(inner_text) / 100, 3)
+            candidates[parent]["content_score"] += score
+            if grand_parent is not None:
+                candidates[grand_parent]["content_score"] += score / 2.0
+        for node in ordered:
+            candidates[node]["content_score"] *= 1 - self.get_link_density(node)
+        return candidates
+
     def get_clean_html(self) -> str:
         self.article_node = self.html
         return str(lxml.etree.tounicode(self.html, method="html"))
@@ -216,6 +247,7 @@ def clean_body(node: HtmlElement, url: str) -> HtmlElement:
     for img in list(root.iter("img")):
         _resolve_image(img, url)
     _drop_boilerplate(root)
+    _drop_noise(root)
     for el in list(root.iter()):
         if el is root or not isinstance(el.tag, str):
             continue
@@ -320,6 +352,30 @@ def _link_density(el: HtmlElement, total: int) -> float:
     return links / max(total, 1)
 
 
+def _features(el: HtmlElement) -> str:
+    return f"{el.get('class', '')} {el.get('id', '')} {el.get('itemprop', '')} {el.get('rel', '')}"
+
+
+def _drop_noise(root: HtmlElement) -> None:
+    """Bylines, share/related/newsletter boxes by their class or id (the names Readability.js uses); captions marked."""
+    for el in list(root.iter()):
+        if el is root or not isinstance(el.tag, str) or el.getparent() is None:
+            continue
+        features = _features(el)
+        if len(features) < 4:
+            continue
+        if _CAPTION.search(features) and el.tag not in ("figure", "img"):
+            if el.tag in ("div", "p", "span", "small", "figcaption"):
+                el.tag = "figcaption"
+            continue
+        if (
+            _NOISE.search(features)
+            and _text_len(el) < 300
+            and not el.xpath(".//p[string-length(normalize-space()) > 200]")
+        ):
+            el.drop_tree()
+
+
 def _drop_boilerplate(root: HtmlElement) -> None:
     """Share bars, link lists and empty shells around the text: short blocks that are mostly links."""
     for el in list(root.iter("ul", "ol", "div", "section", "p", "table", "dl")):
@@ -384,7 +440,7 @@ def _wrap_loose_text(root: HtmlElement) -> None:
 # -- plain text --------------------------------------------------------------------------------------------------
 
 
-def html_to_text(root: HtmlElement) -> str:
+def html_to_text(root: HtmlElement, *, skip_captions: bool = True) -> str:
     """Plain text: blocks separated by one blank line, inline white space collapsed, none added between CJK."""
     blocks: list[str] = []
     current: list[str] = []
@@ -398,6 +454,8 @@ def html_to_text(root: HtmlElement) -> str:
 
     def walk(el: HtmlElement) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
+        if tag == "figcaption" and skip_captions:
+            return
         if tag == "pre":
             end_block()
             pre = el.text_content().strip("\n")
