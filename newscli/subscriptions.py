@@ -15,7 +15,8 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,44 +71,69 @@ def add_feed(
     path: Path | None = None,
 ) -> FeedConfig:
     """Subscribe to `url`; UsageError when the URL is not http(s), or the name or URL is already subscribed."""
-    doc = ConfigFile(path)
-    feed = doc.prepare(NewFeed(url.strip(), name, title, category, tuple(tags)))
-    doc.append([feed])
-    doc.save()
+    with _locked(path):
+        doc = ConfigFile(path)
+        feed = doc.prepare(NewFeed(url.strip(), name, title, category, tuple(tags)))
+        doc.append([feed])
+        doc.save()
     return feed
 
 
 def add_feeds(items: Iterable[NewFeed], *, path: Path | None = None) -> tuple[list[FeedConfig], list[str]]:
     """Subscribe to many feeds in one write; returns (added, reasons for the ones skipped)."""
-    doc = ConfigFile(path)
     added: list[FeedConfig] = []
     skipped: list[str] = []
-    for item in items:
-        try:
-            feed = doc.prepare(item)
-        except UsageError as exc:
-            label = f"{item.title} <{item.url}>" if item.title else item.url
-            skipped.append(f"{label}: {exc.message}")
-            continue
-        added.append(feed)
-    if added:
-        doc.append(added)
-        doc.save()
+    with _locked(path):
+        doc = ConfigFile(path)
+        for item in items:
+            try:
+                feed = doc.prepare(item)
+            except UsageError as exc:
+                label = f"{item.title} <{item.url}>" if item.title else item.url
+                skipped.append(f"{label}: {exc.message}")
+                continue
+            added.append(feed)
+        if added:
+            doc.append(added)
+            doc.save()
     return added, skipped
 
 
 def remove_feed(name: str, *, path: Path | None = None) -> FeedConfig:
     """Unsubscribe the feed called `name`; UsageError listing close names when there is none."""
-    doc = ConfigFile(path)
-    feed = doc.config.feed(name)
-    doc.remove(doc.config.feeds.index(feed))
-    doc.save()
+    with _locked(path):
+        doc = ConfigFile(path)
+        feed = doc.config.feed(name)
+        doc.remove(doc.config.feeds.index(feed))
+        doc.save()
     return feed
 
 
 def list_feeds(path: Path | None = None) -> list[FeedConfig]:
     """The subscribed feeds in file order."""
     return list(load_config(path).feeds)
+
+
+@contextmanager
+def _locked(path: Path | None) -> Iterator[None]:
+    """Serialise read-edit-write cycles of concurrent `feeds add/remove/import`: a lock on the file's folder."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory locks, edits are rare enough
+        yield
+        return
+    folder = (path if path is not None else config_path()).resolve().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        yield  # the write will report the problem with the file's name
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 # --- names and URLs ------------------------------------------------------------------------------------

@@ -377,3 +377,26 @@ def test_importing_the_feeds_commands_loads_nothing_heavy() -> None:
     heavy = {"lxml", "httpx", "rich", "tomlkit", "pypinyin", "feedparser", "platformdirs", "newscli.config"}
     assert {"typer", "newscli.cli_feeds"} <= loaded
     assert loaded & heavy == set()
+
+
+def test_concurrent_adds_lose_nothing(config: Path) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def worker(k: int) -> None:
+        try:
+            for i in range(8):
+                add_feed(f"https://t{k}.example/feed/{i}", name=f"t{k}-{i}")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    names = {feed.name for feed in list_feeds()}
+    assert {f"t{k}-{i}" for k in range(4) for i in range(8)} <= names
+    assert config.read_text(encoding="utf-8").startswith(COMMENTED)
