@@ -166,8 +166,9 @@ def sniff_binary(data: bytes) -> str | None:
     if any(data.startswith(bom) for bom, _ in _BOMS) or _utf16_without_bom(data):
         return None
     sample = data[:1024]
+    # A stray NUL or escape in a title is hostile text, not a binary file: judge by proportion.
     controls = sum(1 for b in sample if b < 9 or 13 < b < 32 and b != 27)
-    if sample and (b"\x00" in sample or controls > len(sample) // 10):
+    if sample and controls > len(sample) // 10:
         return "binary data"
     return None
 

@@ -129,6 +129,13 @@ def discover(
     run_discover(url, timeout=timeout, format=format.value if format else None)
 
 
+from newscli.cli_digest import digest  # noqa: E402  (typer only at import)
+from newscli.cli_feeds import feeds_app  # noqa: E402
+
+app.command("digest")(digest)
+app.add_typer(feeds_app, name="feeds")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -93,6 +93,11 @@ def _fetch(
     json_writer = render.JsonArrayWriter(out) if fmt == "json" and save is None else None
     show = render.rich_printer() if fmt == "rich" and save is None else None
     total = failed = flagged = 0
+    index = None
+    if save is not None:
+        from newscli.saved import SavedIndex
+
+        index = SavedIndex()  # so a changed article rewrites its own file instead of adding -2
     with Fetcher(options) as fetcher:
         try:
             for record in fetcher.run(sources):
@@ -113,7 +118,7 @@ def _fetch(
                     from newscli.posts import save_post
 
                     try:
-                        saved = save_post(article, save, post_options)
+                        saved = save_post(article, save, post_options, index=index)
                     except NewsError as exc:
                         _say(str(exc))
                         failed += 1
@@ -143,6 +148,8 @@ def _fetch(
         finally:
             if json_writer is not None:
                 json_writer.close()
+            if index is not None:
+                index.close()
     return exit_code(total, failed, flagged)
 
 

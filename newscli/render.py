@@ -87,7 +87,7 @@ def html_block(record: dict[str, Any]) -> str:
     title = escape(clean(record.get("title")))
     url = escape(clean(record.get("url") or ""), quote=True)
     head = f'<h1><a href="{url}">{title}</a></h1>' if url else f"<h1>{title}</h1>"
-    return f"<article>\n{head}\n{record.get('html') or ''}\n</article>\n"
+    return f"<article>\n{head}\n{clean(record.get('html'))}\n</article>\n"
 
 
 def rich_printer(file: IO[str] | None = None, *, width: int | None = None) -> Callable[[dict[str, Any], datetime | None], None]:
