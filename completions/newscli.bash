@@ -41,9 +41,19 @@ _newscli() {
         if [[ $word == "=" ]]; then skip=1; continue; fi
         if ((skip)); then skip=0; continue; fi
         case "$cmd $word" in
-            "newscli discover" | "newscli fetch")
+            "newscli digest" | "newscli discover" | "newscli feeds" | "newscli feeds add" | \
+            "newscli feeds export" | "newscli feeds import" | "newscli feeds list" | \
+            "newscli feeds remove" | "newscli fetch")
                 cmd="$cmd $word"; npos=0 ;;
+            "newscli digest --archive" | "newscli digest --feed" | "newscli digest --keep-days" | \
+            "newscli digest --out" | "newscli digest -o" | "newscli digest --since")
+                skip=1 ;;
             "newscli discover --format" | "newscli discover -f" | "newscli discover --timeout")
+                skip=1 ;;
+            "newscli feeds add --category" | "newscli feeds add --name" | "newscli feeds add --tags" | \
+            "newscli feeds add --title")
+                skip=1 ;;
+            "newscli feeds export --title")
                 skip=1 ;;
             "newscli fetch --base-url" | "newscli fetch --body" | "newscli fetch --concurrency" | \
             "newscli fetch --encoding" | "newscli fetch --filename" | "newscli fetch --footer" | \
@@ -59,6 +69,12 @@ _newscli() {
 
     # The value of an option.
     case "$cmd $prev" in
+        "newscli digest --archive")
+            _newscli_paths -d; return ;;
+        "newscli digest --feed")
+            _newscli_feed_names; return ;;
+        "newscli digest --out" | "newscli digest -o")
+            _newscli_paths -d; return ;;
         "newscli discover --format" | "newscli discover -f")
             _newscli_words "rich text markdown json ndjson html"; return ;;
         "newscli fetch --body")
@@ -70,11 +86,13 @@ _newscli() {
         "newscli fetch --save")
             _newscli_paths -d; return ;;
         # A value with nothing to offer: no completion.
-        "newscli discover --timeout" | "newscli fetch --base-url" | "newscli fetch --concurrency" | \
-        "newscli fetch --encoding" | "newscli fetch --filename" | "newscli fetch --footer" | \
-        "newscli fetch --limit" | "newscli fetch -n" | "newscli fetch --set" | \
-        "newscli fetch --since" | "newscli fetch --timeout" | "newscli fetch --tz" | \
-        "newscli fetch --user-agent")
+        "newscli digest --keep-days" | "newscli digest --since" | "newscli discover --timeout" | \
+        "newscli feeds add --category" | "newscli feeds add --name" | "newscli feeds add --tags" | \
+        "newscli feeds add --title" | "newscli feeds export --title" | "newscli fetch --base-url" | \
+        "newscli fetch --concurrency" | "newscli fetch --encoding" | "newscli fetch --filename" | \
+        "newscli fetch --footer" | "newscli fetch --limit" | "newscli fetch -n" | \
+        "newscli fetch --set" | "newscli fetch --since" | "newscli fetch --timeout" | \
+        "newscli fetch --tz" | "newscli fetch --user-agent")
             return ;;
     esac
 
@@ -83,8 +101,23 @@ _newscli() {
         case "$cmd" in
             newscli)
                 _newscli_words "--help --version -h" ;;
+            "newscli digest")
+                _newscli_words "--archive --debug --dry-run --feed --help --keep-days --out
+                    --since --verbose -h -o -v" ;;
             "newscli discover")
                 _newscli_words "--format --help --timeout -f -h" ;;
+            "newscli feeds")
+                _newscli_words "--help -h" ;;
+            "newscli feeds add")
+                _newscli_words "--category --help --name --tags --title -h" ;;
+            "newscli feeds export")
+                _newscli_words "--help --title -h" ;;
+            "newscli feeds import")
+                _newscli_words "--help -h" ;;
+            "newscli feeds list")
+                _newscli_words "--help --names -h" ;;
+            "newscli feeds remove")
+                _newscli_words "--help -h" ;;
             "newscli fetch")
                 _newscli_words "--base-url --body --concurrency --debug --encoding --filename
                     --footer --format --full --help --limit --no-full --profile
@@ -96,7 +129,13 @@ _newscli() {
     # Subcommands and positional arguments.
     case "$cmd:$npos" in
         "newscli:"*)
-            _newscli_words "discover fetch" ;;
+            _newscli_words "digest discover feeds fetch" ;;
+        "newscli feeds:"*)
+            _newscli_words "add export import list remove" ;;
+        "newscli feeds import:0")
+            _newscli_paths -f ;;
+        "newscli feeds remove:0")
+            _newscli_feed_names ;;
         "newscli fetch:"*)
             _newscli_paths -f ;;
     esac

@@ -12,12 +12,30 @@ function __newscli_command
             continue
         end
         switch "$cmd $word"
-            case 'newscli discover' \
+            case 'newscli digest' \
+                'newscli discover' \
+                'newscli feeds' \
+                'newscli feeds add' \
+                'newscli feeds export' \
+                'newscli feeds import' \
+                'newscli feeds list' \
+                'newscli feeds remove' \
                 'newscli fetch'
                 set cmd "$cmd $word"
-            case 'newscli discover --format' \
+            case 'newscli digest --archive' \
+                'newscli digest --feed' \
+                'newscli digest --keep-days' \
+                'newscli digest --out' \
+                'newscli digest -o' \
+                'newscli digest --since' \
+                'newscli discover --format' \
                 'newscli discover -f' \
                 'newscli discover --timeout' \
+                'newscli feeds add --category' \
+                'newscli feeds add --name' \
+                'newscli feeds add --tags' \
+                'newscli feeds add --title' \
+                'newscli feeds export --title' \
                 'newscli fetch --base-url' \
                 'newscli fetch --body' \
                 'newscli fetch --concurrency' \
@@ -48,15 +66,59 @@ end
 complete -c newscli -f
 
 # newscli
+complete -c newscli -n '__newscli_is newscli' -a digest -d 'Save every new article of the subscribed feeds as a post, plus the day\'s digest page'
 complete -c newscli -n '__newscli_is newscli' -a discover -d 'List the feeds a site advertises, each checked to really be a feed'
+complete -c newscli -n '__newscli_is newscli' -a feeds -d 'Subscriptions: the feeds `newscli digest` follows, kept in the configuration file'
 complete -c newscli -n '__newscli_is newscli' -a fetch -d 'Fetch articles or feeds and show them, print them as JSON, or save them as posts'
 complete -c newscli -n '__newscli_is newscli' -s h -l help -d 'Show this message and exit'
 complete -c newscli -n '__newscli_is newscli' -l version -d 'Show the version and exit'
+
+# newscli digest
+complete -c newscli -n '__newscli_is newscli digest' -l archive -x -a '(__fish_complete_directories)' -d 'Where --keep-days moves older posts'
+complete -c newscli -n '__newscli_is newscli digest' -l debug -d 'Show tracebacks for unexpected errors'
+complete -c newscli -n '__newscli_is newscli digest' -l dry-run -d 'Print what would be written; write nothing'
+complete -c newscli -n '__newscli_is newscli digest' -l feed -x -a '(newscli feeds list --names 2>/dev/null)' -d 'Only this subscribed feed (repeatable)'
+complete -c newscli -n '__newscli_is newscli digest' -s h -l help -d 'Show this message and exit'
+complete -c newscli -n '__newscli_is newscli digest' -l keep-days -x -d 'Keep N days of posts in --out; move older ones to --archive'
+complete -c newscli -n '__newscli_is newscli digest' -s o -l out -x -a '(__fish_complete_directories)' -d 'Folder for the posts and the day\'s digest page'
+complete -c newscli -n '__newscli_is newscli digest' -l since -x -d 'Skip entries published before a date or duration, and remember them as seen (a first run without a backfill)'
+complete -c newscli -n '__newscli_is newscli digest' -s v -l verbose -d 'Say what was done for every feed'
 
 # newscli discover
 complete -c newscli -n '__newscli_is newscli discover' -s f -l format -x -a 'rich text markdown json ndjson html' -d 'text (default) or json/ndjson'
 complete -c newscli -n '__newscli_is newscli discover' -s h -l help -d 'Show this message and exit'
 complete -c newscli -n '__newscli_is newscli discover' -l timeout -x -d 'Total seconds allowed per request'
+
+# newscli feeds
+complete -c newscli -n '__newscli_is newscli feeds' -a add -d 'Subscribe to a feed'
+complete -c newscli -n '__newscli_is newscli feeds' -a export -d 'Print the subscriptions as OPML 2.0, grouped into folders by category'
+complete -c newscli -n '__newscli_is newscli feeds' -a import -d 'Subscribe to every feed of an OPML file (folders become categories)'
+complete -c newscli -n '__newscli_is newscli feeds' -a list -d 'List the subscribed feeds: name, category and URL'
+complete -c newscli -n '__newscli_is newscli feeds' -a remove -d 'Unsubscribe from a feed'
+complete -c newscli -n '__newscli_is newscli feeds' -s h -l help -d 'Show this message and exit'
+
+# newscli feeds add
+complete -c newscli -n '__newscli_is newscli feeds add' -l category -x -d 'Category; nest with \'/\', e.g'
+complete -c newscli -n '__newscli_is newscli feeds add' -s h -l help -d 'Show this message and exit'
+complete -c newscli -n '__newscli_is newscli feeds add' -l name -x -d 'Name to refer to it by (default: from the URL)'
+complete -c newscli -n '__newscli_is newscli feeds add' -l tags -x -d 'Tags (repeatable, or a comma-separated list)'
+complete -c newscli -n '__newscli_is newscli feeds add' -l title -x -d 'A human title; also names the feed'
+
+# newscli feeds export
+complete -c newscli -n '__newscli_is newscli feeds export' -s h -l help -d 'Show this message and exit'
+complete -c newscli -n '__newscli_is newscli feeds export' -l title -x -d 'Title of the OPML document'
+
+# newscli feeds import
+complete -c newscli -n '__newscli_is newscli feeds import' -s h -l help -d 'Show this message and exit'
+complete -c newscli -n '__newscli_is newscli feeds import' -F
+
+# newscli feeds list
+complete -c newscli -n '__newscli_is newscli feeds list' -s h -l help -d 'Show this message and exit'
+complete -c newscli -n '__newscli_is newscli feeds list' -l names -d 'Only the names, one per line (for scripts and completion)'
+
+# newscli feeds remove
+complete -c newscli -n '__newscli_is newscli feeds remove' -s h -l help -d 'Show this message and exit'
+complete -c newscli -n '__newscli_is newscli feeds remove' -a '(newscli feeds list --names 2>/dev/null)'
 
 # newscli fetch
 complete -c newscli -n '__newscli_is newscli fetch' -l base-url -x -d 'Base URL for links of a local file or stdin'

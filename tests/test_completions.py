@@ -138,22 +138,25 @@ def test_bash_runs_no_program_for_static_completions(tmp_path):
     for text in (BASH_FILE.read_text("utf-8"), ZSH_FILE.read_text("utf-8"), FISH_FILE.read_text("utf-8")):
         code = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
         assert not [line for line in code if "python" in line.lower()]
-        calls = [line for line in code if "newscli feeds" in line]
-        assert all("newscli feeds list --names 2>/dev/null" in line for line in calls)
+        # the one program they run, for feed names, with its errors kept off the terminal
+        calls = [line for line in code if "newscli feeds list --names" in line]
+        assert calls and all("newscli feeds list --names 2>/dev/null" in line for line in calls)
 
 
 def _fake_newscli(tmp_path: Path, names: str) -> str:
+    """A PATH whose `newscli feeds list --names` prints `names`."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
+    (tmp_path / "names.txt").write_text(names, "utf-8")
     fake = bin_dir / "newscli"
-    fake.write_text(f'#!/bin/sh\n[ "$*" = "feeds list --names" ] && printf "{names}"\n', "utf-8")
+    fake.write_text(f'#!/bin/sh\n[ "$*" = "feeds list --names" ] && cat "{tmp_path}/names.txt"\n', "utf-8")
     fake.chmod(0o755)
     return f"{bin_dir}:/usr/bin:/bin"
 
 
 @needs_digest
 def test_bash_completes_feed_names_from_newscli_feeds_list(tmp_path):
-    path = _fake_newscli(tmp_path, "kejiribao\\nhacker-news\\n$(touch pwned)\\n")
+    path = _fake_newscli(tmp_path, "kejiribao\nhacker-news\n$(touch pwned)\n")
     # names are data: quoted for the command line, never expanded
     assert complete("newscli", "digest", "--feed", "", path=path) == [
         r"\$\(touch\ pwned\)",
@@ -166,7 +169,7 @@ def test_bash_completes_feed_names_from_newscli_feeds_list(tmp_path):
 
 @needs_feeds
 def test_bash_completes_feed_names_for_feeds_remove(tmp_path):
-    path = _fake_newscli(tmp_path, "kejiribao\\nhacker-news\\n")
+    path = _fake_newscli(tmp_path, "kejiribao\nhacker-news\n")
     assert complete("newscli", "feeds", "remove", "h", path=path) == ["hacker-news"]
 
 
