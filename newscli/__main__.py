@@ -1,3 +1,4 @@
 from newscli.cli import main
 
-main()
+if __name__ == "__main__":  # worker processes re-import the main module: never run the CLI there
+    main()

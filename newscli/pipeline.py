@@ -8,6 +8,7 @@ order (feed entries in feed order), each as soon as it and those before it are r
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -110,25 +111,28 @@ class Fetcher:
         self._pool = pool
         self._stdin = stdin
         self._owned: list[Any] = []
+        self._lock = threading.Lock()  # io threads ask for the client and pool at once: make each once
 
     # -- resources, made on first use so a run of local files never imports httpx
     @property
     def client(self) -> Any:
-        if self._client is None:
-            from newscli.http import HttpClient
+        with self._lock:
+            if self._client is None:
+                from newscli.http import HttpClient
 
-            self._client = HttpClient(timeout=self.options.timeout, user_agent=self.options.user_agent)
-            self._owned.append(self._client)
-        return self._client
+                self._client = HttpClient(timeout=self.options.timeout, user_agent=self.options.user_agent)
+                self._owned.append(self._client)
+            return self._client
 
     @property
     def pool(self) -> Any:
-        if self._pool is None:
-            from newscli.worker import ExtractorPool
+        with self._lock:
+            if self._pool is None:
+                from newscli.worker import ExtractorPool
 
-            self._pool = ExtractorPool(time_limit=self.options.extract_time_limit)
-            self._owned.append(self._pool)
-        return self._pool
+                self._pool = ExtractorPool(time_limit=self.options.extract_time_limit)
+                self._owned.append(self._pool)
+            return self._pool
 
     def close(self) -> None:
         for thing in reversed(self._owned):
