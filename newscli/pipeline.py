@@ -60,6 +60,12 @@ class Record:
                 "error": self.error.as_record() if self.error else None}
 
 
+def _fallback_note(article: Article) -> tuple[str, ...]:
+    """The warning of an article that came from the cheap fallback extraction, if it did."""
+    warning = getattr(article, "warning", "")
+    return (warning,) if warning else ()
+
+
 def _done(value: Record) -> Future[Record]:
     fut: Future[Record] = Future()
     fut.set_result(value)
@@ -202,9 +208,10 @@ class Fetcher:
     @staticmethod
     def _article_record(source: str, fut: Future[Article], warnings: tuple[str, ...]) -> Record:
         try:
-            return Record(source, fut.result(), warnings=tuple(warnings))
+            article = fut.result()
         except NewsError as exc:
             return Record(source, None, exc, warnings=tuple(warnings))
+        return Record(source, article, warnings=tuple(warnings) + _fallback_note(article))
 
     def _select(self, feed: Feed) -> list[Entry]:
         entries = list(feed.entries)
@@ -236,7 +243,7 @@ class Fetcher:
             page = self.extract_url(url)
         except NewsError as exc:
             return Record(source, entry.article, exc, warnings=warnings)
-        return Record(source, merge_entry(entry.article, page), warnings=warnings)
+        return Record(source, merge_entry(entry.article, page), warnings=warnings + _fallback_note(page))
 
     def extract_url(self, url: str) -> Article:
         """Fetch one article page and extract it (raises NewsError)."""

@@ -1,0 +1,103 @@
+"""`newscli fetch FEED`: entries in feed order, full text for teasers, fallbacks flagged, --limit/--since."""
+
+from __future__ import annotations
+
+import json
+
+from test_cli_fetch import newscli
+
+PARAS = "".join(f"<p>第{j}段：当地的科技创新正在改变传统产业的面貌，企业加大研发投入，新产品不断涌现。</p>" for j in range(10))
+FULL = "<p>" + "这是完整的正文，" * 80 + "结束。</p>"
+
+
+def page(title: str) -> str:
+    return (f"<html lang='zh-CN'><head><title>{title}_示例网</title></head><body><nav>首页 | 要闻</nav>"
+            f"<article><h1>{title}</h1>{PARAS}</article><footer>版权所有</footer></body></html>")
+
+
+def rss(base: str, items: list[tuple[str, str, str, str]]) -> str:
+    body = "".join(
+        f"<item><title>{t}</title><link>{base}{path}</link><guid>{base}{path}</guid>"
+        f"<pubDate>{date}</pubDate><description><![CDATA[{desc}]]></description></item>"
+        for t, path, date, desc in items
+    )
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>示例新闻</title>'
+            f"<link>{base}/</link>{body}</channel></rss>")
+
+
+def serve_feed(http_server, *, broken: bool = False) -> str:
+    base = http_server.url("")
+    http_server.serve("/a/1.html", page("第一篇"))
+    if broken:
+        http_server.serve("/a/2.html", "gone", status=404, content_type="text/plain")
+    else:
+        http_server.serve("/a/2.html", page("第二篇"))
+    http_server.serve("/a/3.html", page("第三篇"))
+    items = [
+        ("第一篇", "/a/1.html", "Tue, 17 May 2022 20:10:06 +0800", "第一篇的摘要……"),
+        ("第二篇", "/a/2.html", "Mon, 16 May 2022 09:00:00 +0800", "第二篇的摘要……"),
+        ("第三篇", "/a/3.html", "Sun, 15 May 2022 08:00:00 +0800", FULL),
+    ]
+    return http_server.serve("/feed.xml", rss(base, items), content_type="application/rss+xml; charset=utf-8")
+
+
+def records(result) -> list[dict]:
+    return [json.loads(line) for line in result.stdout.decode().splitlines()]
+
+
+def test_teasers_are_fetched_in_full_and_full_entries_are_not(http_server):
+    feed = serve_feed(http_server)
+    result = newscli("fetch", feed, "-f", "ndjson")
+    assert result.returncode == 0, result.stderr.decode()
+    got = records(result)
+    assert [r["title"] for r in got] == ["第一篇", "第二篇", "第三篇"]
+    assert "第9段" in got[0]["text"] and "第9段" in got[1]["text"]
+    assert got[2]["text"].startswith("这是完整的正文")
+    assert http_server.hits("/a/3.html") == 0
+    assert got[0]["feed"] == {"title": "示例新闻", "url": feed}
+    assert got[0]["published"] == "2022-05-17T20:10:06+08:00"
+    assert got[0]["id"].endswith("/a/1.html")
+
+
+def test_no_full_takes_only_the_feed(http_server):
+    feed = serve_feed(http_server)
+    result = newscli("fetch", feed, "--no-full", "-f", "json")
+    assert result.returncode == 0
+    got = json.loads(result.stdout)
+    assert [r["text"] for r in got][:2] == ["第一篇的摘要……", "第二篇的摘要……"]
+    assert http_server.hits("/a/1.html") == http_server.hits("/a/2.html") == 0
+
+
+def test_limit_and_since(http_server):
+    feed = serve_feed(http_server)
+    limited = records(newscli("fetch", feed, "-n", "1", "--no-full", "-f", "ndjson"))
+    assert [r["title"] for r in limited] == ["第一篇"]
+    since = records(newscli("fetch", feed, "--since", "2022-05-16", "--no-full", "-f", "ndjson", "--tz", "+08:00"))
+    assert [r["title"] for r in since] == ["第一篇", "第二篇"]
+
+
+def test_a_failed_page_falls_back_to_the_summary_flagged(http_server):
+    feed = serve_feed(http_server, broken=True)
+    result = newscli("fetch", feed, "-f", "ndjson")
+    assert result.returncode == 1
+    got = records(result)
+    assert [r["title"] for r in got] == ["第一篇", "第二篇", "第三篇"]
+    assert got[1]["error"]["kind"] == "http" and got[1]["text"] == "第二篇的摘要……"
+    assert got[0]["error"] is None and got[2]["error"] is None
+    assert "/a/2.html" in result.stderr.decode() and "404" in result.stderr.decode()
+
+
+def test_a_feed_as_text_lists_every_entry(http_server):
+    feed = serve_feed(http_server)
+    out = newscli("fetch", feed, "--no-full").stdout.decode()
+    assert out.index("第一篇") < out.index("第二篇") < out.index("第三篇")
+
+
+def test_save_a_feed(http_server, tmp_path):
+    feed = serve_feed(http_server)
+    out = tmp_path / "posts"
+    result = newscli("fetch", feed, "--save", str(out), "--profile", "hugo")
+    assert result.returncode == 0, result.stderr.decode()
+    paths = result.stdout.decode().split()
+    assert len(paths) == 3 and all(p.startswith(str(out)) for p in paths)
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.rsplit("/", 1)[1] for p in paths)
