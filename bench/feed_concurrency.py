@@ -46,8 +46,10 @@ def make_server(entries: int, delay: float) -> ThreadingHTTPServer:
             else:
                 i = self.path.rsplit("/", 1)[-1].split(".")[0]
                 paras = "".join(f"<p>{PARAGRAPH.format(i=i, j=j)}</p>" for j in range(12))
-                body = (f"<html lang='zh'><head><title>第{i}篇</title></head><body><nav><a href='/'>首页</a></nav>"
-                        f"<article><h1>第{i}篇</h1>{paras}</article><footer>版权所有</footer></body></html>")
+                body = (
+                    f"<html lang='zh'><head><title>第{i}篇</title></head><body><nav><a href='/'>首页</a></nav>"
+                    f"<article><h1>第{i}篇</h1>{paras}</article><footer>版权所有</footer></body></html>"
+                )
                 ctype = "text/html; charset=utf-8"
             data = body.encode()
             self.send_response(200)
@@ -74,17 +76,25 @@ def main() -> None:
     times = []
     for _ in range(args.runs):
         start = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "newscli", "fetch", url, "--full", "--format", "ndjson"],
-                             capture_output=True, text=True, cwd=ROOT)
+        out = subprocess.run(
+            [sys.executable, "-m", "newscli", "fetch", url, "--full", "--format", "ndjson"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         times.append(time.perf_counter() - start)
         records = [json.loads(line) for line in out.stdout.splitlines()]
         full = sum(1 for r in records if r["error"] is None and "第11段" in (r["text"] or ""))
         if out.returncode != 0 or full != args.entries:
             sys.exit(f"run failed: exit {out.returncode}, {full}/{args.entries} full texts\n{out.stderr}")
     best, median = min(times), statistics.median(times)
-    print(f"{args.entries} teaser entries, every answer after {args.delay} s; one-at-a-time floor {serial:.1f} s")
-    print(f"newscli fetch --full: median {median:.2f} s, best {best:.2f} s over {args.runs} runs "
-          f"(ratio to the one-at-a-time floor: {median / serial:.2f}; goal <= 0.30)")
+    print(
+        f"{args.entries} teaser entries, every answer after {args.delay} s; one-at-a-time floor {serial:.1f} s"
+    )
+    print(
+        f"newscli fetch --full: median {median:.2f} s, best {best:.2f} s over {args.runs} runs "
+        f"(ratio to the one-at-a-time floor: {median / serial:.2f}; goal <= 0.30)"
+    )
     server.shutdown()
 
 

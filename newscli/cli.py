@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -67,7 +67,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_callback(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
 ) -> None:
     """News from the web in your terminal, your pipes and your static site.
 
@@ -77,23 +79,75 @@ def main_callback(
 
 @app.command()
 def fetch(
-    sources: list[str] = typer.Argument(..., help="URLs (articles, share pages or feeds), local .html/.xml/.json files (also .gz), or - for stdin.", show_default=False),
-    format: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format [default: rich on a terminal, text otherwise]. Example: -f ndjson", show_default=False),
-    full: Optional[bool] = typer.Option(None, "--full/--no-full", help="For feeds: fetch and extract each entry's page [default: only where the feed's content is a teaser].", show_default=False),
-    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=0, help="At most N entries per feed. Example: -n 5"),
-    since: Optional[str] = typer.Option(None, "--since", help="Only entries published after a date or duration. Example: --since 2d"),
-    save: Optional[Path] = typer.Option(None, "--save", help="Write each article as a Markdown post into DIR and print the paths. Example: --save _posts", file_okay=False),
-    profile: Optional[Profile] = typer.Option(None, "--profile", help="Front-matter profile for --save and -f markdown [default: jekyll].", show_default=False),
-    set_: list[str] = typer.Option([], "--set", help="Add or override a front-matter field (repeatable). Example: --set 'tags={source}新闻'"),
-    footer: Optional[str] = typer.Option(None, "--footer", help="Text after the body (\\n is a newline). Example: --footer '<{url}>'"),
-    filename: Optional[str] = typer.Option(None, "--filename", help="File-name template [default: {date:%Y-%m-%d}-{slug}.md]."),
-    body: Optional[Body] = typer.Option(None, "--body", help="Body of saved posts: cleaned html or markdown [default: markdown].", show_default=False),
-    tz: Optional[str] = typer.Option(None, "--tz", help="Time zone for dates that carry none. Example: --tz Asia/Shanghai"),
-    encoding: Optional[str] = typer.Option(None, "--encoding", help="Override the page's character set. Example: --encoding gbk"),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="Base URL for links of a local file or stdin."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", min=0.1, help="Total seconds allowed per request [default: 30]."),
-    concurrency: Optional[int] = typer.Option(None, "--concurrency", min=1, help="Requests in flight at once [default: 16]."),
-    user_agent: Optional[str] = typer.Option(None, "--user-agent", help="User-Agent header to send."),
+    sources: list[str] = typer.Argument(
+        ...,
+        help="URLs (articles, share pages or feeds), local .html/.xml/.json files (also .gz), or - for stdin.",
+        show_default=False,
+    ),
+    format: Format | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="Output format [default: rich on a terminal, text otherwise]. Example: -f ndjson",
+        show_default=False,
+    ),
+    full: bool | None = typer.Option(
+        None,
+        "--full/--no-full",
+        help="For feeds: fetch and extract each entry's page [default: only where the feed's content is a teaser].",
+        show_default=False,
+    ),
+    limit: int | None = typer.Option(
+        None, "--limit", "-n", min=0, help="At most N entries per feed. Example: -n 5"
+    ),
+    since: str | None = typer.Option(
+        None, "--since", help="Only entries published after a date or duration. Example: --since 2d"
+    ),
+    save: Path | None = typer.Option(
+        None,
+        "--save",
+        help="Write each article as a Markdown post into DIR and print the paths. Example: --save _posts",
+        file_okay=False,
+    ),
+    profile: Profile | None = typer.Option(
+        None,
+        "--profile",
+        help="Front-matter profile for --save and -f markdown [default: jekyll].",
+        show_default=False,
+    ),
+    set_: list[str] = typer.Option(
+        [],
+        "--set",
+        help="Add or override a front-matter field (repeatable). Example: --set 'tags={source}新闻'",
+    ),
+    footer: str | None = typer.Option(
+        None, "--footer", help="Text after the body (\\n is a newline). Example: --footer '<{url}>'"
+    ),
+    filename: str | None = typer.Option(
+        None, "--filename", help="File-name template [default: {date:%Y-%m-%d}-{slug}.md]."
+    ),
+    body: Body | None = typer.Option(
+        None,
+        "--body",
+        help="Body of saved posts: cleaned html or markdown [default: markdown].",
+        show_default=False,
+    ),
+    tz: str | None = typer.Option(
+        None, "--tz", help="Time zone for dates that carry none. Example: --tz Asia/Shanghai"
+    ),
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="Override the page's character set. Example: --encoding gbk"
+    ),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="Base URL for links of a local file or stdin."
+    ),
+    timeout: float | None = typer.Option(
+        None, "--timeout", min=0.1, help="Total seconds allowed per request [default: 30]."
+    ),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", min=1, help="Requests in flight at once [default: 16]."
+    ),
+    user_agent: str | None = typer.Option(None, "--user-agent", help="User-Agent header to send."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
 ) -> None:
     """Fetch articles or feeds and show them, print them as JSON, or save them as posts.
@@ -107,18 +161,36 @@ def fetch(
     from newscli.commands import run_fetch
 
     run_fetch(
-        sources=sources, format=format.value if format else None, full=full, limit=limit, since=since,
-        save=save, profile=profile.value if profile else None, sets=set_, footer=footer, filename=filename,
-        body=body.value if body else None, tz=tz, encoding=encoding, base_url=base_url, timeout=timeout,
-        concurrency=concurrency, user_agent=user_agent, debug=debug,
+        sources=sources,
+        format=format.value if format else None,
+        full=full,
+        limit=limit,
+        since=since,
+        save=save,
+        profile=profile.value if profile else None,
+        sets=set_,
+        footer=footer,
+        filename=filename,
+        body=body.value if body else None,
+        tz=tz,
+        encoding=encoding,
+        base_url=base_url,
+        timeout=timeout,
+        concurrency=concurrency,
+        user_agent=user_agent,
+        debug=debug,
     )
 
 
 @app.command()
 def discover(
     url: str = typer.Argument(..., help="A site or page URL. Example: newscli discover https://example.com/"),
-    timeout: Optional[float] = typer.Option(None, "--timeout", min=0.1, help="Total seconds allowed per request [default: 30]."),
-    format: Optional[Format] = typer.Option(None, "--format", "-f", help="text (default) or json/ndjson.", show_default=False),
+    timeout: float | None = typer.Option(
+        None, "--timeout", min=0.1, help="Total seconds allowed per request [default: 30]."
+    ),
+    format: Format | None = typer.Option(
+        None, "--format", "-f", help="text (default) or json/ndjson.", show_default=False
+    ),
 ) -> None:
     """List the feeds a site advertises, each checked to really be a feed.
 

@@ -19,10 +19,25 @@ def _say(message: str) -> None:
 
 
 def run_fetch(
-    *, sources: list[str], format: str | None, full: bool | None, limit: int | None, since: str | None,
-    save: Path | None, profile: str | None, sets: list[str], footer: str | None, filename: str | None,
-    body: str | None, tz: str | None, encoding: str | None, base_url: str | None, timeout: float | None,
-    concurrency: int | None, user_agent: str | None, debug: bool,
+    *,
+    sources: list[str],
+    format: str | None,
+    full: bool | None,
+    limit: int | None,
+    since: str | None,
+    save: Path | None,
+    profile: str | None,
+    sets: list[str],
+    footer: str | None,
+    filename: str | None,
+    body: str | None,
+    tz: str | None,
+    encoding: str | None,
+    base_url: str | None,
+    timeout: float | None,
+    concurrency: int | None,
+    user_agent: str | None,
+    debug: bool,
 ) -> None:
     """`newscli fetch`: everything that can fail on the command line fails before any network work."""
     try:
@@ -35,8 +50,14 @@ def run_fetch(
     raise typer.Exit(code)
 
 
-def _post_options(profile: str | None, sets: list[str], footer: str | None, filename: str | None,
-                  body: str | None, defaults: Any) -> Any:
+def _post_options(
+    profile: str | None,
+    sets: list[str],
+    footer: str | None,
+    filename: str | None,
+    body: str | None,
+    defaults: Any,
+) -> Any:
     from newscli.posts import PostOptions
 
     pairs = list(defaults.sets) if defaults is not None else []
@@ -56,15 +77,30 @@ def _post_options(profile: str | None, sets: list[str], footer: str | None, file
 
 
 def _fetch(
-    *, sources: list[str], format: str | None, full: bool | None, limit: int | None, since: str | None,
-    save: Path | None, profile: str | None, sets: list[str], footer: str | None, filename: str | None,
-    body: str | None, tz: str | None, encoding: str | None, base_url: str | None, timeout: float | None,
-    concurrency: int | None, user_agent: str | None, debug: bool,
+    *,
+    sources: list[str],
+    format: str | None,
+    full: bool | None,
+    limit: int | None,
+    since: str | None,
+    save: Path | None,
+    profile: str | None,
+    sets: list[str],
+    footer: str | None,
+    filename: str | None,
+    body: str | None,
+    tz: str | None,
+    encoding: str | None,
+    base_url: str | None,
+    timeout: float | None,
+    concurrency: int | None,
+    user_agent: str | None,
+    debug: bool,
 ) -> int:
+    from newscli import render
     from newscli.config import effective, load_config
     from newscli.dates import parse_since, zone
-    from newscli.pipeline import FetchOptions, Fetcher, exit_code
-    from newscli import render
+    from newscli.pipeline import Fetcher, FetchOptions, exit_code
 
     config = load_config()
     defaults = config.defaults
@@ -82,10 +118,16 @@ def _fetch(
 
         ensure_writable(save)
     options = FetchOptions(
-        full=full, limit=limit, since=parse_since(since) if since else None, tz=tz, encoding=encoding,
+        full=full,
+        limit=limit,
+        since=parse_since(since) if since else None,
+        tz=tz,
+        encoding=encoding,
         base_url=base_url,
         timeout=float(effective(timeout, "NEWSCLI_TIMEOUT", getattr(defaults, "timeout", None), 30.0)),
-        concurrency=int(effective(concurrency, "NEWSCLI_CONCURRENCY", getattr(defaults, "concurrency", None), 16)),
+        concurrency=int(
+            effective(concurrency, "NEWSCLI_CONCURRENCY", getattr(defaults, "concurrency", None), 16)
+        ),
         user_agent=effective(user_agent, "NEWSCLI_USER_AGENT", getattr(defaults, "user_agent", None), None),
     )
 
@@ -115,10 +157,10 @@ def _fetch(
                 if save is not None:
                     if article is None:
                         continue
-                    from newscli.posts import save_post
+                    from newscli.posts import PostOptions, save_post
 
                     try:
-                        saved = save_post(article, save, post_options, index=index)
+                        saved = save_post(article, save, post_options or PostOptions(), index=index)
                     except NewsError as exc:
                         _say(str(exc))
                         failed += 1
@@ -135,9 +177,9 @@ def _fetch(
                 elif show is not None:
                     show(data, article.published)
                 elif fmt == "markdown":
-                    from newscli.posts import render_post
+                    from newscli.posts import PostOptions, render_post
 
-                    out.write(render.clean(render_post(article, post_options)) + "\n")
+                    out.write(render.clean(render_post(article, post_options or PostOptions())) + "\n")
                     out.flush()
                 elif fmt == "html":
                     out.write(render.html_block(data))

@@ -56,14 +56,29 @@ class Record:
     def as_json(self) -> dict[str, Any]:
         """The JSON record of cli.md: every field present, null when unknown."""
         fields = (self.article or Article()).as_record()
-        return {"schema": SCHEMA, "input": self.input, **fields,
-                "error": self.error.as_record() if self.error else None}
+        return {
+            "schema": SCHEMA,
+            "input": self.input,
+            **fields,
+            "error": self.error.as_record() if self.error else None,
+        }
 
 
 def _fallback_note(article: Article) -> tuple[str, ...]:
     """The warning of an article that came from the cheap fallback extraction, if it did."""
     warning = getattr(article, "warning", "")
     return (warning,) if warning else ()
+
+
+def _suggest_discover(exc: ExtractError, text: str, url: str) -> ExtractError:
+    """No article on a page that advertises feeds: say so, and how to list them."""
+    from newscli.discover import find_feed_links
+
+    links = find_feed_links(text, url)
+    if not links:
+        return exc
+    hint = f"{exc.message}; the page advertises {len(links)} feed(s), e.g. {links[0].url} (see: newscli discover URL)"
+    return type(exc)(hint, source=exc.source)
 
 
 def _done(value: Record) -> Future[Record]:
@@ -110,8 +125,14 @@ def merge_entry(entry: Article, page: Article) -> Article:
 class Fetcher:
     """Runs `newscli fetch` over many sources; side effects (client, pool, stdin) are parameters."""
 
-    def __init__(self, options: FetchOptions | None = None, *, client: Any = None, pool: Any = None,
-                 stdin: BinaryIO | None = None) -> None:
+    def __init__(
+        self,
+        options: FetchOptions | None = None,
+        *,
+        client: Any = None,
+        pool: Any = None,
+        stdin: BinaryIO | None = None,
+    ) -> None:
         self.options = options or FetchOptions()
         self._client = client
         self._pool = pool
@@ -154,7 +175,9 @@ class Fetcher:
     # -- the run
     def run(self, sources: Iterable[str]) -> Iterator[Record]:
         """Records for every source, in input order, each yielded as soon as it is ready."""
-        with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency), thread_name_prefix="fetch") as io:
+        with ThreadPoolExecutor(
+            max_workers=max(1, self.options.concurrency), thread_name_prefix="fetch"
+        ) as io:
             self._io = io
             plans = [
                 io.submit(self._plan, source, pre, err)
@@ -203,12 +226,20 @@ class Fetcher:
         if not decoded.text.strip():
             raise ExtractError("no article found (empty page)", source=source)
         fut = self.pool.submit(decoded.text, fetched.url, tz_override=self.options.tz)
-        return [_chain(fut, lambda f: self._article_record(source, f, decoded.warnings))]
+        return [
+            _chain(
+                fut, lambda f: self._article_record(source, f, decoded.warnings, decoded.text, fetched.url)
+            )
+        ]
 
     @staticmethod
-    def _article_record(source: str, fut: Future[Article], warnings: tuple[str, ...]) -> Record:
+    def _article_record(
+        source: str, fut: Future[Article], warnings: tuple[str, ...], text: str, url: str
+    ) -> Record:
         try:
             article = fut.result()
+        except ExtractError as exc:
+            return Record(source, None, _suggest_discover(exc, text, url), warnings=tuple(warnings))
         except NewsError as exc:
             return Record(source, None, exc, warnings=tuple(warnings))
         return Record(source, article, warnings=tuple(warnings) + _fallback_note(article))

@@ -90,7 +90,9 @@ def html_block(record: dict[str, Any]) -> str:
     return f"<article>\n{head}\n{clean(record.get('html'))}\n</article>\n"
 
 
-def rich_printer(file: IO[str] | None = None, *, width: int | None = None) -> Callable[[dict[str, Any], datetime | None], None]:
+def rich_printer(
+    file: IO[str] | None = None, *, width: int | None = None
+) -> Callable[[dict[str, Any], datetime | None], None]:
     """`--format rich`: a function printing one record readably (markup, emoji and highlighting off)."""
     from rich.console import Console
     from rich.rule import Rule

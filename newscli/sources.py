@@ -73,7 +73,9 @@ def url_list(data: bytes) -> list[str] | None:
     return None
 
 
-def expand(sources: list[str], stdin: BinaryIO | None = None, *, base_url: str | None = None) -> Iterator[tuple[str, Fetched | None, Exception | None]]:
+def expand(
+    sources: list[str], stdin: BinaryIO | None = None, *, base_url: str | None = None
+) -> Iterator[tuple[str, Fetched | None, Exception | None]]:
     """Each SOURCE as (input, pre-read bytes or None, error); `-` holding a URL list becomes its URLs."""
     for source in sources:
         if source == "-":

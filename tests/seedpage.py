@@ -15,28 +15,41 @@ SHARE_PATH = "/html_News/NewsShare.html?infoCode=NW202205172382328235"
 
 _NAV = "".join(
     f'<li><a href="/{slug}/">{name}</a></li>'
-    for slug, name in [("", "首页"), ("stock", "股票"), ("fund", "基金"), ("bond", "债券"), ("forex", "外汇"),
-                       ("futures", "期货"), ("gold", "黄金"), ("news", "要闻")]
+    for slug, name in [
+        ("", "首页"),
+        ("stock", "股票"),
+        ("fund", "基金"),
+        ("bond", "债券"),
+        ("forex", "外汇"),
+        ("futures", "期货"),
+        ("gold", "黄金"),
+        ("news", "要闻"),
+    ]
 )
 _SIDEBAR = "".join(
     f'<li><a href="/html_News/NewsShare.html?infoCode=NW2022051723{n:08d}">{t}</a><span>05-17</span></li>'
-    for n, t in enumerate([
-        "央行：保持流动性合理充裕 加大对实体经济支持力度",
-        "沪指收涨0.65% 新能源板块领涨两市",
-        "多地出台楼市新政 首套房贷利率下调",
-        "国常会部署稳经济一揽子措施",
-        "外资连续三日净买入A股 北向资金加仓白酒",
-        "新疆油田年产原油突破1400万吨",
-    ])
+    for n, t in enumerate(
+        [
+            "央行：保持流动性合理充裕 加大对实体经济支持力度",
+            "沪指收涨0.65% 新能源板块领涨两市",
+            "多地出台楼市新政 首套房贷利率下调",
+            "国常会部署稳经济一揽子措施",
+            "外资连续三日净买入A股 北向资金加仓白酒",
+            "新疆油田年产原油突破1400万吨",
+        ]
+    )
 )
 
 
 def share_page(*, declare_charset: bool = True, published_meta: bool = True) -> bytes:
     """The share page's bytes (GB18030). `published_meta` adds article:published_time with seconds."""
-    charset = '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">' if declare_charset else ""
+    charset = (
+        '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">' if declare_charset else ""
+    )
     meta = (
         '<meta property="article:published_time" content="2022-05-17T20:10:06+08:00">'
-        if published_meta else ""
+        if published_meta
+        else ""
     )
     page = f"""<!DOCTYPE html>
 <html>

@@ -6,13 +6,18 @@ import json
 
 from test_cli_fetch import newscli
 
-PARAS = "".join(f"<p>第{j}段：当地的科技创新正在改变传统产业的面貌，企业加大研发投入，新产品不断涌现。</p>" for j in range(10))
+PARAS = "".join(
+    f"<p>第{j}段：当地的科技创新正在改变传统产业的面貌，企业加大研发投入，新产品不断涌现。</p>"
+    for j in range(10)
+)
 FULL = "<p>" + "这是完整的正文，" * 80 + "结束。</p>"
 
 
 def page(title: str) -> str:
-    return (f"<html lang='zh-CN'><head><title>{title}_示例网</title></head><body><nav>首页 | 要闻</nav>"
-            f"<article><h1>{title}</h1>{PARAS}</article><footer>版权所有</footer></body></html>")
+    return (
+        f"<html lang='zh-CN'><head><title>{title}_示例网</title></head><body><nav>首页 | 要闻</nav>"
+        f"<article><h1>{title}</h1>{PARAS}</article><footer>版权所有</footer></body></html>"
+    )
 
 
 def rss(base: str, items: list[tuple[str, str, str, str]]) -> str:
@@ -21,8 +26,10 @@ def rss(base: str, items: list[tuple[str, str, str, str]]) -> str:
         f"<pubDate>{date}</pubDate><description><![CDATA[{desc}]]></description></item>"
         for t, path, date, desc in items
     )
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>示例新闻</title>'
-            f"<link>{base}/</link>{body}</channel></rss>")
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>示例新闻</title>'
+        f"<link>{base}/</link>{body}</channel></rss>"
+    )
 
 
 def serve_feed(http_server, *, broken: bool = False) -> str:
@@ -72,7 +79,9 @@ def test_limit_and_since(http_server):
     feed = serve_feed(http_server)
     limited = records(newscli("fetch", feed, "-n", "1", "--no-full", "-f", "ndjson"))
     assert [r["title"] for r in limited] == ["第一篇"]
-    since = records(newscli("fetch", feed, "--since", "2022-05-16", "--no-full", "-f", "ndjson", "--tz", "+08:00"))
+    since = records(
+        newscli("fetch", feed, "--since", "2022-05-16", "--no-full", "-f", "ndjson", "--tz", "+08:00")
+    )
     assert [r["title"] for r in since] == ["第一篇", "第二篇"]
 
 

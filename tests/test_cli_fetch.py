@@ -12,16 +12,18 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-
 from seedpage import SEED_BODY, SEED_TITLE, SHARE_PATH, share_page
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def newscli(*args: str, stdin: bytes | None = None, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+def newscli(
+    *args: str, stdin: bytes | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80"}
-    return subprocess.run([sys.executable, "-m", "newscli", *args], input=stdin, capture_output=True,
-                          timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "newscli", *args], input=stdin, capture_output=True, timeout=timeout, env=env
+    )
 
 
 def seed_paragraphs() -> list[str]:
@@ -61,8 +63,25 @@ def test_record_has_every_field(http_server):
     url = http_server.serve("/a", share_page())
     record = json.loads(newscli("fetch", url, "-f", "ndjson").stdout)
     assert set(record) == {
-        "schema", "input", "url", "id", "title", "author", "published", "updated", "site_name", "source",
-        "lang", "description", "image", "feed", "categories", "tags", "text", "html", "error",
+        "schema",
+        "input",
+        "url",
+        "id",
+        "title",
+        "author",
+        "published",
+        "updated",
+        "site_name",
+        "source",
+        "lang",
+        "description",
+        "image",
+        "feed",
+        "categories",
+        "tags",
+        "text",
+        "html",
+        "error",
     }
     assert record["lang"] == "zh"
 
@@ -114,7 +133,9 @@ HOSTILE = "[bold]x[/] [/] [link=https://evil.example/]click[/link] :warning: \x1
 
 
 def hostile_page() -> str:
-    paragraphs = "".join(f"<p>{HOSTILE} paragraph {i} with enough words to be an article body here.</p>" for i in range(8))
+    paragraphs = "".join(
+        f"<p>{HOSTILE} paragraph {i} with enough words to be an article body here.</p>" for i in range(8)
+    )
     return f"<html><head><title>{HOSTILE}</title></head><body><article><h1>{HOSTILE}</h1>{paragraphs}</article></body></html>"
 
 
@@ -143,3 +164,15 @@ def test_text_is_the_default_when_piped(http_server):
     out = newscli("fetch", url).stdout.decode()
     assert out.startswith(SEED_TITLE + "\n")
     assert "克拉玛依市科技创新能力不断提升" in out
+
+
+def test_a_page_without_article_that_advertises_feeds_suggests_discover(http_server):
+    page = (
+        '<html><head><link rel="alternate" type="application/rss+xml" href="/rss.xml" title="News">'
+        "</head><body><nav><a href='/'>Home</a></nav></body></html>"
+    )
+    url = http_server.serve("/", page)
+    result = newscli("fetch", url)
+    assert result.returncode == 3
+    err = result.stderr.decode()
+    assert "no article found" in err and "newscli discover" in err and http_server.url("/rss.xml") in err

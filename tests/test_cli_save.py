@@ -7,15 +7,21 @@ import re
 from pathlib import Path
 
 import lxml.html
-
 from seedpage import SEED_BODY, SHARE_PATH, share_page
 from test_cli_fetch import newscli
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "seed-jekyll.md"
 SEED_OPTIONS = [
-    "--profile", "jekyll", "--body", "html",
-    "--set", "categories={source_pinyin}", "--set", "tags={source}新闻",
-    "--footer", "<{url}>\\n\\n[返回{source}新闻](//finews.withounder.com/category/{source_pinyin}.html)"
+    "--profile",
+    "jekyll",
+    "--body",
+    "html",
+    "--set",
+    "categories={source_pinyin}",
+    "--set",
+    "tags={source}新闻",
+    "--footer",
+    "<{url}>\\n\\n[返回{source}新闻](//finews.withounder.com/category/{source_pinyin}.html)"
     "｜[返回首页](//finews.withounder.com/)",
 ]
 

@@ -15,8 +15,19 @@ from newscli import __version__
 from newscli.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ["httpx", "feedparser", "readability", "lxml", "rich", "yaml", "pypinyin", "charset_normalizer",
-         "sqlite3", "tomlkit", "platformdirs"]
+HEAVY = [
+    "httpx",
+    "feedparser",
+    "readability",
+    "lxml",
+    "rich",
+    "yaml",
+    "pypinyin",
+    "charset_normalizer",
+    "sqlite3",
+    "tomlkit",
+    "platformdirs",
+]
 
 
 def test_importing_the_cli_loads_no_heavy_module():
