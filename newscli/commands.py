@@ -104,7 +104,7 @@ def _fetch(
 
     config = load_config()
     defaults = config.defaults
-    tz = effective(tz, "NEWSCLI_TZ", getattr(defaults, "tz", None), None)
+    tz = effective(tz, "NEWSCLI_TZ", defaults.tz, None)
     if tz:
         zone(tz)  # unknown zone: usage error now, not per article
     post_options = None
@@ -118,17 +118,16 @@ def _fetch(
 
         ensure_writable(save)
     options = FetchOptions(
-        full=full,
+        full=full if full is not None else defaults.full,
         limit=limit,
         since=parse_since(since) if since else None,
         tz=tz,
         encoding=encoding,
         base_url=base_url,
-        timeout=float(effective(timeout, "NEWSCLI_TIMEOUT", getattr(defaults, "timeout", None), 30.0)),
-        concurrency=int(
-            effective(concurrency, "NEWSCLI_CONCURRENCY", getattr(defaults, "concurrency", None), 16)
-        ),
-        user_agent=effective(user_agent, "NEWSCLI_USER_AGENT", getattr(defaults, "user_agent", None), None),
+        timeout=float(effective(timeout, "NEWSCLI_TIMEOUT", defaults.timeout, 30.0)),
+        concurrency=int(effective(concurrency, "NEWSCLI_CONCURRENCY", defaults.concurrency, 16)),
+        per_host=int(effective(None, "NEWSCLI_PER_HOST", defaults.per_host, 6)),
+        user_agent=effective(user_agent, "NEWSCLI_USER_AGENT", defaults.user_agent, None),
     )
 
     out = sys.stdout

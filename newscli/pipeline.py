@@ -40,6 +40,7 @@ class FetchOptions:
     base_url: str | None = None
     timeout: float = 30.0
     concurrency: int = 16
+    per_host: int = 6
     user_agent: str | None = None
     extract_time_limit: float = 20.0
 
@@ -147,7 +148,11 @@ class Fetcher:
             if self._client is None:
                 from newscli.http import HttpClient
 
-                self._client = HttpClient(timeout=self.options.timeout, user_agent=self.options.user_agent)
+                self._client = HttpClient(
+                    timeout=self.options.timeout,
+                    user_agent=self.options.user_agent,
+                    max_per_host=self.options.per_host,
+                )
                 self._owned.append(self._client)
             return self._client
 
