@@ -263,7 +263,11 @@ class _Run:
         if fetched.status == 304:
             return _Result(FeedOutcome(name, url, "unchanged"))
         digest = body_hash(fetched.content)
-        validators = (fetched.headers.get("etag"), fetched.headers.get("last-modified"), digest)
+        validators: tuple[str | None, str | None, str | None] | None = (
+            fetched.headers.get("etag"),
+            fetched.headers.get("last-modified"),
+            digest,
+        )
         if same_url and remembered.body_sha256 == digest:
             return _Result(FeedOutcome(name, url, "unchanged"), validators=validators)
         from newscli.feeds import parse_feed
@@ -404,6 +408,7 @@ class _Run:
 
     def _record(self, article: Article, feed_name: str, path: Path, keys: Sequence[str]) -> PostRecord:
         saved_at = self.now()
+        when = article.published or article.updated
         return PostRecord(
             id=article.id or keys[0],
             feed=feed_name,
@@ -413,9 +418,7 @@ class _Run:
             title=article.title,
             url=article.url,
             source=article.source or article.site_name,
-            published=(article.published or article.updated).isoformat()
-            if (article.published or article.updated)
-            else None,
+            published=when.isoformat() if when is not None else None,
             summary=first_sentence(article.text or article.description),
         )
 

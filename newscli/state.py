@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from newscli.errors import AlreadyRunning, StateError
@@ -351,7 +352,7 @@ class State:
         self.close()
 
     # -- reading
-    def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple[object, ...]]:
+    def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
                 return self._conn.execute(sql, args).fetchall()
@@ -375,9 +376,9 @@ class State:
             last_modified=_opt(r[3]),
             body_sha256=_opt(r[4]),
             retry_after=float(r[5]) if r[5] is not None else None,
-            failures=int(r[6] or 0),  # type: ignore[arg-type]
+            failures=int(r[6] or 0),
             last_error=_opt(r[7]),
-            last_success=float(r[8]) if r[8] is not None else None,  # type: ignore[arg-type]
+            last_success=float(r[8]) if r[8] is not None else None,
         )
 
     def seen(self, keys: Iterable[str]) -> bool:
@@ -401,7 +402,7 @@ class State:
                 feed=str(r[1]),
                 path=str(r[2]),
                 day=str(r[3]),
-                saved_at=float(r[4]),  # type: ignore[arg-type]
+                saved_at=float(r[4]),
                 title=_opt(r[5]),
                 url=_opt(r[6]),
                 source=_opt(r[7]),
@@ -416,7 +417,7 @@ class State:
         rows = self._query(
             "SELECT at, kind, message FROM failures WHERE feed = ? ORDER BY at DESC LIMIT ?", (name, limit)
         )
-        return [Failure(float(r[0]), str(r[1]), str(r[2])) for r in rows]  # type: ignore[arg-type]
+        return [Failure(float(r[0]), str(r[1]), str(r[2])) for r in rows]
 
     # -- writing: one transaction per feed
     def commit_feed(
