@@ -62,6 +62,7 @@ def digest(
 
     Example crontab line (every 10 minutes, keeping three days of posts):
 
+    \b
       */10 * * * * newscli digest --out ~/site/_posts --keep-days 3 --archive ~/site/old_post
     """
     import sys
