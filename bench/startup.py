@@ -16,6 +16,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -39,8 +40,9 @@ if __name__ == "__main__":
     app()
 '''
 
-# newscli through its entry point, for an interpreter where it is importable but not installed
-NEWSCLI_MAIN = "from newscli.cli import main; main()"
+# newscli in another venv that has only Typer: its other dependencies come from this interpreter's
+# site-packages, appended after the venv's own so that the venv's Typer is the one imported.
+NEWSCLI_ELSEWHERE = "import sys; sys.path.append({site!r}); from newscli.cli import main; main()"
 
 
 def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
@@ -54,8 +56,10 @@ def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     return wall * 1000, cpu * 1000, status
 
 
-def measure(commands: list[list[str]], env: dict[str, str], runs: int) -> list[tuple[float, float, int]]:
-    """Median wall and CPU ms and the exit status of each command.
+def measure(
+    commands: list[list[str]], env: dict[str, str], runs: int
+) -> list[tuple[float, float, float, int]]:
+    """Median wall, fastest wall and median CPU ms, and the exit status, of each command.
 
     Runs go round-robin (one warm-up round first) so a busy machine slows every command alike.
     """
@@ -68,7 +72,8 @@ def measure(commands: list[list[str]], env: dict[str, str], runs: int) -> list[t
             walls[i].append(wall)
             cpus[i].append(cpu)
     return [
-        (statistics.median(w), statistics.median(c), s) for w, c, s in zip(walls, cpus, statuses, strict=True)
+        (statistics.median(w), min(w), statistics.median(c), s)
+        for w, c, s in zip(walls, cpus, statuses, strict=True)
     ]
 
 
@@ -137,45 +142,43 @@ def main() -> int:
         )
         labelled: list[tuple[str, str, list[str]]] = []
         version = typer_version(sys.executable)
-        labelled.append(
-            ("one-command Typer app --help (baseline)", version, [sys.executable, str(app_file), "--help"])
-        )
-        labelled.append(
-            (
-                "one-command Typer app, plain help, --help",
-                version,
-                [sys.executable, str(plain_file), "--help"],
-            )
-        )
-        for extra in (["--help"], ["fetch", "--help"], ["feeds", "list", "--names"]):
-            labelled.append((f"newscli {' '.join(extra)}", version, [*newscli, *extra]))
+        pythons = [(sys.executable, version, newscli)]
         for venv in args.typer_venv:
             python = str(venv / "bin" / "python")
-            other = typer_version(python)
-            labelled.append(("one-command Typer app --help", other, [python, str(app_file), "--help"]))
-            labelled.append(
-                ("one-command Typer app, plain help, --help", other, [python, str(plain_file), "--help"])
+            site = sysconfig.get_paths()["purelib"]
+            pythons.append(
+                (python, typer_version(python), [python, "-c", NEWSCLI_ELSEWHERE.format(site=site)])
             )
-            labelled.append(
-                ("newscli --help (from the source tree)", other, [python, "-c", NEWSCLI_MAIN, "--help"])
-            )
+        for python, typer, cli in pythons:
+            labelled += [
+                ("one-command Typer app --help", typer, [python, str(app_file), "--help"]),
+                ("one-command Typer app, plain help, --help", typer, [python, str(plain_file), "--help"]),
+                ("one-command Typer app --name x (runs it)", typer, [python, str(plain_file), "--name", "x"]),
+                ("newscli --help", typer, [*cli, "--help"]),
+                ("newscli fetch --help", typer, [*cli, "fetch", "--help"]),
+                ("newscli feeds list --names (runs it)", typer, [*cli, "feeds", "list", "--names"]),
+            ]
         results = measure([argv for _, _, argv in labelled], env, args.runs)
 
         print(
             f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, median of {args.runs} runs each "
             f"(round-robin), newscli run as: {' '.join(Path(a).name for a in newscli)}\n"
         )
-        print("| command | typer | wall ms | CPU ms | wall × baseline |")
-        print("|---|---|---:|---:|---:|")
+        print("| command | typer | median ms | fastest ms | CPU ms | median × baseline |")
+        print("|---|---|---:|---:|---:|---:|")
         baseline = results[0][0]
-        for (label, typer, _), (wall, cpu, status) in zip(labelled, results, strict=True):
+        for (label, typer, _), (wall, fastest, cpu, status) in zip(labelled, results, strict=True):
             note = "" if status == 0 else f" (exit {status})"
-            print(f"| `{label}`{note} | {typer} | {wall:.0f} | {cpu:.0f} | {wall / baseline:.2f} |")
-        ratio = results[2][0] / baseline
+            print(
+                f"| `{label}`{note} | {typer} | {wall:.0f} | {fastest:.0f} | {cpu:.0f} | {wall / baseline:.2f} |"
+            )
+        ratio = results[3][0] / baseline
         verdict = "meets" if ratio <= GOAL else "misses"
         print(
-            f"\nnewscli --help / baseline --help = {ratio:.2f} ({verdict} the goal of {GOAL} ×); "
-            f"against the plain-help app: {results[2][0] / results[1][0]:.2f}"
+            f"\nnewscli --help / one-command app --help = {ratio:.2f} median, "
+            f"{results[3][1] / results[0][1]:.2f} fastest ({verdict} the goal of {GOAL} ×); "
+            f"against the plain-help app: {results[3][0] / results[1][0]:.2f} median, "
+            f"{results[3][1] / results[1][1]:.2f} fastest"
         )
 
         print('\nSlowest imports of `python -X importtime -c "import newscli.cli"` (cumulative):\n')
