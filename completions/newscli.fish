@@ -98,7 +98,7 @@ complete -c newscli -n '__newscli_is newscli feeds' -a remove -d 'Unsubscribe fr
 complete -c newscli -n '__newscli_is newscli feeds' -s h -l help -d 'Show this message and exit'
 
 # newscli feeds add
-complete -c newscli -n '__newscli_is newscli feeds add' -l category -x -d 'Category; nest with \'/\', e.g'
+complete -c newscli -n '__newscli_is newscli feeds add' -l category -x -d 'Category; nest with \'/\', e.g. 新闻/科技'
 complete -c newscli -n '__newscli_is newscli feeds add' -s h -l help -d 'Show this message and exit'
 complete -c newscli -n '__newscli_is newscli feeds add' -l name -x -d 'Name to refer to it by (default: from the URL)'
 complete -c newscli -n '__newscli_is newscli feeds add' -l tags -x -d 'Tags (repeatable, or a comma-separated list)'

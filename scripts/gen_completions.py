@@ -101,7 +101,7 @@ def summary(text: str | None) -> str:
     text = " ".join(text.split())
     text = re.sub(r"\s*\[default: [^\]]*\]", "", text)
     text = re.split(r"\s*Examples?:", text)[0]
-    match = re.match(r"(.+?[.!?])(\s|$)", text)
+    match = re.match(r"(.+?[.!?])(?=\s+[A-Z\"“(]|$)", text)  # not at "e.g. x"
     text = match.group(1) if match else text
     return text.rstrip(".").strip()
 
