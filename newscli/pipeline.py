@@ -139,6 +139,7 @@ class Fetcher:
         self._pool = pool
         self._stdin = stdin
         self._owned: list[Any] = []
+        self._warming = False
         self._lock = threading.Lock()  # io threads ask for the client and pool at once: make each once
 
     # -- resources, made on first use so a run of local files never imports httpx
@@ -196,6 +197,21 @@ class Fetcher:
                 for plan in plans:
                     plan.cancel()
 
+    def _warm_up(self) -> None:
+        """Once: import the parsers and make the extractor pool while the first request is in flight."""
+        with self._lock:
+            if self._warming:
+                return
+            self._warming = True
+
+        def warm() -> None:
+            import newscli.charset  # noqa: F401
+            import newscli.feeds  # noqa: F401
+
+            _ = self.pool
+
+        self._io.submit(warm)
+
     def _plan(self, source: str, pre: Fetched | None, err: Exception | None) -> list[Future[Record]]:
         try:
             if err is not None:
@@ -207,7 +223,9 @@ class Fetcher:
 
     def _load(self, source: str) -> Fetched:
         if is_url(source):
-            return self.client.get(source, max_bytes=FEED_MAX, accept=ACCEPT)  # type: ignore[no-any-return]
+            client = self.client
+            self._warm_up()
+            return client.get(source, max_bytes=FEED_MAX, accept=ACCEPT)  # type: ignore[no-any-return]
         if "://" in source:
             raise FetchError("unsupported URL scheme (only http and https)", source=source)
         return read_file(source, base_url=self.options.base_url)
