@@ -67,6 +67,10 @@ def _post_options(
             raise UsageError(f"--set {item!r}: expected KEY=TEMPLATE")
         pairs.append((key.strip(), template))
     kwargs: dict[str, Any] = {"sets": tuple(pairs)}
+    if profile is None:
+        from newscli.config import effective
+
+        profile = effective(None, "NEWSCLI_PROFILE", getattr(defaults, "profile", None), None)
     for name, flag in (("profile", profile), ("body", body), ("footer", footer), ("filename", filename)):
         value = flag if flag is not None else getattr(defaults, name, None)
         if value is not None:
