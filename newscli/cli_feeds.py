@@ -95,10 +95,10 @@ def list_(
 
     Example: newscli feeds list --names
     """
-    from newscli.subscriptions import list_feeds
+    from newscli.config import load_config  # tomllib only: completion calls this on every TAB
 
     with _errors():
-        feeds = list_feeds()
+        feeds = list(load_config().feeds)
     out = sys.stdout
     if names:
         for feed in feeds:
@@ -194,9 +194,9 @@ def export(
     Example: newscli feeds export > subscriptions.opml
     """
     from newscli.opml import to_opml
-    from newscli.subscriptions import list_feeds
+    from newscli.config import load_config  # tomllib only: completion calls this on every TAB
 
     with _errors():
-        feeds = list_feeds()
+        feeds = list(load_config().feeds)
     sys.stdout.write(to_opml(feeds, title=title))
     sys.stdout.flush()
