@@ -14,6 +14,8 @@ CHINA = ZoneInfo("Asia/Shanghai")
 # 2022-05-17 20:10:06, 2022/5/7 21:23, 2022年05月17日 20:10, 2022.05.17 with optional seconds
 _NUMERIC = re.compile(
     r"(?<!\d)(?P<y>(?:19|20)\d\d)\s*(?:[-/.年])\s*(?P<m>\d{1,2})\s*(?:[-/.月])\s*(?P<d>\d{1,2})(?!\d)\s*日?"
+    # 2005年08月30日, 星期二 13:22: a weekday may sit between the day and the time
+    r"(?:\s*[,，]?\s*(?:星期|周|礼拜)[一二三四五六日天])?"
     r"(?:\s*(?:T|\s)?\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{2})(?:\s*[:：分]\s*(?P<S>\d{2}))?)?"
 )
 # 5月17日 20:10 (no year)
@@ -129,7 +131,10 @@ def find_dates(text: str, tz: tzinfo, *, day_first: bool = True) -> list[tuple[i
         hour = match["H"]
         if hour is not None and match["p"]:
             hour = str(int(hour) % 12 + (12 if match["p"].lower() == "p" else 0))
-        value = _build(int(match["y"]), month, day, hour, match["M"], match["S"], tz)
+        # 9/17/2004 has one reading whatever the locale: a number above 12 is the day.
+        value = _build(int(match["y"]), month, day, hour, match["M"], match["S"], tz) or _build(
+            int(match["y"]), day, month, hour, match["M"], match["S"], tz
+        )
         if value:
             found.append((match.start(), value, hour is not None))
     return sorted(found, key=lambda item: item[0])

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from itertools import islice
 from typing import Any
 from urllib.parse import urljoin, urlparse
@@ -118,6 +118,22 @@ _NOT_NAMES = {
     "更多",
     "相关新闻",
 }
+# Government notices: the issuing body is the author (发文机关：吉林省人民政府).
+_ZH_ISSUER = re.compile(
+    r"(?:发文机关|发布机构|发文单位|发布单位)\s*[:：]\s*\n?\s*(?P<n>[\u4e00-\u9fff（）()]{2,24})(?=$|[\s\n])"
+)
+# A personal blog names its owner: "海姑娘的博客", "bjreader的博客".
+_ZH_BLOG_OF = re.compile(
+    r"(?:^|\n)(?P<n>[A-Za-z][\w.\-]{2,20}|[\u4e00-\u9fff]{2,5})\s*的(?:博客|部落格|网志|blog|Blog|BLOG)"
+)
+# A line under a headline that is only a name (or names) or a user handle: how essays and forum posts credit.
+_NAME_ONLY = re.compile(rf"{_ZH_NAME}|[A-Za-z][A-Za-z0-9_.\-]{{2,19}}")
+_NOT_NAME_WORDS = re.compile(
+    r"[我你您]|首页|目录|导航|登录|注册|摘要|正文|简介|概述|前言|引言|导语|编者|新闻|图片|视频|分享|收藏|关闭|返回"
+    r"|更多|推荐|相关|热门|专题|频道|浏览|查看|原文|转载|全文|本文|网友|用户|匿名|游客|广告|下载|订阅"
+)
+_HEADLINE_END = re.compile(r"[！？!?；;：:，,、]$|。|^\W|\d{4}")
+_SUBTITLE = ("——", "──", "--", "－－", "—")
 _ZH_EDITOR = re.compile(rf"(?:责任编辑|责编|编辑)\s*[:：]\s*(?P<n>{_ZH_NAME}){_STOP}")
 _BY_LINE = re.compile(r"^\s*(?:by|von|par|por|di|door)\s+(?P<n>[^\n]{2,80})$", re.I)
 
@@ -144,7 +160,8 @@ def read_metadata(
     title_tag = next(
         (t for t in (_clean(e.text_content()) for e in doc.xpath("//title[not(ancestor::svg)]")[:5]) if t), ""
     )
-    h1s = [t for t in (_clean(h.text_content()) for h in doc.xpath("//body//h1")[:5]) if t]
+    # Documentation generators end headings with a permalink sign ("Evolve¶").
+    h1s = [t for t in (_clean(h.text_content()).rstrip("¶§#🔗 ") for h in doc.xpath("//body//h1")[:5]) if t]
 
     site_name = (
         _first(metas, "og:site_name") or _ld_site_name(ld, article) or _first(metas, "application-name")
@@ -157,7 +174,7 @@ def read_metadata(
     host = urlparse(url).hostname
     tz = dates.default_zone(override=tz_override, lang=lang, host=host)
     windows = _windows(nodes, title, h1s, body_text)
-    author = _author(doc, metas, article, windows, title_tag, chinese=(lang or "").startswith("zh"))
+    author = _author(doc, metas, article, windows, title_tag, title, chinese=(lang or "").startswith("zh"))
     published = _published(doc, metas, article, windows, tz, lang)
     updated = _date(
         _ld_str(article.get("dateModified"))
@@ -454,7 +471,8 @@ class _Windows:
 
     `before`: a few lines above the headline; `header`: from the headline to a little into the article body
     (the top of the page when no headline is found); `after_title`: the two lines under the headline;
-    `body_tail`: the end of the article text; `after_body`: what follows it on the page.
+    `body_tail`: the end of the article text; `after_body`: what follows it on the page; `lead`: the lines
+    just above and at the start of the article text, one node a line (headline, byline, first paragraph).
     """
 
     before: str = ""
@@ -462,6 +480,7 @@ class _Windows:
     after_title: str = ""
     body_tail: str = ""
     after_body: str = ""
+    lead: tuple[str, ...] = ()
 
 
 def _windows(nodes: list[str], title: str | None, h1s: list[str], body_text: str | None) -> _Windows:
@@ -486,6 +505,13 @@ def _windows(nodes: list[str], title: str | None, h1s: list[str], body_text: str
         after_title="\n".join(nodes[title_at + 1 : title_at + 3]) if title_at >= 0 else "",
         body_tail=body[-300:],
     )
+    lead_at = body_at
+    if lead_at < 0 and body:
+        # The article's first line alone (a short headline) when its first characters span several nodes.
+        first = _SPACE.sub(" ", (body_text or "").strip().split("\n", 1)[0]).strip()
+        lead_at = _find_node(nodes, first[:16], max(title_at, 0), exact_first=True)
+    if lead_at >= 0:
+        found.lead = tuple(nodes[max(0, lead_at - 8) : lead_at + 6])
     if body:
         end_at = _find_node(nodes, body[-16:].strip(), max(body_at, 0))
         if end_at >= 0:
@@ -587,6 +613,7 @@ def _author(
     article: dict[str, Any],
     windows: _Windows,
     title_tag: str,
+    title: str | None,
     *,
     chinese: bool,
 ) -> str | None:
@@ -594,7 +621,7 @@ def _author(
     if found:
         return found
     # Chinese CMSs often fill meta author with the vendor or an editor's login; a visible byline is better.
-    visible = _zh_byline(windows, title_tag) if chinese else None
+    visible = _zh_byline(windows, title_tag, title) if chinese else None
     if visible:
         return visible
     for key in (
@@ -617,10 +644,12 @@ def _author(
         match = _BY_LINE.match(line)
         if match:
             return _clean_author(match["n"])
-    return None if chinese else _zh_byline(windows, title_tag)
+    return None if chinese else _zh_byline(windows, title_tag, title, chinese=False)
 
 
-def _zh_byline(windows: _Windows, title_tag: str) -> str | None:
+def _zh_byline(
+    windows: _Windows, title_tag: str, title: str | None = None, *, chinese: bool = True
+) -> str | None:
     """A byline written the Chinese way: 作者：X, 记者 X, 文/X, （记者 X） at the end, a name line under the title."""
     head = windows.before + "\n" + windows.header
     tail = windows.body_tail + "\n" + windows.after_body
@@ -637,20 +666,65 @@ def _zh_byline(windows: _Windows, title_tag: str) -> str | None:
         match = _ZH_REPORTER.search(text)
         if match:
             return _clean_author(match["n"])
+    match = _ZH_ISSUER.search(windows.before + "\n" + windows.header)
+    if match:
+        return match["n"]
+    # Only on Chinese pages: on others, section headings ("Conclusion", "News") stand on such lines too.
+    name = _name_under_headline(windows.lead, title) if chinese else None
+    if name:
+        return name
     lines = windows.after_title.split("\n")
     if (
         lines
         and _ZH_NAME_LINE.fullmatch(lines[0])
         and len(lines[0]) <= 16
         and lines[0] not in _NOT_NAMES
+        and not _NOT_NAME_WORDS.search(lines[0])
         and lines[0] not in title_tag
         and not _LABEL_WORD.search(lines[0])
     ):
         return lines[0]
+    owner = _blog_owner(windows, title_tag)
+    if owner:
+        return owner
     for text in (windows.header, tail):
         match = _ZH_EDITOR.search(text)
         if match:
             return _clean_author(match["n"])
+    return None
+
+
+def _blog_owner(windows: _Windows, title_tag: str) -> str | None:
+    """The owner a personal blog is named after: in its <title>, or named again and again around the post."""
+    around = "\n".join((windows.before, windows.header, windows.body_tail, windows.after_body))
+    for text, mentions in (("\n" + title_tag, 1), (windows.before + "\n" + windows.header, 3)):
+        for match in _ZH_BLOG_OF.finditer(text):
+            name = match["n"]
+            # A blogroll lists other people's blogs once each; the owner's name recurs.
+            if not _NOT_NAME_WORDS.search(name) and around.count(name) >= mentions:
+                return name
+    return None
+
+
+def _name_under_headline(lines: tuple[str, ...], title: str | None) -> str | None:
+    """A name standing alone on the line between a headline and the article text (essays, forum posts)."""
+    for i in range(1, len(lines) - 1):
+        name, above, below = lines[i], lines[i - 1], lines[i + 1]
+        if (
+            len(name) > 16
+            or not _NAME_ONLY.fullmatch(name)
+            or name in _NOT_NAMES
+            or _LABEL_WORD.search(name)
+            or _NOT_NAME_WORDS.search(name)
+            or (title and name in title)
+        ):
+            continue
+        if not (title and _norm(above) == _norm(title)) and (
+            not 6 <= len(above) <= 60 or _HEADLINE_END.search(above) or _LABEL_WORD.search(above)
+        ):
+            continue
+        if below.startswith(_SUBTITLE) or (len(below) >= 20 and not _NAME_ONLY.fullmatch(below)):
+            return name
     return None
 
 
@@ -678,11 +752,13 @@ def _published(
     ):
         value = _date(text, tz)
         if value:
+            shown = _shown_date(windows, tz, day_first)
             if text and not re.search(r"\d:\d\d", text):
                 # The markup gives the day only; the page often shows the same day with the time.
-                shown = _shown_date(windows, tz, day_first)
                 if shown and shown.date() == value.date():
                     return shown
+            elif shown:
+                return _as_shown(value, shown)
             return value
     return _shown_date(windows, tz, day_first) or _date(
         _first(metas, "article:modified_time", "og:updated_time"), tz
@@ -700,6 +776,20 @@ def _shown_date(windows: _Windows, tz: tzinfo, day_first: bool) -> datetime | No
         if value:
             return value
     return None
+
+
+def _as_shown(value: datetime, shown: datetime) -> datetime:
+    """`value` in the offset of the wall-clock time the page shows for the same moment (12:48Z shown as 13:48)."""
+    delta = shown.replace(tzinfo=None) - value.astimezone(timezone.utc).replace(tzinfo=None)
+    minutes = round(delta.total_seconds() / 60)
+    if (
+        abs(delta.total_seconds() - minutes * 60) >= 60
+        or minutes % 15
+        or abs(minutes) > 14 * 60
+        or value.utcoffset() == timedelta(minutes=minutes)
+    ):
+        return value
+    return value.astimezone(timezone(timedelta(minutes=minutes)))
 
 
 _DATE_KEYS = (

@@ -458,3 +458,122 @@ def test_find_dates_reads_both_orders() -> None:
     assert got == [("2005-05-07T21:23:57+08:00", True), ("2022-02-06T13:48:00+08:00", True)]
     us = find_dates("06/02/2022", CHINA, day_first=False)
     assert us[0][1].date().isoformat() == "2022-06-02"
+
+
+ESSAY = "我以往是一个最反感这种事情的人，但是现实总是与你的美好初衷有出入，所以今天写下来。"
+NAME_LINES = [
+    (
+        "name line between headline and text (no usable <title>)",
+        page(
+            "<title>显示</title>", f"<p>比赛革命的革命</p><p>胡平</p><p>——对文化革命的分析</p><p>{ESSAY}</p>"
+        ),
+        f"比赛革命的革命\n\n胡平\n——对文化革命的分析\n{ESSAY}",
+        "胡平",
+    ),
+    (
+        "two names under a repeated forum headline",
+        page(
+            "<title>社会资本与再就业(页 1) - 学术前沿 - 论坛</title>",
+            "<p>社会资本与再就业</p><p>2003-5-29 09:07</p><p>高山流水</p>"
+            f"<p>社会资本与再就业</p><p>赵延东、风笑天</p><p>{ESSAY}</p>",
+        ),
+        ESSAY,
+        "赵延东、风笑天",
+    ),
+    (
+        "a forum handle under the topic",
+        page(
+            "<title>网易娱乐</title>",
+            f"<p>版主：[申请版主]</p><p>惊爆某公司黑幕(转载)</p><p>duscha</p><p>{ESSAY}</p>",
+        ),
+        ESSAY,
+        "duscha",
+    ),
+    (
+        "a link inside running text is no byline",
+        page(
+            "<title>博客</title>",
+            f"<p>老冒的目标着实让人很惊讶。如果<a href='/'>uuzone</a>今天只是个个人网站，那么做最好的东西顺理成章。</p>"
+            f"<p>{ESSAY}</p>",
+        ),
+        f"老冒的目标着实让人很惊讶。如果uuzone今天只是个个人网站，那么做最好的东西顺理成章。\n{ESSAY}",
+        None,
+    ),
+    (
+        "a share button under the headline is no byline",
+        page("<title>标题新闻</title>", f"<h1>标题新闻</h1><p>分享到</p><p>{ESSAY}</p>"),
+        ESSAY,
+        None,
+    ),
+    (
+        "the issuing body of a government notice",
+        page(
+            "<title>省人民政府关于禁止新增建设项目的通告</title>",
+            "<p>发文机关：</p><p>吉林省人民政府</p><p>成文日期：</p><p>2022年01月27日</p>"
+            f"<h1>省人民政府关于禁止新增建设项目的通告</h1><p>{ESSAY}</p>",
+        ),
+        ESSAY,
+        "吉林省人民政府",
+    ),
+    (
+        "the owner of a personal blog, named again and again, not a blogroll entry",
+        page(
+            "<title>blog.example.com</title>",
+            "<p>海姑娘的博客历史</p><p>海姑娘博客精选</p><p>Hyson的博客:想写就写</p><p>爱海的海姑娘</p>"
+            f"<h1>昨天去金矿玩 (图)</h1><p>{ESSAY}</p>",
+        ),
+        ESSAY,
+        "海姑娘",
+    ),
+]
+
+
+@pytest.mark.parametrize("name,html,body,want", NAME_LINES, ids=[n[0] for n in NAME_LINES])
+def test_visible_chinese_credits(name: str, html: str, body: str, want: str | None) -> None:
+    assert meta(html, CN_URL, body_text=body).author == want
+
+
+def test_name_lines_count_on_chinese_pages_only() -> None:
+    text = "This section is long enough to be taken for the first paragraph of an article."
+    html = page(
+        "<title>Notes</title>", f"<p>A headline of an article</p><p>Conclusion</p><p>{text}</p>", "en"
+    )
+    assert meta(html, body_text=text).author is None
+
+
+def test_markup_time_is_given_in_the_offset_the_page_shows() -> None:
+    html = page(
+        '<title>标题新闻</title><meta property="article:published_time" content="2022-02-06T12:48:06+00:00">',
+        "<h1>标题新闻</h1><p>发表时间：</p><p>06/02/2022 - 13:48</p><p>正文。</p>",
+    )
+    got = meta(html, CN_URL).published
+    assert got is not None and got.isoformat() == "2022-02-06T13:48:06+01:00"
+
+
+def test_markup_time_kept_when_the_page_shows_another_moment() -> None:
+    html = page(
+        '<title>标题新闻</title><meta property="article:published_time" content="2022-02-06T12:48:06+00:00">',
+        "<h1>标题新闻</h1><p>发表时间：</p><p>06/02/2022 - 13:30</p><p>正文。</p>",
+    )
+    got = meta(html, CN_URL).published
+    assert got is not None and got.isoformat() == "2022-02-06T12:48:06+00:00"
+
+
+def test_slashed_date_read_the_only_way_it_can_be() -> None:
+    html = page("<title>标题新闻</title>", "<h1>标题新闻</h1><p>发布日期： 9/17/2004 5:54:13 AM</p>")
+    assert meta(html, CN_URL).published == datetime(2004, 9, 17, 5, 54, 13, tzinfo=BEIJING)
+
+
+def test_weekday_between_day_and_time() -> None:
+    html = page(
+        "<title>标题新闻</title>", "<h1>标题新闻</h1><p>正文。</p><p>2005年08月30日, 星期二 13:22</p>"
+    )
+    assert meta(html, CN_URL).published == datetime(2005, 8, 30, 13, 22, tzinfo=BEIJING)
+
+
+def test_permalink_sign_is_not_part_of_the_headline() -> None:
+    html = page(
+        "<title>Evolve: Shared History — evolve extension for Mercurial</title>",
+        "<h1>evolve extension for Mercurial</h1><h1>Evolve: Shared History¶</h1>",
+    )
+    assert meta(html).title == "Evolve: Shared History"
