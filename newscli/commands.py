@@ -18,35 +18,22 @@ def _say(message: str) -> None:
     sys.stderr.flush()
 
 
-def run_fetch(
-    *,
-    sources: list[str],
-    format: str | None,
-    full: bool | None,
-    limit: int | None,
-    since: str | None,
-    save: Path | None,
-    profile: str | None,
-    sets: list[str],
-    footer: str | None,
-    filename: str | None,
-    body: str | None,
-    tz: str | None,
-    encoding: str | None,
-    base_url: str | None,
-    timeout: float | None,
-    concurrency: int | None,
-    user_agent: str | None,
-    debug: bool,
-) -> None:
+def run_fetch(*, debug: bool, **options: Any) -> None:
     """`newscli fetch`: everything that can fail on the command line fails before any network work."""
     try:
-        code = _fetch(**locals())
+        code = _fetch(**options)
     except NewsError as exc:
         if debug:
             raise
         _say(str(exc))
         raise typer.Exit(exc.exit_code) from None
+    except (KeyboardInterrupt, typer.Exit):
+        raise
+    except Exception as exc:  # a bug: one line, not a traceback, unless asked for
+        if debug:
+            raise
+        _say(f"unexpected error: {type(exc).__name__}: {exc} (run again with --debug for the traceback)")
+        raise typer.Exit(1) from None
     raise typer.Exit(code)
 
 
@@ -99,7 +86,6 @@ def _fetch(
     timeout: float | None,
     concurrency: int | None,
     user_agent: str | None,
-    debug: bool,
 ) -> int:
     from newscli import render
     from newscli.config import effective, load_config
