@@ -33,10 +33,10 @@ def to_json(obj: Any, *, indent: int | None = None) -> str:
 
 
 def local_time(value: datetime | None, tz: tzinfo | None = None) -> str:
-    """A date for people: local time, minutes, with the offset."""
+    """A date for people: in the reader's zone (or `tz`), to the minute, with the offset."""
     if value is None:
         return ""
-    shown = value.astimezone(tz) if tz else value
+    shown = value.astimezone(tz)
     return shown.strftime("%Y-%m-%d %H:%M %z").strip()
 
 

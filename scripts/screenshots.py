@@ -41,11 +41,12 @@ class Shot:
     source: str  # relative to the repository root, as typed in the README
     lines: int
     svg: str
+    tz: str  # the reader's zone: the rich view shows dates in local time
 
 
 SHOTS = [
-    Shot("examples/kejiribao-share.html", 22, "fetch-zh.svg"),
-    Shot("examples/harbour-tide-turbine.html", 24, "fetch-en.svg"),
+    Shot("examples/kejiribao-share.html", 22, "fetch-zh.svg", "Asia/Shanghai"),
+    Shot("examples/harbour-tide-turbine.html", 24, "fetch-en.svg", "Europe/London"),
 ]
 
 
@@ -55,7 +56,7 @@ def newscli_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "newscli"]
 
 
-def run_rich_view(source: str, home: Path) -> str:
+def run_rich_view(source: str, home: Path, tz: str = "UTC") -> str:
     """The ANSI text `newscli fetch SOURCE -f rich` writes to a WIDTH-column colour terminal."""
     env = {
         **os.environ,
@@ -65,7 +66,7 @@ def run_rich_view(source: str, home: Path) -> str:
         "TERM": "xterm-256color",
         "NEWSCLI_HOME": str(home),
         "NEWSCLI_CONFIG": str(home / "config.toml"),
-        "TZ": "UTC",
+        "TZ": tz,
     }
     env.pop("NO_COLOR", None)
     result = subprocess.run(
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         (home / "config.toml").write_text("", "utf-8")
         for shot in SHOTS:
             path = DOCS / shot.svg
-            text = svg(shot, run_rich_view(shot.source, home))
+            text = svg(shot, run_rich_view(shot.source, home, shot.tz))
             if path.exists() and path.read_text("utf-8") == text:
                 continue
             changed.append(path)
