@@ -286,8 +286,6 @@ class Fetcher:
                 out.append(self._io.submit(self._full_entry, source, entry, note))
             else:
                 out.append(_done(Record(source, entry.article, warnings=note)))
-        if not out and warnings:
-            pass  # an empty selection still reports nothing; the feed's warnings go with its first record
         return out
 
     def _full_entry(self, source: str, entry: Entry, warnings: tuple[str, ...]) -> Record:
