@@ -102,25 +102,16 @@ def _chain(fut: Future[Any], fn: Callable[[Future[Any]], Record]) -> Future[Reco
     return out
 
 
+# Who wins when a feed entry meets its extracted page: the feed knows identity and dates, the page the rest.
+_ENTRY_FIRST = ("id", "title", "published", "updated", "description", "categories", "tags")
+_PAGE_FIRST = ("url", "author", "site_name", "source", "lang", "image")
+
+
 def merge_entry(entry: Article, page: Article) -> Article:
     """A feed entry completed with its extracted page: the feed's identity and dates, the page's body."""
-    return dataclasses.replace(
-        page,
-        id=entry.id or page.id,
-        url=page.url or entry.url,
-        title=entry.title or page.title,
-        author=page.author or entry.author,
-        published=entry.published or page.published,
-        updated=entry.updated or page.updated,
-        site_name=page.site_name or entry.site_name,
-        source=page.source or entry.source,
-        lang=page.lang or entry.lang,
-        description=entry.description or page.description,
-        image=page.image or entry.image,
-        categories=entry.categories or page.categories,
-        tags=entry.tags or page.tags,
-        feed=entry.feed,
-    )
+    values = {name: getattr(entry, name) or getattr(page, name) for name in _ENTRY_FIRST}
+    values.update({name: getattr(page, name) or getattr(entry, name) for name in _PAGE_FIRST})
+    return dataclasses.replace(page, feed=entry.feed, **values)
 
 
 class Fetcher:
