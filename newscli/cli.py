@@ -83,6 +83,7 @@ def fetch(
         ...,
         help="URLs (articles, share pages or feeds), local .html/.xml/.json files (also .gz), or - for stdin.",
         show_default=False,
+        metavar="SOURCE...",
     ),
     format: Format | None = typer.Option(
         None,
