@@ -205,6 +205,9 @@ def _article(doc: HtmlElement, body: HtmlElement, url: str, *, tz_override: str 
     meta = metadata.read_metadata(doc, url, tz_override=tz_override, body_text=text)
     page_url = meta.canonical_url or url
     title = meta.title or _short_title(doc) or None
+    if _drop_lead_repeats(body, title, meta.author):
+        text = html_to_text(body)
+        html = "\n".join(lxml.etree.tounicode(child, method="html").strip() for child in body)
     return Article(
         url=page_url,
         id=page_url,
@@ -222,6 +225,49 @@ def _article(doc: HtmlElement, body: HtmlElement, url: str, *, tz_override: str 
         text=text,
         html=html,
     )
+
+
+# A line that is the article's metadata (date, source, byline labels) or a comment button, not its text.
+_LEAD_META = re.compile(
+    r"^(?:发表评论|我要评论|打印|关闭|分享到?)$|(?:19|20)\d\d[-/.年]\d{1,2}[-/.月]\d{1,2}.{0,30}(?:来源|作者|更新|发布|编辑)"
+    r"|^(?:来源|作者|发布时间|时间|编辑)[:：]"
+)
+
+
+def _drop_lead_repeats(body: HtmlElement, title: str | None, author: str | None) -> bool:
+    """Drop the headline and byline lines that open the body when they repeat the title and author shown apart.
+
+    Up to the last of the first three text blocks that is the title or the author, when all blocks up to there
+    are short lines (a headline the metadata read differently, a kicker) and the body keeps some text.
+    """
+    repeats = {_SPACES.sub("", t).casefold() for t in (title, author) if t}
+    if not repeats:
+        return False
+    lead: list[HtmlElement] = []
+    keys: list[str] = []
+    for el in body.iter(*_TEXT_BLOCKS):
+        if any(isinstance(c.tag, str) and c.tag in _TEXT_BLOCKS for c in el.iterdescendants()):
+            continue
+        key = _SPACES.sub("", el.text_content()).casefold()
+        if key:
+            lead.append(el)
+            keys.append(key)
+        if len(lead) == 4:
+            break
+    cut = 0
+    for i, (el, key) in enumerate(zip(lead, keys, strict=True)):
+        if len(key) > 80 or el.find(".//img") is not None:
+            break
+        if key in repeats or (len(key) <= 60 and _LEAD_META.search(key)):
+            cut = i + 1
+    whole = _SPACES.sub("", body.text_content()).casefold()
+    start = "".join(keys[:cut])
+    # Only blocks that really open the text (no loose text before them), and never the whole body.
+    if not cut or not whole.startswith(start) or len(whole) - len(start) < MIN_BODY_CHARS:
+        return False
+    for el in lead[:cut]:
+        el.drop_tree()
+    return True
 
 
 def _short_title(doc: HtmlElement) -> str:

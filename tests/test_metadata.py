@@ -577,3 +577,26 @@ def test_permalink_sign_is_not_part_of_the_headline() -> None:
         "<h1>evolve extension for Mercurial</h1><h1>Evolve: Shared History¶</h1>",
     )
     assert meta(html).title == "Evolve: Shared History"
+
+
+def test_headline_byline_and_date_lines_opening_the_body_are_not_body_text() -> None:
+    from newscli.extract import extract_article
+
+    paragraph = "近年来，这一社会群体作为新时期改革成本的承担者已越来越引人注目，他们的生活保障成为焦点。"
+    html = page(
+        "<title>显示</title>",
+        "<ul><li><a href='/'>首页</a></li></ul><div><p>比赛革命的革命</p><p>胡平</p>"
+        "<p>2005-02-06 13:26更新 来源：转载文章</p><p>发表评论</p>" + f"<p>{paragraph}</p>" * 4 + "</div>",
+    )
+    article = extract_article(html, CN_URL)
+    assert article.author == "胡平"
+    assert article.text == "\n\n".join([paragraph] * 4)
+    assert "胡平" not in article.html
+
+
+def test_a_short_first_paragraph_is_kept_when_nothing_repeats() -> None:
+    from newscli.extract import extract_article
+
+    paragraph = "This paragraph is long enough, with commas, to be read as the text of the article, surely."
+    html = page("<title>Story</title>", f"<div><p>Short opener.</p>{f'<p>{paragraph}</p>' * 4}</div>", "en")
+    assert extract_article(html, URL).text.startswith("Short opener.\n\n")
