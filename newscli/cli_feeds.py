@@ -193,8 +193,8 @@ def export(
 
     Example: newscli feeds export > subscriptions.opml
     """
-    from newscli.opml import to_opml
     from newscli.config import load_config  # tomllib only: completion calls this on every TAB
+    from newscli.opml import to_opml
 
     with _errors():
         feeds = list(load_config().feeds)
