@@ -4,28 +4,24 @@ from __future__ import annotations
 
 import email.utils
 import errno
-import io
 import random
 import socket
 import ssl
 import threading
 import time
-import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timezone
 from types import TracebackType
-from typing import TYPE_CHECKING
 
-import httpcore
 import httpx
 
 from newscli import __version__
+from newscli.decompress import Decoder, content_coding, size_text, too_large
+from newscli.decompress import gunzip_capped as gunzip_capped  # sources.py imports it from here
 from newscli.errors import DecodeError, FetchError, HTTPStatusError, RedirectError, Timeout, TooLarge
 from newscli.models import Fetched
-
-if TYPE_CHECKING:
-    from httpcore._backends.base import SOCKET_OPTION
+from newscli.transport import DeadlineTransport, set_deadline
 
 PAGE_MAX = 5 * 1024 * 1024
 FEED_MAX = 10 * 1024 * 1024
@@ -41,198 +37,14 @@ ACCEPT_ENCODING = "gzip, deflate"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 _SCHEMES = ("http", "https")
-_GZIP_MAGIC = b"\x1f\x8b"
 # A 503 asking for a longer pause than this is reported, not retried at once.
 _MAX_RETRY_PAUSE = 5.0
 # 9999-12-31T23:59:59Z: keeps absurd Retry-After values representable as a float timestamp.
 _FAR_FUTURE = 253402300799.0
 
-# Output per decompress call: peak memory stays near the cap plus one step, never twice the cap.
-_STEP = 256 * 1024
-
-_local = threading.local()
-
-
-def _clip(timeout: float | None, exc: type[Exception]) -> float | None:
-    """Shorten a socket timeout so no single read outlives the calling thread's request deadline."""
-    deadline: float | None = getattr(_local, "deadline", None)
-    if deadline is None:
-        return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise exc("request deadline reached")
-    return left if timeout is None else min(timeout, left)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A socket stream whose every read and write honours the per-request deadline."""
-
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        inner = self._inner.start_tls(ssl_context, server_hostname, _clip(timeout, httpcore.ConnectTimeout))
-        return _DeadlineStream(inner)
-
-    def get_extra_info(self, info: str) -> object:
-        return self._inner.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's socket backend with the deadline applied (a read timeout alone is per read)."""
-
-    def __init__(self) -> None:
-        self._inner = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        clipped = _clip(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.connect_tcp(host, port, clipped, local_address, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-class _Transport(httpx.HTTPTransport):
-    """httpx's own transport, over the deadline-aware socket backend."""
-
-    def __init__(self, limits: httpx.Limits) -> None:
-        # HTTPTransport.__init__ offers no way to pass a network backend; everything else in the
-        # class only uses self._pool (httpx 0.28), so build the pool here instead.
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
-            retries=0,
-            network_backend=_DeadlineBackend(),
-        )
-
 
 def _seconds(value: float) -> str:
     return f"{value:g}"
-
-
-def _size(n: int) -> str:
-    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= factor and n % factor == 0:
-            return f"{n // factor} {unit}"
-    return f"{n} bytes"
-
-
-def _too_large(max_bytes: int, source: str) -> TooLarge:
-    return TooLarge(f"too large: more than {_size(max_bytes)}", source=source)
-
-
-class _Decoder:
-    """Decodes one content-coding incrementally, refusing to produce more than `max_bytes`."""
-
-    def __init__(self, coding: str, max_bytes: int, source: str, *, label: str) -> None:
-        self._coding = coding
-        self._max = max_bytes
-        self._source = source
-        self._label = label
-        self._out = io.BytesIO()
-        self._size = 0
-        self._fed = False
-        self._first = True
-        self._done = False
-        self._z = self._new() if coding != "identity" else None
-
-    def _new(self) -> zlib._Decompress:
-        return zlib.decompressobj(16 + zlib.MAX_WBITS if self._coding == "gzip" else zlib.MAX_WBITS)
-
-    def _emit(self, piece: bytes) -> None:
-        self._size += len(piece)
-        if self._size > self._max:
-            raise _too_large(self._max, self._source)
-        self._out.write(piece)
-
-    def feed(self, data: bytes) -> None:
-        """Decode one chunk of the body."""
-        if not data:
-            return
-        self._fed = True
-        if self._z is None:
-            self._emit(data)
-            return
-        while data and not self._done:
-            if self._z.eof:
-                if self._coding == "gzip" and _GZIP_MAGIC.startswith(data[:2]):
-                    self._z = self._new()  # another gzip member
-                else:
-                    self._done = True  # bytes after the end of the stream: ignored, as browsers do
-                    return
-            z = self._z
-            try:
-                # max_length bounds the output of this call; the rest of the input waits in unconsumed_tail.
-                piece = z.decompress(data, min(self._max - self._size + 1, _STEP))
-            except zlib.error as exc:
-                if self._first and self._coding == "deflate":
-                    # "deflate" is zlib-wrapped by the standard, raw deflate in practice on some servers.
-                    self._first = False
-                    self._z = zlib.decompressobj(-zlib.MAX_WBITS)
-                    continue
-                reason = str(exc).rsplit(": ", 1)[-1]
-                raise DecodeError(
-                    f"{self._label} is not valid {self._coding} data ({reason})", source=self._source
-                ) from exc
-            self._first = False
-            self._emit(piece)
-            data = z.unconsumed_tail or (z.unused_data if z.eof else b"")
-
-    def finish(self) -> bytes:
-        """The decoded body; a compressed stream that stops before its end is an error."""
-        if self._z is not None and self._fed and not self._done:
-            self._emit(self._z.flush())
-            if not self._z.eof:
-                raise DecodeError(f"truncated: the {self._coding} stream ends early", source=self._source)
-        return self._out.getvalue()
-
-
-def gunzip_capped(data: bytes, max_bytes: int, *, source: str) -> bytes:
-    """Decompress gzip data (local .gz files, stdin), refusing output larger than `max_bytes`."""
-    decoder = _Decoder("gzip", max_bytes, source, label="the file")
-    decoder.feed(data)
-    if not data:
-        raise DecodeError("the file is not valid gzip data (empty)", source=source)
-    return decoder.finish()
-
-
-def _content_coding(header: str, source: str) -> str:
-    """The single content-coding of a response: identity, gzip or deflate; anything else is refused."""
-    codings = [c.strip().lower() for c in header.split(",")]
-    codings = [c for c in codings if c and c != "identity"]
-    if not codings:
-        return "identity"
-    if len(codings) > 1:
-        shown = ", ".join(codings[:4]) + (", …" if len(codings) > 4 else "")
-        raise DecodeError(f"unsupported content-encoding: {shown}", source=source)
-    coding = codings[0]
-    if coding in ("gzip", "x-gzip"):
-        return "gzip"
-    if coding == "deflate":
-        return "deflate"
-    raise DecodeError(f"unsupported content-encoding: {coding[:40]}", source=source)
 
 
 def _content_length(headers: httpx.Headers) -> int | None:
@@ -332,7 +144,7 @@ class HttpClient:
         # request of every redirect even when not following it, and raises on Locations like
         # "javascript:..." before we can refuse them by name. Cookies are kept as a browser would,
         # so consent redirects that set a cookie and come back still work.
-        self._transport = transport if transport is not None else _Transport(limits)
+        self._transport = transport if transport is not None else DeadlineTransport(limits)
         self._cookies = httpx.Cookies()
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._hosts_lock = threading.Lock()
@@ -371,7 +183,7 @@ class HttpClient:
             if sent is not None:
                 headers.append((name, sent))
         chain = [str(current)]
-        _local.deadline = deadline
+        set_deadline(deadline)
         try:
             while True:
                 with self._exchange(current, headers, deadline, url) as response:
@@ -420,7 +232,7 @@ class HttpClient:
         except httpx.HTTPError as exc:
             raise FetchError(f"network error: {exc or type(exc).__name__}", source=url) from exc
         finally:
-            _local.deadline = None
+            set_deadline(None)
 
     def _timed_out(self, exc: Exception, deadline: float, source: str) -> Timeout:
         if isinstance(exc, httpx.ConnectTimeout) and time.monotonic() < deadline - 0.05:
@@ -494,21 +306,22 @@ class HttpClient:
         return when is not None and when - time.time() > _MAX_RETRY_PAUSE
 
     def _read_body(self, response: httpx.Response, max_bytes: int, deadline: float, source: str) -> bytes:
-        coding = _content_coding(response.headers.get("content-encoding", ""), source)
+        coding = content_coding(response.headers.get("content-encoding", ""), source)
         # Compressed bytes may slightly exceed their decoded size (incompressible data); allow for that.
         raw_cap = max_bytes if coding == "identity" else max_bytes + max_bytes // 100 + 1024
         length = _content_length(response.headers)
         if length is not None and length > raw_cap:
             raise TooLarge(
-                f"too large: Content-Length is {length} bytes, more than {_size(max_bytes)}", source=source
+                f"too large: Content-Length is {length} bytes, more than {size_text(max_bytes)}",
+                source=source,
             )
-        decoder = _Decoder(coding, max_bytes, source, label=f"the body (Content-Encoding: {coding})")
+        decoder = Decoder(coding, max_bytes, source, label=f"the body (Content-Encoding: {coding})")
         got = 0
         try:
             for chunk in response.iter_raw():
                 got += len(chunk)
                 if got > raw_cap:
-                    raise _too_large(max_bytes, source)
+                    raise too_large(max_bytes, source)
                 decoder.feed(chunk)
                 if time.monotonic() > deadline:
                     raise Timeout(f"timed out after {_seconds(self.timeout)} s", source=source)
