@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from newscli.errors import HTTPStatusError, NewsError, SaveError, UsageError
+from newscli.lock import RunLock
 from newscli.models import Article, Entry
-from newscli.state import Mark, PostRecord, RunLock, State, body_hash, seen_keys
+from newscli.seenkeys import seen_keys
+from newscli.state import Mark, PostRecord, State, body_hash
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "

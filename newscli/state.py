@@ -3,13 +3,11 @@
 SQLite at `<state dir>/newscli.db` (a file shared with other tables, e.g. saved.py's),
 in WAL mode with a busy timeout. Each feed's outcome is committed in one transaction,
 after its posts are on disk, so a crash anywhere leaves work to redo but nothing lost.
-A corrupt database is reported, never reset. The run lock lives beside it.
+A corrupt database is reported, never reset. The run lock (lock.py) lives beside it.
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import hashlib
 import os
 import sqlite3
@@ -20,12 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from newscli.errors import AlreadyRunning, StateError
+from newscli.errors import StateError
 
 DB_NAME = "newscli.db"
-LOCK_NAME = "digest.lock"
 SCHEMA_VERSION = 1
 HISTORY_KEEP = 20  # failure rows kept per feed
 
@@ -70,76 +66,6 @@ CREATE TABLE IF NOT EXISTS failures (
 );
 CREATE INDEX IF NOT EXISTS failures_feed ON failures (feed, at);
 """
-
-# Query parameters that only say who shared a link or which campaign it came from.
-_TRACKING = frozenset(
-    {
-        "spm",
-        "fbclid",
-        "gclid",
-        "dclid",
-        "gbraid",
-        "wbraid",
-        "msclkid",
-        "yclid",
-        "igshid",
-        "mc_cid",
-        "mc_eid",
-        "_hsenc",
-        "_hsmi",
-        "mkt_tok",
-        "from",
-        "isappinstalled",
-        "scene",
-        "srcid",
-        "chksm",
-        "sharer_sharetime",
-        "sharer_shareid",
-        "share_token",
-        "wt.mc_id",
-    }
-)
-
-
-def normalise_url(url: str) -> str:
-    """A URL as a seen key: scheme, fragment, tracking parameters, default port and trailing slash dropped."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return url.strip()
-    host = (parts.hostname or "").lower().rstrip(".")
-    if port and not (parts.scheme in ("http", "https") and port in (80, 443)):
-        host = f"{host}:{port}"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith("utm_") and k.lower() not in _TRACKING
-    ]
-    path = parts.path.rstrip("/")
-    return urlunsplit(("", host, path, urlencode(sorted(query)), ""))[2:]  # drop the leading "//"
-
-
-def seen_keys(article_id: str | None, url: str | None, feed_url: str) -> list[str]:
-    """The keys an entry is remembered by: its guid and its normalised URL.
-
-    A guid that is a URI (tag:, urn:, http:) is global; a bare one ("123") only means
-    something inside its own feed, so it is scoped by the feed's URL.
-    """
-    keys: list[str] = []
-    for value in (article_id, url):
-        if not value:
-            continue
-        value = value.strip()
-        if value.lower().startswith(("http://", "https://")):
-            key = "url:" + normalise_url(value)
-        elif ":" in value:
-            key = "id:" + value
-        else:
-            key = "id:" + normalise_url(feed_url) + " " + value
-        if key not in keys:
-            keys.append(key)
-    return keys
 
 
 def body_hash(content: bytes) -> str:
@@ -535,67 +461,6 @@ class State:
 
 def _opt(value: object) -> str | None:
     return None if value is None else str(value)
-
-
-class RunLock:
-    """One digest at a time: an flock on `<state dir>/digest.lock`, released when the process dies."""
-
-    def __init__(self, directory: Path) -> None:
-        self.path = Path(directory) / LOCK_NAME
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        """Take the lock or raise AlreadyRunning (naming the holder's pid); StateError when impossible."""
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            raise StateError(
-                f"cannot create the lock file: {exc.strerror or exc} (is the state directory writable?)",
-                source=str(self.path),
-            ) from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            holder = _read_pid(fd)
-            os.close(fd)
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                who = f" (pid {holder})" if holder else ""
-                raise AlreadyRunning(f"already running{who}; lock file {self.path}") from None
-            raise StateError(f"cannot lock: {exc.strerror or exc}", source=str(self.path)) from exc
-        try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        except OSError:
-            pass  # the pid is only informative; the flock is the lock
-        self._fd = fd
-
-    def release(self) -> None:
-        """Give the lock up (the file stays: deleting it would race with a starting run)."""
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            try:
-                os.ftruncate(fd, 0)
-            except OSError:
-                pass
-            os.close(fd)
-
-    def __enter__(self) -> RunLock:
-        self.acquire()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.release()
-
-
-def _read_pid(fd: int) -> int | None:
-    try:
-        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
 
 
 def now() -> float:

@@ -27,7 +27,8 @@ from typer.testing import CliRunner
 
 from newscli.digest import DigestReport, first_sentence, post_date, run_digest
 from newscli.errors import StateError
-from newscli.state import DB_NAME, RunLock
+from newscli.lock import RunLock
+from newscli.state import DB_NAME
 from newscli.subscriptions import add_feed
 
 HARNESS = Path(__file__).parent / "digest_harness.py"

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from newscli.errors import AlreadyRunning, StateError
-from newscli.state import DB_NAME, Mark, PostRecord, RunLock, State, normalise_url, seen_keys
+from newscli.lock import RunLock
+from newscli.seenkeys import normalise_url, seen_keys
+from newscli.state import DB_NAME, Mark, PostRecord, State
 
 
 @pytest.mark.parametrize(
@@ -237,7 +239,7 @@ def test_lock_dies_with_its_process(tmp_path: Path) -> None:
         f"""
         import time
         from pathlib import Path
-        from newscli.state import RunLock
+        from newscli.lock import RunLock
         lock = RunLock(Path({str(tmp_path)!r}))
         lock.acquire()
         print("locked", flush=True)
