@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 
@@ -18,6 +20,14 @@ def _say(message: str) -> None:
     sys.stderr.flush()
 
 
+def interrupted() -> NoReturn:
+    """Ctrl-C: say so and leave now; threads waiting on the network would hold a normal exit to their deadline."""
+    _say("interrupted")
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+    os._exit(130)
+
+
 def run_fetch(*, debug: bool, **options: Any) -> None:
     """`newscli fetch`: everything that can fail on the command line fails before any network work."""
     try:
@@ -27,7 +37,9 @@ def run_fetch(*, debug: bool, **options: Any) -> None:
             raise
         _say(str(exc))
         raise typer.Exit(exc.exit_code) from None
-    except (KeyboardInterrupt, typer.Exit):
+    except KeyboardInterrupt:
+        interrupted()
+    except typer.Exit:
         raise
     except Exception as exc:  # a bug: one line, not a traceback, unless asked for
         if debug:
@@ -104,7 +116,7 @@ def _fetch(
     elif sets or footer or filename:
         _post_options(profile, sets, footer, filename, body, defaults)  # still a usage error when wrong
     if save is not None:
-        from newscli.posts import ensure_writable
+        from newscli.atomicwrite import ensure_writable
 
         ensure_writable(save)
     options = FetchOptions(

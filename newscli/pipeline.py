@@ -172,21 +172,21 @@ class Fetcher:
     # -- the run
     def run(self, sources: Iterable[str]) -> Iterator[Record]:
         """Records for every source, in input order, each yielded as soon as it is ready."""
-        with ThreadPoolExecutor(
-            max_workers=max(1, self.options.concurrency), thread_name_prefix="fetch"
-        ) as io:
-            self._io = io
+        io = ThreadPoolExecutor(max_workers=max(1, self.options.concurrency), thread_name_prefix="fetch")
+        self._io = io
+        finished = False
+        try:
             plans = [
                 io.submit(self._plan, source, pre, err)
                 for source, pre, err in expand(list(sources), self._stdin, base_url=self.options.base_url)
             ]
-            try:
-                for plan in plans:
-                    for fut in plan.result():
-                        yield fut.result()
-            finally:
-                for plan in plans:
-                    plan.cancel()
+            for plan in plans:
+                for fut in plan.result():
+                    yield fut.result()
+            finished = True
+        finally:
+            # Interrupted, or the consumer stopped reading: don't wait for requests still in flight.
+            io.shutdown(wait=finished, cancel_futures=True)
 
     def _warm_up(self) -> None:
         """Once: import the parsers and make the extractor pool while the first request is in flight."""

@@ -176,3 +176,29 @@ def test_a_page_without_article_that_advertises_feeds_suggests_discover(http_ser
     assert result.returncode == 3
     err = result.stderr.decode()
     assert "no article found" in err and "newscli discover" in err and http_server.url("/rss.xml") in err
+
+
+def test_ctrl_c_exits_130_at_once(http_server):
+    import signal
+    import threading
+    import time
+
+    release = threading.Event()
+    url = http_server.add("/silent", lambda req: release.wait(20))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "newscli", "fetch", url], stderr=subprocess.PIPE, env=env)
+    try:
+        deadline = time.monotonic() + 15
+        while http_server.hits("/silent") == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        start = time.monotonic()
+        _, err = proc.communicate(timeout=10)
+        assert time.monotonic() - start < 5  # not held until the 30 s request deadline
+        assert proc.returncode == 130
+        assert b"interrupted" in err
+    finally:
+        release.set()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
