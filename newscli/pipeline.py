@@ -8,7 +8,9 @@ order (feed entries in feed order), each as soon as it and those before it are r
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from newscli.models import Article, Entry, Feed, Fetched
 from newscli.sources import expand, is_url, read_file
 
 SCHEMA = 1
+SOURCE_WINDOW = 64  # sources read ahead of the consumer (at least twice --concurrency)
 PAGE_MAX = 5 * 1024 * 1024
 FEED_MAX = 10 * 1024 * 1024
 ACCEPT = (
@@ -171,17 +174,24 @@ class Fetcher:
 
     # -- the run
     def run(self, sources: Iterable[str]) -> Iterator[Record]:
-        """Records for every source, in input order, each yielded as soon as it is ready."""
+        """Records for every source, in input order, each yielded as soon as it is ready.
+
+        At most `window` sources are in progress ahead of the consumer, so ten thousand
+        files or URLs never sit in memory at once.
+        """
         io = ThreadPoolExecutor(max_workers=max(1, self.options.concurrency), thread_name_prefix="fetch")
         self._io = io
+        window = max(SOURCE_WINDOW, 2 * self.options.concurrency)
+        pending = expand(list(sources), self._stdin, base_url=self.options.base_url)
+        plans: deque[Future[list[Future[Record]]]] = deque()
         finished = False
         try:
-            plans = [
-                io.submit(self._plan, source, pre, err)
-                for source, pre, err in expand(list(sources), self._stdin, base_url=self.options.base_url)
-            ]
-            for plan in plans:
-                for fut in plan.result():
+            while True:
+                for source, pre, err in itertools.islice(pending, window - len(plans)):
+                    plans.append(io.submit(self._plan, source, pre, err))
+                if not plans:
+                    break
+                for fut in plans.popleft().result():
                     yield fut.result()
             finished = True
         finally:

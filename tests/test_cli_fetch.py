@@ -202,3 +202,22 @@ def test_ctrl_c_exits_130_at_once(http_server):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_many_local_files_come_out_in_input_order(tmp_path):
+    paths = []
+    for i in range(150):  # more than the read-ahead window
+        page = tmp_path / f"p{i:03d}.html"
+        words = " ".join(f"word{i}x{j}" for j in range(80))
+        page.write_text(
+            f"<html><head><title>Story {i}</title></head><body><article><p>{words}.</p>"
+            f"<p>{words}.</p></article></body></html>"
+        )
+        paths.append(str(page))
+    paths.insert(75, str(tmp_path / "missing.html"))
+    result = newscli("fetch", *paths, "-f", "ndjson")
+    assert result.returncode == 1
+    records = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [r["input"] for r in records] == paths
+    assert [r["title"] for r in records if r["title"]] == [f"Story {i}" for i in range(150)]
+    assert records[75]["error"]["kind"] == "fetch"
