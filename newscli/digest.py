@@ -499,7 +499,7 @@ def run_digest(
     owned: list[Any] = []
     try:
         if not dry_run:
-            from newscli.posts import check_directory
+            from newscli.atomicwrite import check_directory
 
             check_directory(out)
             if archive is not None:
@@ -676,7 +676,8 @@ def digest_page_html(posts: Sequence[PostRecord], titles: dict[str, str], tz: tz
 
 
 def _digest_page(run: _Run, config: Any, planned: list[str], warnings: list[str]) -> Path | None:
-    from newscli.posts import PostOptions, atomic_write, render_post
+    from newscli.atomicwrite import atomic_write
+    from newscli.posts import PostOptions, render_post
 
     day = _aware(run.now(), run.tz).date().isoformat()
     path = run.out / f"{day}-digest.md"

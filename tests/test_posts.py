@@ -18,14 +18,12 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from seedpage import SEED_BODY, SEED_TITLE, SHARE_PATH
 
+from newscli.atomicwrite import atomic_write, check_directory
 from newscli.errors import SaveError, StateError, UsageError
+from newscli.frontmatter import clean_text, front_matter
 from newscli.models import Article
 from newscli.posts import (
     PostOptions,
-    atomic_write,
-    check_directory,
-    clean_text,
-    front_matter,
     parse_set,
     render_post,
     safe_filename,

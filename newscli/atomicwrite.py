@@ -1,0 +1,130 @@
+"""Files written all-or-nothing: atomic writes, writable-folder checks, OS errors as SaveError causes."""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+from newscli.errors import SaveError
+
+
+def _cause(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return "disk full"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "not writable"
+    if exc.errno == errno.ENOTDIR:
+        return "not a directory"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "file name too long"
+    return exc.strerror or str(exc)
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP):  # some file systems cannot sync directories
+            raise
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, *, replace: bool = True) -> None:
+    """Write `data` to `path` all-or-nothing: temp file in the same directory, fsync, rename, fsync dir.
+
+    With `replace=False` an existing `path` is never overwritten (FileExistsError instead).
+    Other OS errors become SaveError naming the path and the cause; no temporary file survives.
+    """
+    directory = path.parent
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".newscli-", suffix=".tmp")
+    except OSError as exc:
+        raise SaveError(_cause(exc), source=str(path)) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            mode = os.stat(path).st_mode & 0o7777  # an updated post keeps its permissions
+        except OSError:
+            mode = 0o666 & ~_umask()  # mkstemp's 0o600 would hide posts from a web server's user
+        os.chmod(tmp, mode)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # fails if path appeared meanwhile: never clobber another article
+            except FileExistsError:
+                raise
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EMLINK, errno.EXDEV, errno.ENOSYS):
+                    raise
+                if os.path.lexists(path):  # no hard links here: checking first is the best we can do
+                    raise FileExistsError(errno.EEXIST, "exists", str(path)) from None
+                os.replace(tmp, path)
+        _fsync_dir(directory)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise SaveError(_cause(exc), source=str(path)) from None
+    finally:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            pass
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022  # os.umask() would have to set it to read it, racing other threads
+
+
+def make_directory(directory: Path) -> None:
+    """Create `directory` and its parents; SaveError naming the cause when that fails."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise SaveError("not a directory", source=str(directory)) from None
+    except OSError as exc:
+        raise SaveError(_cause(exc), source=str(directory)) from None
+
+
+def check_directory(directory: Path) -> None:
+    """Create `directory` if needed and prove it writable by writing a file (works for root too)."""
+    make_directory(directory)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".newscli-", suffix=".tmp")
+    except OSError as exc:
+        raise SaveError(_cause(exc), source=str(directory)) from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def ensure_writable(directory: Path) -> None:
+    """Same as check_directory: SaveError ("not writable", "not a directory") before any fetching."""
+    check_directory(directory)
+
+
+def read_existing(path: Path) -> bytes | None:
+    """The bytes of `path`; None when there is no such file, SaveError naming the cause otherwise."""
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise SaveError(_cause(exc), source=str(path)) from None
