@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from newscli.errors import FeedError, NotAFeed
-from newscli.feeds import ENTRY_CAP, is_teaser, looks_like_feed, parse_feed
+from newscli.feedhtml import is_teaser
+from newscli.feeds import ENTRY_CAP, looks_like_feed, parse_feed
 from newscli.models import Fetched
 
 DATA = Path(__file__).parent / "data" / "feeds"
