@@ -31,17 +31,15 @@ from newscli.config import (
     build_config,
     clean_tags,
     config_path,
-    feed_header_lines,
     load_config,
     name_problem,
     normalise_category,
     parse_toml,
-    physical_lines,
     read_text,
-    scan_lines,
     url_problem,
 )
 from newscli.errors import ConfigError, UsageError
+from newscli.tomltext import feed_header_lines, physical_lines, scan_lines
 
 NAME_MAX_CHARS = 40
 # path segments that say "this is a feed" and nothing about which one
