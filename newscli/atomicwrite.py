@@ -1,4 +1,4 @@
-"""Files written all-or-nothing: atomic writes, writable-folder checks, OS errors as SaveError causes."""
+"""Files written all-or-nothing: atomic writes, writable-folder checks, SaveError causes, stale temp files."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 
 from newscli.errors import SaveError
+
+STALE_TEMP = 600.0  # temp files of ours older than this are leftovers of a killed run
 
 
 def _cause(exc: OSError) -> str:
@@ -128,3 +130,18 @@ def read_existing(path: Path) -> bytes | None:
         return None
     except OSError as exc:
         raise SaveError(_cause(exc), source=str(path)) from None
+
+
+def remove_stale_temps(out: Path, now: float) -> None:
+    """Temp files a killed run left behind (never a live writer's: those are fresh)."""
+    try:
+        entries = list(os.scandir(out))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(".newscli-") and entry.name.endswith(".tmp"):
+            try:
+                if now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP:
+                    os.unlink(entry.path)
+            except OSError:
+                pass

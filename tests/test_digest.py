@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from conftest import TestServer
 from typer.testing import CliRunner
 
-from newscli.digest import DigestReport, first_sentence, post_date, run_digest
+from newscli.archive import post_date
+from newscli.digest import DigestReport, run_digest
+from newscli.digestpage import first_sentence
 from newscli.errors import StateError
 from newscli.lock import RunLock
 from newscli.state import DB_NAME
