@@ -18,7 +18,6 @@ import httpx
 
 from newscli import __version__
 from newscli.decompress import Decoder, content_coding, size_text, too_large
-from newscli.decompress import gunzip_capped as gunzip_capped  # sources.py imports it from here
 from newscli.errors import DecodeError, FetchError, HTTPStatusError, RedirectError, Timeout, TooLarge
 from newscli.models import Fetched
 from newscli.transport import DeadlineTransport, set_deadline

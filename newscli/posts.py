@@ -33,14 +33,13 @@ from pathlib import Path
 
 from newscli import markdown
 from newscli.atomicwrite import atomic_write, make_directory, read_existing
+from newscli.config import BODIES, PROFILES
 from newscli.errors import SaveError, UsageError
 from newscli.frontmatter import Raw, clean_text, front_matter, valid_key
 from newscli.models import Article
 from newscli.saved import SavedIndex
 from newscli.templates import TemplateValues, article_date, check_template, render_with, unescape
 
-PROFILES = ("jekyll", "hugo", "plain")
-BODIES = ("markdown", "html")
 MAX_NAME_BYTES = 255
 MAX_COLLISIONS = 10_000
 

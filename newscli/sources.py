@@ -30,7 +30,7 @@ def _read_capped(stream: BinaryIO, limit: int, *, source: str) -> bytes:
 
 def _local(data: bytes, *, source: str, base_url: str | None, gz: bool) -> Fetched:
     if gz or data[:2] == b"\x1f\x8b":
-        from newscli.http import gunzip_capped
+        from newscli.decompress import gunzip_capped
 
         data = gunzip_capped(data, LOCAL_MAX, source=source)
     return Fetched(url=base_url or source, content=data, status=0, requested_url=source)

@@ -12,7 +12,6 @@ import hashlib
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -461,8 +460,3 @@ class State:
 
 def _opt(value: object) -> str | None:
     return None if value is None else str(value)
-
-
-def now() -> float:
-    """The clock state records use (a parameter elsewhere, so tests can move it)."""
-    return time.time()

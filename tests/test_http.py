@@ -16,12 +16,12 @@ from http.server import BaseHTTPRequestHandler
 import httpx
 import pytest
 
+from newscli.decompress import gunzip_capped
 from newscli.errors import DecodeError, FetchError, HTTPStatusError, RedirectError, Timeout, TooLarge
 from newscli.http import (
     DEFAULT_USER_AGENT,
     PAGE_MAX,
     HttpClient,
-    gunzip_capped,
     retry_after_time,
 )
 
