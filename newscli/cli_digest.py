@@ -84,6 +84,12 @@ def digest(
             raise
         _say(str(exc))
         raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        # Safe to leave mid-run: posts are written atomically and marked seen only after they are on
+        # disk, so the next run redoes whatever was cut short (the same guarantee as SIGKILL, L02).
+        from newscli.commands import interrupted
+
+        interrupted()
     sys.stderr.flush()
     raise typer.Exit(code)
 
