@@ -99,7 +99,6 @@ def _fetch(
     concurrency: int | None,
     user_agent: str | None,
 ) -> int:
-    from newscli import render
     from newscli.config import effective, load_config
     from newscli.dates import parse_since, zone
     from newscli.pipeline import Fetcher, FetchOptions, exit_code
@@ -132,68 +131,90 @@ def _fetch(
         user_agent=effective(user_agent, "NEWSCLI_USER_AGENT", defaults.user_agent, None),
     )
 
-    out = sys.stdout
-    json_writer = render.JsonArrayWriter(out) if fmt == "json" and save is None else None
-    show = render.rich_printer() if fmt == "rich" and save is None else None
     total = failed = flagged = 0
-    index = None
-    if save is not None:
-        from newscli.saved import SavedIndex
-
-        index = SavedIndex()  # so a changed article rewrites its own file instead of adding -2
-    with Fetcher(options) as fetcher:
-        try:
-            for record in fetcher.run(sources):
-                total += 1
-                for warning in record.warnings:
-                    _say(f"warning: {record.input}: {warning}")
-                if record.error is not None:
-                    _say(str(record.error) + (" (showing the feed's summary)" if record.article else ""))
-                    if record.article is None:
-                        failed += 1
-                    else:
-                        flagged += 1
-                data = record.as_json()
-                article = record.article
-                if save is not None:
-                    if article is None:
-                        continue
-                    from newscli.posts import PostOptions, save_post
-
-                    try:
-                        saved = save_post(article, save, post_options or PostOptions(), index=index)
-                    except NewsError as exc:
-                        _say(str(exc))
-                        failed += 1
-                        continue
-                    out.write(render.clean(str(saved.path)) + "\n")
-                    out.flush()
-                elif json_writer is not None:
-                    json_writer.write(data)
-                elif fmt == "ndjson":
-                    out.write(render.ndjson_line(data))
-                    out.flush()
-                elif article is None:
-                    continue
-                elif show is not None:
-                    show(data, article.published)
-                elif fmt == "markdown":
-                    from newscli.posts import PostOptions, render_post
-
-                    out.write(render.clean(render_post(article, post_options or PostOptions())) + "\n")
-                    out.flush()
-                elif fmt == "html":
-                    out.write(render.html_block(data))
-                    out.flush()
-                else:
-                    out.write(("\n" if total > 1 else "") + render.text_block(data, article.published))
-                    out.flush()
-        finally:
-            if json_writer is not None:
-                json_writer.close()
-            if index is not None:
-                index.close()
+    with Fetcher(options) as fetcher, _Output(fmt, save, post_options) as output:
+        for record in fetcher.run(sources):
+            total += 1
+            for warning in record.warnings:
+                _say(f"warning: {record.input}: {warning}")
+            if record.error is not None:
+                _say(str(record.error) + (" (showing the feed's summary)" if record.article else ""))
+                failed += record.article is None
+                flagged += record.article is not None
+            if not output.emit(record):
+                failed += 1
     return exit_code(total, failed, flagged)
+
+
+class _Output:
+    """Where fetch's records go: saved as posts (paths printed), or printed in one format."""
+
+    def __init__(self, fmt: str, save: Path | None, post_options: Any) -> None:
+        from newscli import render
+
+        self.fmt, self.save, self.out = fmt, save, sys.stdout
+        self.post_options = post_options
+        self.json = render.JsonArrayWriter(self.out) if fmt == "json" and save is None else None
+        self.show = render.rich_printer() if fmt == "rich" and save is None else None
+        self.index: Any = None
+        if save is not None:
+            from newscli.saved import SavedIndex
+
+            self.index = SavedIndex()  # so a changed article rewrites its own file instead of adding -2
+        self.count = 0
+
+    def __enter__(self) -> _Output:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.json is not None:
+            self.json.close()
+        if self.index is not None:
+            self.index.close()
+
+    def emit(self, record: Any) -> bool:
+        """Write one record; False when saving it failed (already reported)."""
+        from newscli import render
+
+        self.count += 1
+        article = record.article
+        if self.save is not None:
+            return article is None or self._save(article)
+        data = record.as_json()
+        if self.json is not None:
+            self.json.write(data)
+        elif self.fmt == "ndjson":
+            self._write(render.ndjson_line(data))
+        elif article is None:
+            pass
+        elif self.show is not None:
+            self.show(data, article.published)
+        elif self.fmt == "markdown":
+            from newscli.posts import render_post
+
+            self._write(render.clean(render_post(article, self.post_options)) + "\n")
+        elif self.fmt == "html":
+            self._write(render.html_block(data))
+        else:
+            self._write(("\n" if self.count > 1 else "") + render.text_block(data, article.published))
+        return True
+
+    def _save(self, article: Any) -> bool:
+        from newscli import render
+        from newscli.posts import save_post
+
+        try:
+            assert self.save is not None
+            saved = save_post(article, self.save, self.post_options, index=self.index)
+        except NewsError as exc:
+            _say(str(exc))
+            return False
+        self._write(render.clean(str(saved.path)) + "\n")
+        return True
+
+    def _write(self, text: str) -> None:
+        self.out.write(text)
+        self.out.flush()
 
 
 def run_discover(url: str, *, timeout: float | None, format: str | None) -> None:
