@@ -90,6 +90,66 @@ def html_block(record: dict[str, Any]) -> str:
     return f"<article>\n{head}\n{clean(record.get('html'))}\n</article>\n"
 
 
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def body_blocks(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """The body as (text, style) blocks for the rich view: headings and bold-only paragraphs bold,
+    list items bulleted, quotes dimmed. Falls back to the plain-text paragraphs."""
+    html = record.get("html")
+    if html:
+        try:
+            blocks = _html_blocks(html)
+        except ValueError:
+            blocks = []
+        if blocks:
+            return blocks
+    body = clean(record.get("text")) or clean(record.get("description"))
+    return [(p.strip(), "") for p in body.split("\n\n") if p.strip()]
+
+
+def _html_blocks(html: str) -> list[tuple[str, str]]:
+    import lxml.html
+
+    from newscli.extract import html_to_text  # the pipeline's own text rules (no spaces between Han)
+
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    blocks: list[tuple[str, str]] = []
+
+    def words(el: Any) -> str:
+        return clean(html_to_text(el)).replace("\n\n", " ")
+
+    def walk(el: Any, quote: bool) -> None:
+        for child in el:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if tag in ("ul", "ol", "div", "section", "figure", "table", "tbody", "thead"):
+                walk(child, quote)
+            elif tag == "blockquote" and len(child):
+                walk(child, True)
+            elif tag:
+                text = words(child)
+                if not text or tag in ("img", "figcaption", "br"):
+                    continue
+                bold = tag in _HEADINGS or _only_bold(child)
+                prefix = "• " if tag == "li" else ("│ " if quote else "")
+                style = "bold" if bold else ("italic dim" if quote else "")
+                blocks.append((prefix + text, style))
+
+    walk(root, False)
+    return blocks
+
+
+def _only_bold(el: Any) -> bool:
+    """A paragraph that is nothing but <strong>/<b> text: a subhead in Chinese news."""
+    kids = [k for k in el if isinstance(k.tag, str)]
+    return (
+        len(kids) == 1
+        and kids[0].tag in ("strong", "b")
+        and not (el.text or "").strip()
+        and not (kids[0].tail or "").strip()
+    )
+
+
 def rich_printer(
     file: IO[str] | None = None, *, width: int | None = None
 ) -> Callable[[dict[str, Any], datetime | None], None]:
@@ -111,10 +171,9 @@ def rich_printer(
             console.print(Text(meta, style="cyan"))
         if record.get("url"):
             console.print(Text(clean(record["url"]), style="dim"))  # shown as text, never a live link
-        body = clean(record.get("text")) or clean(record.get("description"))
-        for para in [p.strip() for p in body.split("\n\n") if p.strip()]:
+        for text, style in body_blocks(record):
             console.print()
-            console.print(Text(para))
+            console.print(Text(text, style=style))
         console.print()
 
     return show
