@@ -190,7 +190,7 @@ def discover(
         None, "--timeout", min=0.1, help="Total seconds allowed per request [default: 30]."
     ),
     format: Format | None = typer.Option(
-        None, "--format", "-f", help="text (default) or json/ndjson.", show_default=False
+        None, "--format", "-f", help="text (default), json or ndjson. Example: -f json", show_default=False
     ),
 ) -> None:
     """List the feeds a site advertises, each checked to really be a feed.

@@ -232,10 +232,13 @@ def run_discover(url: str, *, timeout: float | None, format: str | None) -> None
     if not links:
         _say(f"{url}: no feeds found")
         raise typer.Exit(3)
-    for link in links:
-        data = {"url": link.url, "title": link.title, "kind": link.kind}
-        if format in ("json", "ndjson"):
-            sys.stdout.write(render.ndjson_line(data))
-        else:
-            sys.stdout.write(render.clean(f"{link.url}\t{link.kind}\t{link.title or ''}") + "\n")
+    records = [{"url": link.url, "title": link.title, "kind": link.kind} for link in links]
+    if format == "json":
+        sys.stdout.write(render.to_json(records, indent=2) + "\n")
+    elif format == "ndjson":
+        sys.stdout.writelines(render.ndjson_line(data) for data in records)
+    else:
+        sys.stdout.writelines(
+            render.clean(f"{r['url']}\t{r['kind']}\t{r['title'] or ''}") + "\n" for r in records
+        )
     raise typer.Exit(0)

@@ -110,3 +110,24 @@ def test_save_a_feed(http_server, tmp_path):
     paths = result.stdout.decode().split()
     assert len(paths) == 3 and all(p.startswith(str(out)) for p in paths)
     assert sorted(p.name for p in out.iterdir()) == sorted(p.rsplit("/", 1)[1] for p in paths)
+
+
+def test_discover_lists_checked_feeds(http_server):
+    feed = serve_feed(http_server)
+    page = f'<html><head><link rel="alternate" type="application/rss+xml" title="示例" href="{feed}"></head><body>x</body></html>'
+    url = http_server.serve("/", page)
+    result = newscli("discover", url)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().split("\t")[:2] == [feed, "rss"]
+    as_json = newscli("discover", url, "-f", "ndjson")
+    assert json.loads(as_json.stdout) == {"url": feed, "title": "示例", "kind": "rss"}
+    assert json.loads(newscli("discover", url, "-f", "json").stdout) == [
+        {"url": feed, "title": "示例", "kind": "rss"}
+    ]
+
+
+def test_discover_on_a_site_without_feeds_exits_3(http_server):
+    url = http_server.serve("/", "<html><body>no feeds here</body></html>")
+    result = newscli("discover", url)
+    assert result.returncode == 3
+    assert "no feeds found" in result.stderr.decode() and url in result.stderr.decode()
