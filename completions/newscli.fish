@@ -85,7 +85,7 @@ complete -c newscli -n '__newscli_is newscli digest' -l since -x -d 'Skip entrie
 complete -c newscli -n '__newscli_is newscli digest' -s v -l verbose -d 'Say what was done for every feed'
 
 # newscli discover
-complete -c newscli -n '__newscli_is newscli discover' -s f -l format -x -a 'rich text markdown json ndjson html' -d 'text (default) or json/ndjson'
+complete -c newscli -n '__newscli_is newscli discover' -s f -l format -x -a 'rich text markdown json ndjson html' -d 'text (default), json or ndjson'
 complete -c newscli -n '__newscli_is newscli discover' -s h -l help -d 'Show this message and exit'
 complete -c newscli -n '__newscli_is newscli discover' -l timeout -x -d 'Total seconds allowed per request'
 
