@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from itertools import islice
@@ -22,28 +23,6 @@ _NAME = (
     rf"(?:{_ZH_NAME}(?: \([^)\n]{{1,40}}\))?|[\u4e00-\u9fff]{{1,10}}&[\u4e00-\u9fff]{{1,10}}|{_LATIN_NAME})"
 )
 _STOP = r"(?=$|[\s\n）)\]】|｜，。;；:：]|来源|编辑|时间|发布|日期|摄影|通讯员)"
-_ZH_AUTHOR = re.compile(
-    rf"(?:作\s*者|撰\s*文|撰\s*稿|执\s*笔\s*人?|原作者|博主|楼主|发文机关|发布机构)\s*[:：]\s*\n?\s*(?P<n>{_NAME}){_STOP}"
-)
-_ZH_WEN = re.compile(rf"(?<![\u4e00-\u9fff])文\s*[/／|]\s*(?P<n>{_ZH_NAME}){_STOP}")
-# Sohu style: "2004年7月16日08:19 [ 黄宇 ] 来源：..."
-_ZH_DATE_THEN_NAME = re.compile(rf"\d{{1,2}}:\d\d(?::\d\d)?\s*[\[【]\s*(?P<n>{_ZH_NAME})\s*[\]】]")
-_ZH_REPORTER = re.compile(
-    rf"(?:本报|本刊|总台|新华社|央视|特约|实习)?(?:记者|通讯员)(?:[ 　]*[:：\n][ 　]*|[ 　]+)(?P<n>{_ZH_NAME}){_STOP}"
-)
-_ZH_TAIL_PATTERNS = [
-    re.compile(
-        rf"[（(]\s*(?:(?:本报|总台|新华社|特约)?记者\s*)?(?P<n>{_ZH_NAME})"
-        rf"(?:\s*[\u4e00-\u9fff]{{2,4}}报道)?\s*[）)]\s*(?:\n|$)"
-    ),
-    re.compile(rf"(?:本报|总台|新华社)?记者\s*(?P<n>{_ZH_NAME})\s*(?:\n|$)"),
-]
-_ZH_NAME_LINE = re.compile(_ZH_NAME)
-_LABEL_WORD = re.compile(_LABELS)
-# Blogs: "ggjjzhzz 发表于 2005-9-15 11:46:00"
-_ZH_POSTED_BY = re.compile(
-    r"(?:^|\n|\s)(?P<n>[A-Za-z][\w.\-]{2,30}|[\u4e00-\u9fff]{2,8})\s*发表于\s*[:：]?\s*(?:19|20)\d\d"
-)
 _NOT_NAMES = {
     "首页",
     "正文",
@@ -59,23 +38,59 @@ _NOT_NAMES = {
     "更多",
     "相关新闻",
 }
-# Government notices: the issuing body is the author (发文机关：吉林省人民政府).
-_ZH_ISSUER = re.compile(
-    r"(?:发文机关|发布机构|发文单位|发布单位)\s*[:：]\s*\n?\s*(?P<n>[\u4e00-\u9fff（）()]{2,24})(?=$|[\s\n])"
-)
-# A personal blog names its owner: "海姑娘的博客", "bjreader的博客".
-_ZH_BLOG_OF = re.compile(
-    r"(?:^|\n)(?P<n>[A-Za-z][\w.\-]{2,20}|[\u4e00-\u9fff]{2,5})\s*的(?:博客|部落格|网志|blog|Blog|BLOG)"
-)
-# A line under a headline that is only a name (or names) or a user handle: how essays and forum posts credit.
-_NAME_ONLY = re.compile(rf"{_ZH_NAME}|[A-Za-z][A-Za-z0-9_.\-]{{2,19}}")
-_NOT_NAME_WORDS = re.compile(
-    r"[我你您]|首页|目录|导航|登录|注册|摘要|正文|简介|概述|前言|引言|导语|编者|新闻|图片|视频|分享|收藏|关闭|返回"
-    r"|更多|推荐|相关|热门|专题|频道|浏览|查看|原文|转载|全文|本文|网友|用户|匿名|游客|广告|下载|订阅"
-)
 _HEADLINE_END = re.compile(r"[！？!?；;：:，,、]$|。|^\W|\d{4}")
 _SUBTITLE = ("——", "──", "--", "－－", "—")
-_ZH_EDITOR = re.compile(rf"(?:责任编辑|责编|编辑)\s*[:：]\s*(?P<n>{_ZH_NAME}){_STOP}")
+
+
+class _ZhPatterns:
+    """The Chinese byline patterns. Their CJK classes make them slow to compile (~35 ms, most of the metadata
+    import time), so they wait for the first page that needs them."""
+
+    def __init__(self) -> None:
+        self.author = re.compile(
+            rf"(?:作\s*者|撰\s*文|撰\s*稿|执\s*笔\s*人?|原作者|博主|楼主|发文机关|发布机构)\s*[:：]\s*\n?\s*(?P<n>{_NAME}){_STOP}"
+        )
+        self.wen = re.compile(rf"(?<![\u4e00-\u9fff])文\s*[/／|]\s*(?P<n>{_ZH_NAME}){_STOP}")
+        # Sohu style: "2004年7月16日08:19 [ 黄宇 ] 来源：..."
+        self.date_then_name = re.compile(rf"\d{{1,2}}:\d\d(?::\d\d)?\s*[\[【]\s*(?P<n>{_ZH_NAME})\s*[\]】]")
+        self.reporter = re.compile(
+            rf"(?:本报|本刊|总台|新华社|央视|特约|实习)?(?:记者|通讯员)(?:[ 　]*[:：\n][ 　]*|[ 　]+)(?P<n>{_ZH_NAME}){_STOP}"
+        )
+        self.end_credits = [
+            re.compile(
+                rf"[（(]\s*(?:(?:本报|总台|新华社|特约)?记者\s*)?(?P<n>{_ZH_NAME})"
+                rf"(?:\s*[\u4e00-\u9fff]{{2,4}}报道)?\s*[）)]\s*(?:\n|$)"
+            ),
+            re.compile(rf"(?:本报|总台|新华社)?记者\s*(?P<n>{_ZH_NAME})\s*(?:\n|$)"),
+        ]
+        self.name_line = re.compile(_ZH_NAME)
+        self.label_word = re.compile(_LABELS)
+        # Blogs: "ggjjzhzz 发表于 2005-9-15 11:46:00"
+        self.posted_by = re.compile(
+            r"(?:^|\n|\s)(?P<n>[A-Za-z][\w.\-]{2,30}|[\u4e00-\u9fff]{2,8})\s*发表于\s*[:：]?\s*(?:19|20)\d\d"
+        )
+        # Government notices: the issuing body is the author (发文机关：吉林省人民政府).
+        self.issuer = re.compile(
+            r"(?:发文机关|发布机构|发文单位|发布单位)\s*[:：]\s*\n?\s*(?P<n>[\u4e00-\u9fff（）()]{2,24})(?=$|[\s\n])"
+        )
+        # A personal blog names its owner: "海姑娘的博客", "bjreader的博客".
+        self.blog_of = re.compile(
+            r"(?:^|\n)(?P<n>[A-Za-z][\w.\-]{2,20}|[\u4e00-\u9fff]{2,5})\s*的(?:博客|部落格|网志|blog|Blog|BLOG)"
+        )
+        # A line under a headline that is only a name (or names) or a user handle: how essays and forum posts credit.
+        self.name_only = re.compile(rf"{_ZH_NAME}|[A-Za-z][A-Za-z0-9_.\-]{{2,19}}")
+        self.not_name_words = re.compile(
+            r"[我你您]|首页|目录|导航|登录|注册|摘要|正文|简介|概述|前言|引言|导语|编者|新闻|图片|视频|分享|收藏|关闭|返回"
+            r"|更多|推荐|相关|热门|专题|频道|浏览|查看|原文|转载|全文|本文|网友|用户|匿名|游客|广告|下载|订阅"
+        )
+        self.editor = re.compile(rf"(?:责任编辑|责编|编辑)\s*[:：]\s*(?P<n>{_ZH_NAME}){_STOP}")
+
+
+@functools.cache
+def _zh() -> _ZhPatterns:
+    return _ZhPatterns()
+
+
 _BY_LINE = re.compile(r"^\s*(?:by|von|par|por|di|door)\s+(?P<n>[^\n]{2,80})$", re.I)
 
 
@@ -212,22 +227,23 @@ def _zh_byline(
     windows: Windows, title_tag: str, title: str | None = None, *, chinese: bool = True
 ) -> str | None:
     """A byline written the Chinese way: 作者：X, 记者 X, 文/X, （记者 X） at the end, a name line under the title."""
+    zh = _zh()
     head = windows.before + "\n" + windows.header
     tail = windows.body_tail + "\n" + windows.after_body
     for text in (head, tail):
-        for pattern in (_ZH_AUTHOR, _ZH_WEN, _ZH_DATE_THEN_NAME, _ZH_POSTED_BY):
+        for pattern in (zh.author, zh.wen, zh.date_then_name, zh.posted_by):
             match = pattern.search(text)
             if match:
                 return _clean_author(match["n"])
-    for pattern in _ZH_TAIL_PATTERNS:
+    for pattern in zh.end_credits:
         match = pattern.search(windows.body_tail)
         if match:
             return _clean_author(match["n"])
     for text in (windows.header, windows.body_tail):
-        match = _ZH_REPORTER.search(text)
+        match = zh.reporter.search(text)
         if match:
             return _clean_author(match["n"])
-    match = _ZH_ISSUER.search(windows.before + "\n" + windows.header)
+    match = zh.issuer.search(windows.before + "\n" + windows.header)
     if match:
         return match["n"]
     # Only on Chinese pages: on others, section headings ("Conclusion", "News") stand on such lines too.
@@ -237,19 +253,19 @@ def _zh_byline(
     lines = windows.after_title.split("\n")
     if (
         lines
-        and _ZH_NAME_LINE.fullmatch(lines[0])
+        and zh.name_line.fullmatch(lines[0])
         and len(lines[0]) <= 16
         and lines[0] not in _NOT_NAMES
-        and not _NOT_NAME_WORDS.search(lines[0])
+        and not zh.not_name_words.search(lines[0])
         and lines[0] not in title_tag
-        and not _LABEL_WORD.search(lines[0])
+        and not zh.label_word.search(lines[0])
     ):
         return lines[0]
     owner = _blog_owner(windows, title_tag)
     if owner:
         return owner
     for text in (windows.header, tail):
-        match = _ZH_EDITOR.search(text)
+        match = zh.editor.search(text)
         if match:
             return _clean_author(match["n"])
     return None
@@ -257,33 +273,35 @@ def _zh_byline(
 
 def _blog_owner(windows: Windows, title_tag: str) -> str | None:
     """The owner a personal blog is named after: in its <title>, or named again and again around the post."""
+    zh = _zh()
     around = "\n".join((windows.before, windows.header, windows.body_tail, windows.after_body))
     for text, mentions in (("\n" + title_tag, 1), (windows.before + "\n" + windows.header, 3)):
-        for match in _ZH_BLOG_OF.finditer(text):
+        for match in zh.blog_of.finditer(text):
             name = match["n"]
             # A blogroll lists other people's blogs once each; the owner's name recurs.
-            if not _NOT_NAME_WORDS.search(name) and around.count(name) >= mentions:
+            if not zh.not_name_words.search(name) and around.count(name) >= mentions:
                 return name
     return None
 
 
 def _name_under_headline(lines: tuple[str, ...], title: str | None) -> str | None:
     """A name standing alone on the line between a headline and the article text (essays, forum posts)."""
+    zh = _zh()
     for i in range(1, len(lines) - 1):
         name, above, below = lines[i], lines[i - 1], lines[i + 1]
         if (
             len(name) > 16
-            or not _NAME_ONLY.fullmatch(name)
+            or not zh.name_only.fullmatch(name)
             or name in _NOT_NAMES
-            or _LABEL_WORD.search(name)
-            or _NOT_NAME_WORDS.search(name)
+            or zh.label_word.search(name)
+            or zh.not_name_words.search(name)
             or (title and name in title)
         ):
             continue
         if not (title and norm(above) == norm(title)) and (
-            not 6 <= len(above) <= 60 or _HEADLINE_END.search(above) or _LABEL_WORD.search(above)
+            not 6 <= len(above) <= 60 or _HEADLINE_END.search(above) or zh.label_word.search(above)
         ):
             continue
-        if below.startswith(_SUBTITLE) or (len(below) >= 20 and not _NAME_ONLY.fullmatch(below)):
+        if below.startswith(_SUBTITLE) or (len(below) >= 20 and not zh.name_only.fullmatch(below)):
             return name
     return None
