@@ -6,8 +6,6 @@ import codecs
 import re
 from dataclasses import dataclass
 
-import charset_normalizer
-
 from newscli.errors import UsageError
 
 # charset-normalizer is slow on large inputs; it picks the codec from this prefix only.
@@ -146,9 +144,11 @@ def codec_name(label: str | None) -> str | None:
     except LookupError:
         return None
     # Only text codecs; `codecs.lookup("rot13")` or "base64" exist but are not charsets.
+    # and only codecs that decode any bytes with errors="replace" (`idna`, `undefined` raise instead).
     try:
         "a".encode(name)
-    except (LookupError, TypeError):
+        b"a\xff".decode(name, errors="replace")
+    except (LookupError, TypeError, ValueError):  # UnicodeError is a ValueError
         return None
     return _ALIASES.get(name, name)
 
@@ -310,6 +310,8 @@ def _detect(data: bytes) -> str:
     if _fits(data, "utf-8"):
         return "utf-8"
     head = _prefix(data)
+    import charset_normalizer  # only when nothing declared fits: keeps codec_name cheap to import
+
     best = charset_normalizer.from_bytes(head).best()
     guess = codec_name(best.encoding) if best is not None else None
     # charset-normalizer reads short GBK texts as Big5 or worse. When the bytes read as

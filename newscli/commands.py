@@ -39,6 +39,9 @@ def run_fetch(*, debug: bool, **options: Any) -> None:
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         interrupted()
+    except BrokenPipeError:
+        # `| head` closed the pipe: that reader has what it wanted. Leave quietly, now.
+        os._exit(141)
     except typer.Exit:
         raise
     except Exception as exc:  # a bug: one line, not a traceback, unless asked for
@@ -108,6 +111,11 @@ def _fetch(
     tz = effective(tz, "NEWSCLI_TZ", defaults.tz, None)
     if tz:
         zone(tz)  # unknown zone: usage error now, not per article
+    if encoding is not None:
+        from newscli.charset import codec_name
+
+        if codec_name(encoding) is None:
+            raise UsageError(f"--encoding: unknown character set {encoding!r}")
     post_options = None
     fmt = format or ("rich" if sys.stdout.isatty() else "text")
     if save is not None or fmt == "markdown":

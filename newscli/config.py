@@ -50,7 +50,6 @@ the configuration file and the state directory.
 
 from __future__ import annotations
 
-import codecs
 import difflib
 import os
 import re
@@ -404,10 +403,10 @@ class _Builder:
             values["tags"] = clean_tags(tags)
         if "encoding" in values:
             encoding = self.string(where, "encoding", values["encoding"])
-            try:
-                codecs.lookup(encoding)
-            except LookupError:
-                raise self.fail(where, "encoding", f"unknown character set {encoding!r}") from None
+            from newscli.charset import codec_name  # the same test --encoding gets
+
+            if codec_name(encoding) is None:
+                raise self.fail(where, "encoding", f"unknown character set {encoding!r}")
         return FeedConfig(**values)
 
     def common(

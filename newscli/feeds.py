@@ -91,8 +91,9 @@ def parse_feed(
         decoded = decode(fetched.content, http_charset=fetched.charset, override=encoding, kind="xml")
     except DecodeError as exc:
         raise FeedError(f"cannot decode the feed: {exc.message}", source=source) from exc
-    text = decoded.text.lstrip("\ufeff \t\r\n")
-    if text.startswith("<"):
+    # Drop what XML forbids before looking: a leading form feed must not hide a DTD from the check.
+    text = _XML_INVALID.sub("", decoded.text).lstrip("\ufeff \t\r\n")
+    if not text.startswith("{"):
         try:
             text = _check_entities(text)
         except FeedError as exc:

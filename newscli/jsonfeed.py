@@ -62,7 +62,9 @@ def _json_entry(
         html, text = entry_body(content_text, "text/plain", url or ctx.url)
     else:
         html, text = entry_body(summary, "text/plain", url or ctx.url)
-    tags = tuple(dict.fromkeys(t.strip() for t in item.get("tags") or [] if isinstance(t, str) and t.strip()))
+    raw_tags = item.get("tags")
+    raw_tags = raw_tags if isinstance(raw_tags, list) else []  # the spec says an array; anything else: none
+    tags = tuple(dict.fromkeys(t.strip() for t in raw_tags if isinstance(t, str) and t.strip()))
     raw_id = item.get("id")
     guid = str(raw_id) if isinstance(raw_id, (str, int)) and str(raw_id).strip() else None
     published_raw = _str(item.get("date_published"))

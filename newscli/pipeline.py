@@ -68,6 +68,11 @@ class Record:
         }
 
 
+def unexpected(exc: Exception, source: str) -> NewsError:
+    """An error nobody foresaw, as a NewsError naming the source (the run goes on)."""
+    return NewsError(f"unexpected error: {type(exc).__name__}: {exc}", source=source)
+
+
 def _fallback_note(article: Article) -> tuple[str, ...]:
     """The warning of an article that came from the cheap fallback extraction, if it did."""
     warning = getattr(article, "warning", "")
@@ -221,6 +226,8 @@ class Fetcher:
             return self._classify(source, fetched)
         except NewsError as exc:
             return [_done(Record(source, None, exc))]
+        except Exception as exc:  # a bug or a library surprise on one source must not end the run
+            return [_done(Record(source, None, unexpected(exc, source)))]
 
     def _load(self, source: str) -> Fetched:
         if is_url(source):
@@ -296,6 +303,8 @@ class Fetcher:
             page = self.extract_url(url)
         except NewsError as exc:
             return Record(source, entry.article, exc, warnings=warnings)
+        except Exception as exc:  # as in _plan: one entry's surprise stays that entry's error
+            return Record(source, entry.article, unexpected(exc, url), warnings=warnings)
         return Record(source, merge_entry(entry.article, page), warnings=warnings + _fallback_note(page))
 
     def extract_url(self, url: str) -> Article:

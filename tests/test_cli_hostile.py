@@ -188,3 +188,69 @@ def test_a07_gbk_without_or_with_false_declaration(http_server, declared):
     result = newscli("fetch", url, "-f", "ndjson")
     assert result.returncode == 0, result.stderr.decode()
     assert "朱镕基与陶喆、王堃" in json.loads(result.stdout)["text"]
+
+
+@pytest.mark.parametrize("label", ["undefined", "idna", "rot13"])
+def test_a_charset_label_python_cannot_decode_with_fails_nothing(http_server, label):
+    page = share_page().replace(b"charset=gb2312", f"charset={label}".encode())
+    odd = http_server.serve("/odd", page, content_type=f"text/html; charset={label}")
+    good = http_server.serve("/good", share_page())
+    result = newscli("fetch", odd, good, "-f", "ndjson")
+    assert result.returncode == 0, result.stderr.decode()
+    records = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [r["title"] for r in records] == [SEED_TITLE, SEED_TITLE]
+
+
+def test_unknown_encoding_option_is_a_usage_error_before_fetching(http_server):
+    url = http_server.serve("/a", share_page())
+    result = newscli("fetch", url, "--encoding", "bogus")
+    assert result.returncode == 2
+    assert "--encoding" in result.stderr.decode() and "bogus" in result.stderr.decode()
+    assert http_server.hits("/a") == 0
+
+
+def test_json_feed_with_junk_field_types_still_lists_its_entries(http_server, tmp_path):
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "J",
+        "items": [
+            {"id": "1", "title": "one", "content_text": "body " * 100, "tags": 5},
+            {"id": "2", "title": "two", "content_text": "body " * 100, "tags": "abc"},
+        ],
+    }
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps(feed))
+    result = newscli("fetch", str(path), "-f", "ndjson", "--no-full")
+    assert result.returncode == 0, result.stderr.decode()
+    records = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [(r["title"], r["tags"]) for r in records] == [("one", []), ("two", [])]
+
+
+def test_a_form_feed_does_not_hide_an_entity_declaration(http_server):
+    bomb = (
+        '\x0c<!DOCTYPE rss [<!ENTITY a "' + "A" * 100_000 + '">]><rss version="2.0"><channel><title>t</title>'
+    )
+    bomb += "<item><title>&a;&a;&a;&a;&a;&a;&a;&a;</title></item>" * 200 + "</channel></rss>"
+    bad = http_server.serve("/bomb.xml", bomb, content_type="application/rss+xml")
+    start = time.monotonic()
+    result = newscli("fetch", bad, "-f", "ndjson")
+    assert time.monotonic() - start < 10
+    assert result.returncode == 3
+    assert "entit" in json.loads(result.stdout)["error"]["message"]
+
+
+def test_a_closed_pipe_ends_the_run_quietly_and_at_once(http_server):
+    import subprocess
+    import sys
+
+    from test_cli_fetch import ROOT
+
+    good = http_server.serve("/good", share_page())
+    slow = http_server.add("/slow", silent)
+    env = {**__import__("os").environ, "PYTHONPATH": str(ROOT)}
+    cmd = f"{sys.executable} -m newscli fetch {good} {good} {slow} -f ndjson | head -c 10"
+    start = time.monotonic()
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, env=env, timeout=30)
+    assert time.monotonic() - start < 8  # not held until the 30 s deadline of /slow
+    assert len(proc.stdout) == 10
+    assert b"unexpected" not in proc.stderr and b"Traceback" not in proc.stderr
