@@ -158,6 +158,14 @@ def _canonical(doc: Any, metas: dict[str, list[str]], url: str) -> str | None:
         "//link[@href][contains(concat(' ', normalize-space(translate(@rel,'CANONICAL','canonical')), ' '), ' canonical ')]/@href"
     ):
         found = _absolute(href, url)
-        if found:
+        if found and not _root_of_deeper_page(found, url):
             return found
-    return _absolute(first(metas, "og:url"), url)
+    found = _absolute(first(metas, "og:url"), url)
+    return found if found and not _root_of_deeper_page(found, url) else None
+
+
+def _root_of_deeper_page(candidate: str, url: str) -> bool:
+    """A canonical that names the site's home page for an article below it: a template misconfigured
+    site-wide. Taken as the article's identity, every article would replace the last one saved."""
+    target = urlparse(candidate)
+    return target.path in ("", "/") and not target.query and urlparse(url).path not in ("", "/")

@@ -85,3 +85,22 @@ def test_unwritable_save_dir_fails_before_fetching(http_server, tmp_path):
     assert result.returncode in (1, 3)
     assert str(blocker) in result.stderr.decode()
     assert http_server.hits("/a") == 0
+
+
+def test_articles_whose_canonical_is_the_home_page_are_saved_apart(http_server, tmp_path):
+    def page(title: str) -> str:
+        body = "".join(
+            f"<p>{title} paragraph {i} with enough words to make it an article body.</p>" for i in range(6)
+        )
+        return (
+            f'<html><head><link rel="canonical" href="https://example.com/"><title>{title}</title></head>'
+            f"<body><article><h1>{title}</h1>{body}</article></body></html>"
+        )
+
+    one = http_server.serve("/news/one.html", page("Story one"))
+    two = http_server.serve("/news/two.html", page("Story two"))
+    result = newscli("fetch", one, two, "--save", str(tmp_path / "posts"), "-f", "ndjson")
+    assert result.returncode == 0, result.stderr.decode()
+    paths = [Path(p) for p in result.stdout.decode().split()]
+    assert len(set(paths)) == 2
+    assert "Story one" in paths[0].read_text() and "Story two" in paths[1].read_text()
