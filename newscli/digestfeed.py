@@ -11,7 +11,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from newscli.digestpage import first_sentence
+from newscli.digestpage import first_sentence, is_page_name
 from newscli.errors import HTTPStatusError, NewsError, SaveError
 from newscli.models import Article, Entry
 from newscli.seenkeys import seen_keys
@@ -253,15 +253,18 @@ class DigestRun:
                 continue
             article, problem = fut.result()
             article = _with_feed_labels(article, feed, options)
+            post_options = self._off_page_names(article, options)
             if problem:
                 flagged.append(problem)
             if self.dry_run:
-                planned.append(self._plan(article, options, feed.name))
+                planned.append(self._plan(article, post_options, feed.name))
                 continue
             try:
                 from newscli.posts import save_post
 
-                post = save_post(article, self.out, options, index=index, now=_aware(self.now(), self.tz))
+                post = save_post(
+                    article, self.out, post_options, index=index, now=_aware(self.now(), self.tz)
+                )
             except NewsError as exc:
                 error = exc
                 continue
@@ -284,6 +287,20 @@ class DigestRun:
             result.outcome, status=status, saved=tuple(saved), flagged=tuple(flagged), planned=tuple(planned)
         )
         return result
+
+    def _off_page_names(self, article: Article, options: Any) -> Any:
+        """`options`, or for a post named like a digest page (a title "Digest") the same name with `-2`.
+
+        The page is written after the posts: were a post to take its name, the page would land beside
+        it rather than at `<day>-digest.md`. An article saved before keeps its file (the saved index).
+        """
+        from newscli.posts import numbered, post_filename
+
+        name = post_filename(article, options, now=_aware(self.now(), self.tz))
+        if not is_page_name(name):
+            return options
+        # a page-shaped name is digits, dashes and letters only: safe as a literal template
+        return dataclasses.replace(options, filename=numbered(name, 2))
 
     def _full_text(self, feed: Any, entry: Entry) -> Future[tuple[Article, str | None]]:
         full = setting(feed, "full")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Callable, Sequence
@@ -13,7 +14,24 @@ from newscli.errors import NewsError
 from newscli.models import Article
 from newscli.state import PostRecord, State
 
+# any day's page name: posts never take one, so a page never has to land on a post
+_PAGE_NAME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}-digest\.md\Z", re.IGNORECASE)
 _SENTENCE = re.compile(r".+?(?:[。！？!?](?:[”’」』\"')]*)|\.(?=\s|$))", re.DOTALL)
+
+
+def page_name(day: str) -> str:
+    """The file name of the digest page of `day` (YYYY-MM-DD)."""
+    return f"{day}-digest.md"
+
+
+def page_key(day: str) -> str:
+    """The id the digest page of `day` is saved under in the saved index."""
+    return f"digest:{day}"
+
+
+def is_page_name(name: str) -> bool:
+    """True when `name` is shaped like a digest page's file name (of any day)."""
+    return _PAGE_NAME.match(name) is not None
 
 
 def first_sentence(text: str | None, limit: int = 160) -> str:
@@ -75,12 +93,18 @@ def write_digest_page(
     planned: list[str],
     warnings: list[str],
 ) -> Path | None:
-    """Write today's `<day>-digest.md` in `out` from today's posts (dry run: plan it); its path or None."""
-    from newscli.atomicwrite import atomic_write
-    from newscli.posts import PostOptions, render_post
+    """Write today's `<day>-digest.md` in `out` from today's posts (dry run: plan it); its path or None.
+
+    The page is saved like a post under its own id: it rewrites only its own file (known from the
+    saved index, or recognised by its title when the index lost it), never a post or a stranger's
+    file; when its name is taken by one of those it gets `-2`, `-3`….
+    """
+    from newscli.posts import PostOptions, render_post, save_post
+    from newscli.saved import SavedIndex
 
     day = datetime.fromtimestamp(now(), tz).date().isoformat()
-    path = out / f"{day}-digest.md"
+    name, key = page_name(day), page_key(day)
+    path = out / name
     posts = state.day_posts(day)
     if dry_run:
         if any(line.startswith("would save") for line in planned):
@@ -92,7 +116,7 @@ def write_digest_page(
     last = max(p.saved_at for p in posts)
     article = Article(
         title=f"Digest {day}",
-        id=f"digest:{day}",
+        id=key,
         published=datetime.fromtimestamp(last, tz),
         categories=("digest",),
         html=digest_page_html(posts, titles, tz),
@@ -101,16 +125,37 @@ def write_digest_page(
     options = PostOptions(
         profile=getattr(defaults, "profile", None) or "jekyll",
         body=getattr(defaults, "body", None) or "markdown",
+        filename=name,
     )
-    data = render_post(article, options).encode("utf-8")
     try:
-        if path.read_bytes() == data:
-            return path
-    except OSError:
-        pass
-    try:
-        atomic_write(path, data)
+        with SavedIndex(state.path) as index:
+            _adopt_unrecorded_page(out, name, key, index, render_post(article, options))
+            saved = save_post(article, out, options, index=index, now=datetime.fromtimestamp(now(), tz))
     except NewsError as exc:
         warnings.append(f"digest page: {exc}")
         return None
-    return path
+    except OSError as exc:  # should have been a SaveError; never let it kill the run
+        warnings.append(f"digest page: {exc.strerror or exc} ({out})")
+        return None
+    return saved.path
+
+
+def _adopt_unrecorded_page(out: Path, name: str, key: str, index: Any, rendered: str) -> None:
+    """Record an unowned `name` as the page's own when it is an earlier version of this very page.
+
+    The index misses it after a crash between writing the page and recording it, or a page written
+    before pages were recorded; it is recognised by the front matter's title line, which no post has.
+    """
+    from newscli.atomicwrite import read_existing
+
+    if index.lookup(out, key) is not None or index.owner(out, name) is not None:
+        return
+    current = read_existing(out / name)
+    if current is None:
+        return
+    title = next((line for line in rendered.split("\n")[1:] if line.startswith("title:")), None)
+    text = current.decode("utf-8", "replace")
+    head, sep, _ = text.removeprefix("---\n").partition("\n---\n")
+    if title is None or not text.startswith("---\n") or not sep or title not in head.split("\n"):
+        return
+    index.record(out, key, name, hashlib.sha256(current).hexdigest())

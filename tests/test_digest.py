@@ -207,6 +207,61 @@ def test_feed_settings_go_into_the_posts(http_server: TestServer, tmp_path: Path
     assert "categories:\n  - 本地\ntags:\n  - city\n  - council\n" in text
 
 
+MAY_17_NOON = datetime(2024, 5, 17, 13, 0, tzinfo=timezone.utc).timestamp()
+
+
+def test_post_named_like_the_digest_page_is_kept_beside_it(
+    http_server: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSCLI_TZ", "UTC")
+    named_digest = item(1)
+    named_digest["title"] = "Digest"
+    other = item(2)
+    other["title"] = "Other story"
+    add_feed(http_server.serve("/a.xml", rss([named_digest, other]), content_type=RSS_TYPE), name="alpha")
+    out = tmp_path / "out"
+    report = digest(out, now=lambda: MAY_17_NOON)
+    assert report.exit_code == 0
+    assert posts(out) == ["2024-05-17-digest-2.md", "2024-05-17-digest.md", "2024-05-17-other-story.md"]
+    assert report.digest_page == out / "2024-05-17-digest.md"
+    assert 'title: "Digest"' in (out / "2024-05-17-digest-2.md").read_text()
+    page = (out / "2024-05-17-digest.md").read_text()
+    assert "title: Digest 2024-05-17" in page or 'title: "Digest 2024-05-17"' in page
+    assert "[Digest](https://news.example.com/a/1.html)" in page
+    assert "[Other story](https://news.example.com/a/2.html)" in page
+    before = snapshot(out)
+    assert digest(out, now=lambda: MAY_17_NOON).exit_code == 0  # the next run: nothing moves
+    assert snapshot(out) == before
+
+
+def test_digest_page_never_replaces_a_file_that_is_not_the_page(
+    http_server: TestServer, tmp_path: Path, newscli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSCLI_TZ", "UTC")
+    add_feed(http_server.serve("/a.xml", rss([item(1)]), content_type=RSS_TYPE), name="alpha")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "2024-05-17-digest.md").write_text("my own notes\n")
+    report = digest(out, now=lambda: MAY_17_NOON)
+    assert report.exit_code == 0
+    assert (out / "2024-05-17-digest.md").read_text() == "my own notes\n"
+    assert report.digest_page == out / "2024-05-17-digest-2.md"
+    assert "[Story a1]" in (out / "2024-05-17-digest-2.md").read_text()
+
+    # the page recognises itself even when the index lost it (a crash between writing and recording)
+    (out / "2024-05-17-digest.md").unlink()
+    (out / "2024-05-17-digest-2.md").rename(out / "2024-05-17-digest.md")
+    with sqlite3.connect(newscli_home / DB_NAME) as db:
+        db.execute("DELETE FROM saved WHERE id LIKE 'digest:%'")
+    db.close()
+    http_server.serve("/a.xml", rss([item(1), item(2)]), content_type=RSS_TYPE)
+    report = digest(out, now=lambda: MAY_17_NOON)
+    assert report.exit_code == 0 and report.digest_page == out / "2024-05-17-digest.md"
+    assert not (out / "2024-05-17-digest-2.md").exists()
+    page = (out / "2024-05-17-digest.md").read_text()
+    assert "[Story a1]" in page and "[Story a2]" in page
+
+
 def test_dry_run_writes_nothing(http_server: TestServer, tmp_path: Path, newscli_home: Path) -> None:
     add_feed(http_server.serve("/a.xml", rss([item(1), item(2)]), content_type=RSS_TYPE), name="alpha")
     out = tmp_path / "out"
