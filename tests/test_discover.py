@@ -133,3 +133,52 @@ def test_page_error_still_probes_then_reports(http_server, client: HttpClient) -
     assert discover(http_server.url("/private"), client) == [
         FeedLink(http_server.url("/rss.xml"), "科技日报 · 要闻", "rss")
     ]
+
+
+def _many_links(count: int) -> str:
+    return page(
+        "".join(f'<link rel="alternate" type="application/rss+xml" href="/f{i}.rss">' for i in range(count))
+    )
+
+
+def test_only_the_first_advertised_links_are_checked(http_server, client: HttpClient) -> None:  # type: ignore[no-untyped-def]
+    http_server.serve("/", _many_links(50))
+    for i in range(50):
+        http_server.serve(f"/f{i}.rss", "gone", status=404, content_type="text/plain")
+    notes: list[str] = []
+    assert discover(http_server.url("/"), client, notes=notes) == []
+    assert [http_server.hits(f"/f{i}.rss") for i in range(50)] == [1] * 20 + [0] * 30
+    assert notes == ["30 more advertised links not checked (only the first 20 are)"]
+
+
+def test_slow_candidates_stop_at_the_deadline(http_server, client: HttpClient) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from newscli.errors import Timeout
+
+    http_server.serve("/", _many_links(50))
+    for i in range(50):
+        http_server.serve(f"/f{i}.rss", "slow", status=404, content_type="text/plain", delay=1.5)
+    notes: list[str] = []
+    started = time.monotonic()
+    with pytest.raises(Timeout) as info:
+        discover(http_server.url("/"), client, deadline=0.5, notes=notes)
+    assert time.monotonic() - started < 1.4  # the client's own timeout is 5 s; each link takes 1.5 s
+    assert str(info.value) == (
+        f"{http_server.url('/')}: no feed found within the 0.5 s deadline (20 candidate feeds not checked)"
+    )
+    assert sum(http_server.hits(f"/f{i}.rss") for i in range(50)) <= 6  # none started after the first batch
+    assert notes[-1] == "stopped after the 0.5 s deadline: 20 candidate feeds not checked"
+
+
+def test_feeds_found_before_the_deadline_are_kept(http_server, client: HttpClient) -> None:  # type: ignore[no-untyped-def]
+    http_server.serve("/", _many_links(8))
+    http_server.serve("/f0.rss", RSS, content_type="application/rss+xml")
+    http_server.serve("/feed", ATOM, content_type="application/atom+xml")
+    for i in range(1, 8):
+        http_server.serve(f"/f{i}.rss", ATOM, content_type="application/atom+xml", delay=1.5)
+    notes: list[str] = []
+    links = discover(http_server.url("/"), client, deadline=0.5, notes=notes)
+    assert links == [FeedLink(http_server.url("/f0.rss"), "科技日报 · 要闻", "rss")]
+    assert notes == ["stopped after the 0.5 s deadline: 7 candidate feeds not checked"]
+    assert http_server.hits("/feed") == 0  # no time left for the usual paths
