@@ -25,6 +25,12 @@ _BARE_AMP = re.compile(rb"&(?!(?:[A-Za-z_][\w.-]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
 _ENTITY_MARKERS = tuple(
     "<!ENTITY".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
 )
+# C0/C1 controls, bidi marks, embeddings, overrides and isolates, line/paragraph separators: what a
+# terminal or editor acts on (U+009B is CSI). Dropped from names and titles on import and from all export.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
+_TEXT_KEYS = ("title", "text", "category")
 NS = "https://newscli.invalid/opml"  # our own attributes; .invalid so it never resolves to anything
 _NAME = f"{{{NS}}}name"
 _TAGS = f"{{{NS}}}tags"
@@ -86,6 +92,9 @@ def parse_opml(data: bytes, *, source: str) -> list[Outline]:
             stack.pop()
             continue
         attrs = {_attr_key(key): value for key, value in child.attrib.items()}
+        for key in (*_TEXT_KEYS, _NAME, _TAGS):
+            if key in attrs:
+                attrs[key] = _clean(attrs[key])
         title = _text(attrs.get("title")) or _text(attrs.get("text"))
         url = (attrs.get("xmlurl") or "").strip()
         if url or not any(True for _ in _outlines(child)):
@@ -108,6 +117,11 @@ def _local(tag: Any) -> str:
 
 def _attr_key(key: str) -> str:
     return key if key.startswith(f"{{{NS}}}") else key.rsplit("}", 1)[-1].lower()
+
+
+def _clean(value: str) -> str:
+    """`value` without the characters of _UNSAFE (the whitespace ones become a space)."""
+    return _UNSAFE.sub(lambda m: " " if m.group().isspace() else "", value)
 
 
 def _text(value: str | None) -> str | None:
@@ -178,7 +192,8 @@ class _Folder:
 
 
 def _escape(text: str) -> str:
-    """Text safe inside an XML 1.0 attribute or element: markup escaped, characters XML cannot hold dropped."""
+    """Text safe inside an XML 1.0 attribute or element and on a terminal: markup escaped; characters
+    XML cannot hold and the controls a terminal acts on (C0, C1, bidi, U+2028/9) dropped."""
     out = []
     for ch in text:
         code = ord(ch)
@@ -192,7 +207,7 @@ def _escape(text: str) -> str:
             out.append("&quot;")
         elif ch in "\t\n\r":
             out.append(f"&#{code};")
-        elif code < 0x20 or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF):
+        elif _UNSAFE.match(ch) or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF):
             continue
         else:
             out.append(ch)

@@ -245,3 +245,52 @@ def test_large_import_is_one_write_and_not_quadratic(newscli_home: Path) -> None
         "Feed 0 <https://h0.example/feed/0>: already subscribed as 'dup' (https://h0.example/feed/0/)"
     ]
     assert [f.name for f in load_config().feeds][:3] == ["dup", "feed-1", "feed-2"]
+
+
+# C1 controls (CSI among them), bidi overrides/isolates/marks and the line/paragraph separators:
+# a terminal or editor acts on them, so a title must never carry them to the screen.
+UNSAFE = "\x7f\x85\x9b\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029"
+
+
+def test_control_and_bidi_characters_never_reach_the_export(tmp_path: Path) -> None:
+    refs = "".join(f"&#x{ord(ch):X};" for ch in UNSAFE)
+    opml = (
+        '<?xml version="1.0" encoding="UTF-8"?><opml version="2.0"><body>'
+        f'<outline text="Top{refs}ics"><outline text="Daily&#x9B;31m News &#x202E;txt.exe"'
+        f' xmlUrl="https://a.example/feed" category="x"/></outline>'
+        f'<outline text="Second" xmlUrl="https://b.example/feed" newscli:name="b&#x202E;ee"'
+        f' newscli:tags="one&#x2066;,tw&#x9B;o" xmlns:newscli="https://newscli.invalid/opml"/>'
+        "</body></opml>"
+    ).encode()
+    path = tmp_path / "subs.toml"
+    added, skipped = import_opml(opml, source="hostile.opml", path=path)
+    assert skipped == [] and len(added) == 2
+    feeds = load_config(path).feeds
+    assert [(f.title, f.category, f.name, f.tags) for f in feeds][1] == (
+        "Second",
+        None,
+        "bee",
+        ("one", "two"),
+    )
+    # the line-breaking ones (U+0085, U+2028, U+2029) read as a space, as other whitespace does
+    assert (feeds[0].title, feeds[0].category) == ("Daily31m News txt.exe", "Top ics")
+    exported = to_opml(feeds)
+    assert not [ch for ch in UNSAFE if ch in exported]
+    assert 'text="Daily31m News txt.exe"' in exported and 'text="Top ics"' in exported
+
+
+def test_export_drops_control_and_bidi_characters_from_any_field() -> None:
+    feeds = [
+        FeedConfig(
+            name="n\u202ea",
+            url="https://a.example/feed",
+            category=f"Sec{UNSAFE}tion",
+            title=f"Evil{UNSAFE} title\x9b2J",
+            tags=(f"t{UNSAFE}ag",),
+        )
+    ]
+    exported = to_opml(feeds, title=f"Mine{UNSAFE}")
+    assert not [ch for ch in UNSAFE if ch in exported]
+    assert 'text="Evil title2J"' in exported and 'text="Section"' in exported
+    assert 'newscli:name="na"' in exported and 'newscli:tags="tag"' in exported
+    assert "<title>Mine</title>" in exported
