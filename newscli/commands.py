@@ -232,11 +232,14 @@ def run_discover(url: str, *, timeout: float | None, format: str | None) -> None
     from newscli.http import HttpClient
 
     try:
+        notes: list[str] = []
         with HttpClient(timeout=timeout or 30.0) as client:
-            links = discover(url, client)
+            links = discover(url, client, notes=notes)
     except NewsError as exc:
         _say(str(exc))
         raise typer.Exit(exc.exit_code) from None
+    for note in notes:
+        _say(f"{url}: {note}")
     if not links:
         _say(f"{url}: no feeds found")
         raise typer.Exit(3)

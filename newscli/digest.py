@@ -23,7 +23,7 @@ from newscli.archive import archive_posts
 from newscli.atomicwrite import remove_stale_temps
 from newscli.digestfeed import DigestRun, FeedJob, FeedOutcome, FeedResult, post_options_for, setting
 from newscli.digestpage import write_digest_page
-from newscli.errors import UsageError
+from newscli.errors import NewsError, UsageError
 from newscli.lock import RunLock
 from newscli.state import State
 
@@ -254,6 +254,10 @@ def _run_feeds(
                     continue
                 try:
                     results.put(run.process(job, index))
+                except NewsError as exc:  # disk full, state unusable: the run stops
+                    results.put(exc)
+                except Exception as exc:  # a bug or a library surprise: this feed fails, the others go on
+                    results.put(run.failed_unexpectedly(job, exc))
                 except BaseException as exc:  # noqa: BLE001 - handed to the main thread
                     results.put(exc)
         except BaseException as exc:  # noqa: BLE001 - e.g. the index could not be opened

@@ -198,6 +198,12 @@ class DigestRun:
             warnings += ("the feed was cut short; only its first entries were read",)
         return self._entries(job, parsed.entries, warnings, validators, index)
 
+    def failed_unexpectedly(self, job: FeedJob, exc: Exception) -> FeedResult:
+        """A surprise while running one feed: that feed's failure, named, not the end of the run."""
+        return self._failed(
+            job, NewsError(f"unexpected error: {type(exc).__name__}: {exc}", source=job.feed.url)
+        )
+
     def _failed(
         self, job: FeedJob, exc: NewsError, status: str = "failed", *, retry_after: float | None = None
     ) -> FeedResult:

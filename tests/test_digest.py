@@ -570,3 +570,27 @@ def test_l03_disk_full_names_the_error_and_advances_nothing(http_server: TestSer
     assert digest(out).exit_code == 0
     names = posts(out)
     assert sum("story-a7" in n for n in names) == 1 and sum("story-a8" in n for n in names) == 1
+
+
+def test_a_surprise_in_one_feed_fails_that_feed_only(http_server: TestServer, tmp_path: Path) -> None:
+    from newscli.http import HttpClient
+
+    bad = http_server.serve("/bad.xml", rss([item(1)]), content_type=RSS_TYPE)
+    good = http_server.serve("/good.xml", rss([item(2, feed="g")]), content_type=RSS_TYPE)
+    add_feed(bad, name="bad")
+    add_feed(good, name="good")
+
+    class Surprising(HttpClient):
+        def get(self, url: str, **kw: object):  # type: ignore[no-untyped-def, override]
+            if url == bad:
+                raise RuntimeError("a library surprise")
+            return super().get(url, **kw)  # type: ignore[arg-type]
+
+    with Surprising(timeout=5) as client:
+        report = digest(tmp_path / "out", client=client)
+    assert report.exit_code == 1
+    outcomes = {o.name: o for o in report.feeds}
+    assert outcomes["good"].status == "new" and len(outcomes["good"].saved) == 1
+    assert outcomes["bad"].status == "failed"
+    assert "unexpected error: RuntimeError: a library surprise" in str(outcomes["bad"].error)
+    assert bad in str(outcomes["bad"].error)
