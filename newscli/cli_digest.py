@@ -65,12 +65,10 @@ def digest(
     \b
       */10 * * * * newscli digest --out ~/site/_posts --keep-days 3 --archive ~/site/old_post
     """
-    import sys
+    from newscli.commands import run_command
 
-    from newscli.errors import NewsError
-
-    try:
-        code = _run(
+    run_command(
+        lambda: _run(
             out=out,
             feeds=feed or [],
             since=since,
@@ -78,20 +76,9 @@ def digest(
             keep_days=keep_days,
             archive=archive,
             verbose=verbose,
-        )
-    except NewsError as exc:
-        if debug:
-            raise
-        _say(str(exc))
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        # Safe to leave mid-run: posts are written atomically and marked seen only after they are on
-        # disk, so the next run redoes whatever was cut short (the same guarantee as SIGKILL, L02).
-        from newscli.commands import interrupted
-
-        interrupted()
-    sys.stderr.flush()
-    raise typer.Exit(code)
+        ),
+        debug=debug,
+    )
 
 
 def _say(message: str) -> None:

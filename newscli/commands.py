@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -28,16 +29,17 @@ def interrupted() -> NoReturn:
     os._exit(130)
 
 
-def run_fetch(*, debug: bool, **options: Any) -> None:
-    """`newscli fetch`: everything that can fail on the command line fails before any network work."""
+def run_command(body: Callable[[], int], *, debug: bool) -> NoReturn:
+    """Run a command body and leave with its exit code; the one place errors become messages and codes."""
     try:
-        code = _fetch(**options)
+        code = body()
     except NewsError as exc:
         if debug:
             raise
         _say(str(exc))
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
+        # Safe for every command: files are written atomically, state advances only after they are on disk.
         interrupted()
     except BrokenPipeError:
         # `| head` closed the pipe: that reader has what it wanted. Leave quietly, now.
@@ -49,7 +51,13 @@ def run_fetch(*, debug: bool, **options: Any) -> None:
             raise
         _say(f"unexpected error: {type(exc).__name__}: {exc} (run again with --debug for the traceback)")
         raise typer.Exit(1) from None
+    sys.stderr.flush()
     raise typer.Exit(code)
+
+
+def run_fetch(*, debug: bool, **options: Any) -> NoReturn:
+    """`newscli fetch`: everything that can fail on the command line fails before any network work."""
+    run_command(lambda: _fetch(**options), debug=debug)
 
 
 def _post_options(
