@@ -135,7 +135,7 @@ def _fetch(
 
         ensure_writable(save)
     options = FetchOptions(
-        full=full if full is not None else defaults.full,
+        full=full,  # else the feed's own setting, else the config's default (via settings_for)
         limit=limit,
         since=parse_since(since) if since else None,
         tz=tz,
@@ -145,6 +145,7 @@ def _fetch(
         concurrency=int(effective(concurrency, "NEWSCLI_CONCURRENCY", defaults.concurrency, 16)),
         per_host=int(effective(None, "NEWSCLI_PER_HOST", defaults.per_host, 6)),
         user_agent=effective(user_agent, "NEWSCLI_USER_AGENT", defaults.user_agent, None),
+        settings_for=_subscribed(config),
     )
 
     total = failed = flagged = 0
@@ -160,6 +161,25 @@ def _fetch(
             if not output.emit(record):
                 failed += 1
     return exit_code(total, failed, flagged)
+
+
+def _subscribed(config: Any) -> Callable[[str], Any]:
+    """Looks up a fetched feed among the subscriptions, so `fetch FEED` reads it as `digest` would;
+    other feeds get the configuration's defaults."""
+    from newscli.pipeline import FeedSettings
+
+    fallback = FeedSettings(full=config.defaults.full)
+    if not config.feeds:
+        return lambda url: fallback
+    from newscli.subscriptions import url_key
+
+    known = {url_key(f.url): config.for_feed(f) for f in config.feeds}
+
+    def settings_for(url: str) -> FeedSettings:
+        feed = known.get(url_key(url))
+        return FeedSettings(tz=feed.tz, encoding=feed.encoding, full=feed.full) if feed else fallback
+
+    return settings_for
 
 
 class _Output:

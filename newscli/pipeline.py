@@ -32,6 +32,15 @@ ACCEPT = (
 
 
 @dataclass(frozen=True)
+class FeedSettings:
+    """What the configuration says about one subscribed feed, for a plain `fetch` of it."""
+
+    tz: str | None = None
+    encoding: str | None = None
+    full: bool | None = None
+
+
+@dataclass(frozen=True)
 class FetchOptions:
     """How `fetch` works: what to take from feeds, how to read dates and bytes, network knobs."""
 
@@ -46,6 +55,8 @@ class FetchOptions:
     per_host: int = 6
     user_agent: str | None = None
     extract_time_limit: float = 20.0
+    # the subscription settings of a feed URL, if it is subscribed (flags still win)
+    settings_for: Callable[[str], FeedSettings | None] = lambda url: None
 
 
 @dataclass(frozen=True)
@@ -250,8 +261,14 @@ class Fetcher:
         if looks_like_feed(decoded.text):
             from newscli.feeds import parse_feed
 
-            feed = parse_feed(fetched, encoding=self.options.encoding, tz_override=self.options.tz)
-            return self._entries(source, feed)
+            subscribed = self.options.settings_for(source) or FeedSettings()
+            feed = parse_feed(
+                fetched,
+                encoding=self.options.encoding or subscribed.encoding,
+                tz_override=self.options.tz,
+                configured_tz=subscribed.tz,
+            )
+            return self._entries(source, feed, subscribed.full)
         if len(fetched.content) > PAGE_MAX:
             raise TooLarge(f"too large for a page (over {PAGE_MAX // (1024 * 1024)} MiB)", source=source)
         if not decoded.text.strip():
@@ -284,12 +301,13 @@ class Fetcher:
             entries = entries[: max(0, self.options.limit)]
         return entries
 
-    def _entries(self, source: str, feed: Feed) -> list[Future[Record]]:
+    def _entries(self, source: str, feed: Feed, full: bool | None = None) -> list[Future[Record]]:
         warnings = tuple(feed.warnings)
         out: list[Future[Record]] = []
+        full = self.options.full if self.options.full is not None else full
         for i, entry in enumerate(self._select(feed)):
             note = warnings if i == 0 else ()
-            wanted = self.options.full if self.options.full is not None else not entry.content_is_full
+            wanted = full if full is not None else not entry.content_is_full
             if wanted and entry.article.url and is_url(entry.article.url):
                 out.append(self._io.submit(self._full_entry, source, entry, note))
             else:

@@ -131,3 +131,27 @@ def test_discover_on_a_site_without_feeds_exits_3(http_server):
     result = newscli("discover", url)
     assert result.returncode == 3
     assert "no feeds found" in result.stderr.decode() and url in result.stderr.decode()
+
+
+def test_a_subscribed_feed_is_read_with_its_settings(http_server, newscli_home, monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")  # the machine's zone, for a feed nobody configured
+    base = http_server.url("")
+    http_server.serve("/a/1.html", page("朱镕基与陶喆"))
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>GBK</title>'
+        f"<item><title>朱镕基与陶喆</title><link>{base}/a/1.html</link><guid>g1</guid>"
+        "<pubDate>2022-05-17 20:10:06</pubDate><description>摘要……</description></item></channel></rss>"
+    ).encode("gbk")
+    feed = http_server.serve("/gbk.xml", body, content_type="application/rss+xml")
+    plain = json.loads(newscli("fetch", feed, "-f", "ndjson").stdout)
+    assert plain["published"] == "2022-05-17T20:10:06+00:00" and http_server.hits("/a/1.html") == 1
+    (newscli_home / "config.toml").write_text(
+        f'[[feeds]]\nname = "gbk"\nurl = "{feed}"\nencoding = "gbk"\ntz = "Asia/Shanghai"\nfull = false\n',
+        encoding="utf-8",
+    )
+    result = newscli("fetch", feed, "-f", "ndjson")
+    assert result.returncode == 0, result.stderr.decode()
+    record = json.loads(result.stdout)
+    assert record["title"] == "朱镕基与陶喆"
+    assert record["published"] == "2022-05-17T20:10:06+08:00"
+    assert http_server.hits("/a/1.html") == 1  # full = false: the teaser is not fetched this time
