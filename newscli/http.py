@@ -9,8 +9,10 @@ import socket
 import ssl
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timezone
 from types import TracebackType
 
@@ -118,8 +120,50 @@ def _checked_url(url: str, source: str) -> httpx.URL:
     return parsed
 
 
+def _bypassed(target: httpx.URL, proxies: dict[str, str]) -> bool:
+    """Whether NO_PROXY (as urllib reads it: names, .domains, host:port, `*`) sends `target` direct."""
+    host = target.host
+    if target.port is not None and ":" not in host:
+        host = f"{host}:{target.port}"
+    # Present since Python 3.0 but missing from typeshed's stubs.
+    return bool(urllib.request.proxy_bypass_environment(host, proxies))  # type: ignore[attr-defined]
+
+
+def _parsed_proxy(value: str, scheme: str, source: str) -> httpx.Proxy:
+    # The setting may hold a password: no message quotes it.
+    value = value.strip()
+    if "://" not in value:
+        value = f"http://{value}"  # curl, urllib and httpx all read "host:port" this way
+    try:
+        proxy = httpx.Proxy(value)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise FetchError(f"the proxy set for {scheme}:// URLs is not a valid URL", source=source) from exc
+    if not proxy.url.host:
+        raise FetchError(f"the proxy set for {scheme}:// URLs is not a valid URL", source=source)
+    if proxy.url.scheme not in _SCHEMES:
+        raise FetchError(
+            f"the proxy set for {scheme}:// URLs is not an http:// or https:// proxy", source=source
+        )
+    return proxy
+
+
+@dataclass(frozen=True)
+class _Route:
+    """How one request leaves: the transport, the words naming the proxy, the host we connect to."""
+
+    transport: httpx.BaseTransport
+    via: str = ""
+    host: str | None = None
+
+
 class HttpClient:
-    """A thread-safe HTTP client with hard limits: size, total time, redirects, per-host concurrency."""
+    """A thread-safe HTTP client with hard limits: size, total time, redirects, per-host concurrency.
+
+    Proxies come from HTTP_PROXY, HTTPS_PROXY and ALL_PROXY (any case; NO_PROXY lists hosts and
+    .domains to reach directly, or `*`), read when the client is made, as urllib reads them. An
+    explicit `proxy` is used for every request and the environment is then not read; `trust_env=False`
+    ignores the environment. Each redirect hop picks its own route. An injected `transport` is used as is.
+    """
 
     def __init__(
         self,
@@ -131,6 +175,8 @@ class HttpClient:
         retries: int = 2,
         max_per_host: int = 6,
         transport: httpx.BaseTransport | None = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
     ) -> None:
         self.timeout = float(timeout)
         self.connect_timeout = float(connect_timeout)
@@ -144,6 +190,14 @@ class HttpClient:
         # "javascript:..." before we can refuse them by name. Cookies are kept as a browser would,
         # so consent redirects that set a cookie and come back still work.
         self._transport = transport if transport is not None else DeadlineTransport(limits)
+        self._limits = limits
+        self._direct = _Route(self._transport)
+        self._proxy = None if transport is not None else proxy
+        env = trust_env and transport is None and proxy is None
+        self._env_proxies = urllib.request.getproxies_environment() if env else {}
+        # One pool per proxy setting, made on first use; keyed by the setting, credentials and all.
+        self._routes: dict[str, _Route] = {}
+        self._routes_lock = threading.Lock()
         self._cookies = httpx.Cookies()
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._hosts_lock = threading.Lock()
@@ -159,6 +213,30 @@ class HttpClient:
     def close(self) -> None:
         """Close every pooled connection."""
         self._transport.close()
+        with self._routes_lock:
+            routes, self._routes = list(self._routes.values()), {}
+        for route in routes:
+            route.transport.close()
+
+    def _route(self, target: httpx.URL, source: str) -> _Route:
+        """Direct, or through the proxy set for the target's scheme unless NO_PROXY names its host."""
+        setting = self._proxy
+        if setting is None:
+            setting = self._env_proxies.get(target.scheme) or self._env_proxies.get("all")
+            if setting and _bypassed(target, self._env_proxies):
+                setting = None
+        if not setting:
+            return self._direct
+        with self._routes_lock:
+            route = self._routes.get(setting)
+            if route is None:
+                proxy = _parsed_proxy(setting, target.scheme, source)
+                shown = f"{proxy.url.scheme}://{proxy.url.netloc.decode('ascii')}"
+                route = _Route(
+                    DeadlineTransport(self._limits, proxy), f" (via proxy {shown})", proxy.url.host
+                )
+                self._routes[setting] = route
+            return route
 
     def get(
         self,
@@ -182,10 +260,11 @@ class HttpClient:
             if sent is not None:
                 headers.append((name, sent))
         chain = [str(current)]
+        route = self._route(current, url)
         set_deadline(deadline)
         try:
             while True:
-                with self._exchange(current, headers, deadline, url) as response:
+                with self._exchange(current, headers, deadline, url, route.transport) as response:
                     status = response.status_code
                     location = response.headers.get("location")
                     if status in REDIRECT_STATUSES and location:
@@ -195,6 +274,7 @@ class HttpClient:
                             looped = len(set(chain)) < len(chain)
                             what = "redirect loop" if looped else "too many redirects"
                             raise RedirectError(f"{what} (more than {self.max_redirects})", source=url)
+                        route = self._route(current, url)
                         continue
                     where = "" if str(current) == url else f" at {current}"
                     if status == 304:
@@ -205,6 +285,8 @@ class HttpClient:
                             status=304,
                             requested_url=url,
                         )
+                    if status == 407:
+                        where += route.via  # the proxy's own refusal, not the site's
                     if not 200 <= status < 300:
                         raise HTTPStatusError(
                             f"HTTP {status} {httpx.codes.get_reason_phrase(status)}".rstrip() + where,
@@ -221,22 +303,29 @@ class HttpClient:
                         requested_url=url,
                     )
         except httpx.TimeoutException as exc:
-            raise self._timed_out(exc, deadline, url) from exc
+            raise self._timed_out(exc, deadline, url, route.via) from exc
         except (httpx.ConnectError, httpx.ReadError, httpx.WriteError) as exc:
-            raise FetchError(_network_reason(exc, current.host), source=url) from exc
+            reason = _network_reason(exc, route.host or current.host)
+            raise FetchError(reason + route.via, source=url) from exc
+        except httpx.ProxyError as exc:
+            # The CONNECT for an https:// URL was answered with something other than 2xx.
+            raise FetchError(f"the proxy refused the request: {exc}{route.via}", source=url) from exc
         except httpx.RemoteProtocolError as exc:
             if "without sending a response" in str(exc):
-                raise FetchError("the server closed the connection without a response", source=url) from exc
-            raise FetchError(f"invalid HTTP response ({exc})", source=url) from exc
+                reason = "the server closed the connection without a response"
+                raise FetchError(reason + route.via, source=url) from exc
+            raise FetchError(f"invalid HTTP response ({exc}){route.via}", source=url) from exc
         except httpx.HTTPError as exc:
-            raise FetchError(f"network error: {exc or type(exc).__name__}", source=url) from exc
+            raise FetchError(f"network error: {exc or type(exc).__name__}{route.via}", source=url) from exc
         finally:
             set_deadline(None)
 
-    def _timed_out(self, exc: Exception, deadline: float, source: str) -> Timeout:
+    def _timed_out(self, exc: Exception, deadline: float, source: str, via: str = "") -> Timeout:
         if isinstance(exc, httpx.ConnectTimeout) and time.monotonic() < deadline - 0.05:
-            return Timeout(f"connection timed out after {_seconds(self.connect_timeout)} s", source=source)
-        return Timeout(f"timed out after {_seconds(self.timeout)} s", source=source)
+            return Timeout(
+                f"connection timed out after {_seconds(self.connect_timeout)} s{via}", source=source
+            )
+        return Timeout(f"timed out after {_seconds(self.timeout)} s{via}", source=source)
 
     def _redirect_target(self, current: httpx.URL, location: str, source: str) -> httpx.URL:
         try:
@@ -256,7 +345,12 @@ class HttpClient:
 
     @contextmanager
     def _exchange(
-        self, target: httpx.URL, headers: list[tuple[bytes, bytes]], deadline: float, source: str
+        self,
+        target: httpx.URL,
+        headers: list[tuple[bytes, bytes]],
+        deadline: float,
+        source: str,
+        transport: httpx.BaseTransport,
     ) -> Iterator[httpx.Response]:
         """One request/response under the host's concurrency slot, with quick retries; the body stays unread."""
         slot = self._slot(target.host)
@@ -265,7 +359,7 @@ class HttpClient:
                 f"timed out after {_seconds(self.timeout)} s (waiting for {target.host})", source=source
             )
         try:
-            response = self._send(target, headers, deadline, source)
+            response = self._send(target, headers, deadline, source, transport)
             try:
                 yield response
             finally:
@@ -275,7 +369,12 @@ class HttpClient:
             slot.release()
 
     def _send(
-        self, target: httpx.URL, headers: list[tuple[bytes, bytes]], deadline: float, source: str
+        self,
+        target: httpx.URL,
+        headers: list[tuple[bytes, bytes]],
+        deadline: float,
+        source: str,
+        transport: httpx.BaseTransport,
     ) -> httpx.Response:
         attempt = 0
         while True:
@@ -286,7 +385,7 @@ class HttpClient:
             request = httpx.Request("GET", target, headers=headers, extensions={"timeout": timeout.as_dict()})
             self._cookies.set_cookie_header(request)
             try:
-                response = self._transport.handle_request(request)
+                response = transport.handle_request(request)
                 response.request = request
                 self._cookies.extract_cookies(response)
             except httpx.ConnectError:

@@ -79,13 +79,28 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-class DeadlineTransport(httpx.HTTPTransport):
-    """httpx's own transport, over the deadline-aware socket backend."""
+def _core_proxy(proxy: httpx.Proxy) -> httpcore.Proxy:
+    """httpcore's form of a proxy: credentials go in Proxy-Authorization, never in the URL."""
+    url = proxy.url
+    return httpcore.Proxy(
+        url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
+        auth=proxy.raw_auth,
+        headers=proxy.headers.raw,
+        # A TLS context for talking to an https:// proxy itself; a plain http:// proxy needs none.
+        ssl_context=httpx.create_ssl_context() if url.scheme == "https" else None,
+    )
 
-    def __init__(self, limits: httpx.Limits) -> None:
+
+class DeadlineTransport(httpx.HTTPTransport):
+    """httpx's own transport, over the deadline-aware socket backend, optionally through an HTTP proxy."""
+
+    def __init__(self, limits: httpx.Limits, proxy: httpx.Proxy | None = None) -> None:
         # HTTPTransport.__init__ offers no way to pass a network backend; everything else in the
-        # class only uses self._pool (httpx 0.28), so build the pool here instead.
+        # class only uses self._pool (httpx 0.28), so build the pool here instead. With a proxy,
+        # plain http:// requests are forwarded and https:// ones tunnelled (CONNECT), all over
+        # the same backend, so the deadline bounds the proxy's sockets too.
         self._pool = httpcore.ConnectionPool(
+            proxy=None if proxy is None else _core_proxy(proxy),
             ssl_context=httpx.create_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import gzip
+import http.client
 import socket
 import threading
 import time
@@ -11,7 +13,8 @@ import tracemalloc
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -51,6 +54,17 @@ def stop() -> Iterator[threading.Event]:
     event = threading.Event()
     yield event
     event.set()
+
+
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "request_method")
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whoever runs the tests may sit behind a proxy: no test here sees their settings."""
+    for name in _PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
 
 
 def head(req: BaseHTTPRequestHandler, status: int, headers: dict[str, str]) -> None:
@@ -700,3 +714,269 @@ def test_connect_timeout():
         for filler in fillers:
             filler.close()
         listener.close()
+
+
+# Proxies (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY and the explicit proxy= argument)
+
+
+class ForwardProxy:
+    """A tiny forwarding HTTP proxy on 127.0.0.1 that records every request line it is sent.
+
+    An absolute-form target (`GET http://host:port/path`) is fetched from the origin and relayed;
+    an origin-form one (`GET /path`) is answered by the proxy itself, as a plain site would; CONNECT
+    is refused with 403. `require_auth` makes it answer 407 to requests without Proxy-Authorization.
+    """
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.headers: list[dict[str, str]] = []
+        self.require_auth = False
+        proxy = self
+
+        class _H(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _reply(self, status: int, body: bytes, headers: list[tuple[str, str]] | None = None) -> None:
+                self.send_response(status)
+                for name, value in headers or []:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:  # noqa: N802
+                sent = {k.lower(): v for k, v in self.headers.items()}
+                proxy.seen.append(self.path)
+                proxy.headers.append(sent)
+                if proxy.require_auth and "proxy-authorization" not in sent:
+                    self._reply(407, b"", [("Proxy-Authenticate", 'Basic realm="proxy"')])
+                    return
+                if not self.path.startswith("http://"):
+                    self._reply(200, b"served by the proxy's own host", [("Content-Type", "text/plain")])
+                    return
+                target = urlsplit(self.path)
+                forwarded = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if not k.lower().startswith("proxy-") and k.lower() not in ("host", "connection")
+                }
+                path = target.path + (f"?{target.query}" if target.query else "")
+                origin = http.client.HTTPConnection(target.hostname or "", target.port, timeout=5)
+                try:
+                    origin.request("GET", path, headers=forwarded)
+                    response = origin.getresponse()
+                    body = response.read()
+                finally:
+                    origin.close()
+                kept = [
+                    (k, v)
+                    for k, v in response.getheaders()
+                    if k.lower() not in ("content-length", "transfer-encoding", "connection")
+                ]
+                self._reply(response.status, body, kept)
+
+            def do_CONNECT(self) -> None:  # noqa: N802
+                proxy.seen.append(f"CONNECT {self.path}")
+                self._reply(403, b"")
+
+        class _Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+        self.httpd = _Server(("127.0.0.1", 0), _H)
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def proxy() -> Iterator[ForwardProxy]:
+    server = ForwardProxy()
+    yield server
+    server.close()
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 where nothing listens."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
+def test_proxy_from_the_environment_forwards_plain_http(http_server, proxy, monkeypatch, variable):
+    url = http_server.serve("/a", PAGE)
+    monkeypatch.setenv(variable, proxy.url)
+    with HttpClient(timeout=5) as c:
+        got = c.get(url)
+    assert (got.content, got.url, got.status) == (PAGE.encode("utf-8"), url, 200)
+    assert proxy.seen == [url]  # the absolute URL: the proxy did the fetching
+    assert http_server.hits("/a") == 1
+
+
+def test_proxy_setting_without_scheme_is_read_as_http(http_server, proxy, monkeypatch):
+    url = http_server.serve("/a", PAGE)
+    monkeypatch.setenv("HTTP_PROXY", f"127.0.0.1:{proxy.port}")
+    with HttpClient(timeout=5) as c:
+        assert c.get(url).content == PAGE.encode("utf-8")
+    assert proxy.seen == [url]
+
+
+def test_https_proxy_is_not_used_for_http_urls(http_server, proxy, monkeypatch):
+    url = http_server.serve("/a", PAGE)
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    with HttpClient(timeout=5) as c:
+        assert c.get(url).content == PAGE.encode("utf-8")
+    assert proxy.seen == []
+
+
+@pytest.mark.parametrize(
+    "no_proxy", ["127.0.0.1", "*", "example.com, 127.0.0.1", "127.0.0.1:{port}", ".127.0.0.1"], ids=repr
+)
+def test_no_proxy_sends_matching_hosts_direct(http_server, proxy, monkeypatch, no_proxy):
+    url = http_server.serve("/a", PAGE)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", no_proxy.replace("{port}", str(http_server.port)))
+    with HttpClient(timeout=5) as c:
+        assert c.get(url).content == PAGE.encode("utf-8")
+    assert proxy.seen == []
+    assert http_server.hits("/a") == 1
+
+
+@pytest.mark.parametrize("no_proxy", ["", "example.com", "127.0.0.1:1"], ids=repr)
+def test_no_proxy_not_naming_the_host_keeps_the_proxy(http_server, proxy, monkeypatch, no_proxy):
+    """127.0.0.1 is not bypassed by default (urllib bypasses it only from macOS/Windows settings)."""
+    url = http_server.serve("/a", PAGE)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("no_proxy", no_proxy)
+    with HttpClient(timeout=5) as c:
+        assert c.get(url).content == PAGE.encode("utf-8")
+    assert proxy.seen == [url]
+
+
+def test_trust_env_false_ignores_the_environment(http_server, monkeypatch):
+    url = http_server.serve("/a", PAGE)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")
+    with HttpClient(timeout=5, trust_env=False) as c:
+        assert c.get(url).content == PAGE.encode("utf-8")
+
+
+def test_explicit_proxy_wins_over_the_environment(http_server, proxy, monkeypatch):
+    url = http_server.serve("/a", PAGE)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("NO_PROXY", "*")
+    with HttpClient(timeout=5, proxy=proxy.url) as c:
+        assert c.get(url).content == PAGE.encode("utf-8")
+    assert proxy.seen == [url]
+
+
+def test_proxy_credentials_go_in_proxy_authorization_only(http_server, proxy):
+    url = http_server.serve("/a", PAGE)
+    proxy.require_auth = True
+    with HttpClient(timeout=5, proxy=f"http://alice:s%40cret@127.0.0.1:{proxy.port}") as c:
+        assert c.get(url).content == PAGE.encode("utf-8")
+    expected = "Basic " + base64.b64encode(b"alice:s@cret").decode("ascii")
+    assert proxy.headers[0]["proxy-authorization"] == expected
+    assert "proxy-authorization" not in http_server.requests("/a")[0]
+
+
+def test_proxy_asking_for_credentials_names_the_proxy(http_server, proxy):
+    url = http_server.serve("/a", PAGE)
+    proxy.require_auth = True
+    with HttpClient(timeout=5, proxy=proxy.url) as c, pytest.raises(HTTPStatusError) as info:
+        c.get(url)
+    assert str(info.value) == f"{url}: HTTP 407 Proxy Authentication Required (via proxy {proxy.url})"
+    assert http_server.hits("/a") == 0
+
+
+def test_proxy_down_is_a_clear_error_without_the_password(monkeypatch):
+    port = free_port()
+    url = "http://127.0.0.1:9/page"  # never reached: the proxy is what fails
+    monkeypatch.setenv("HTTP_PROXY", f"http://bob:hunter2@127.0.0.1:{port}")
+    start = time.monotonic()
+    with HttpClient(timeout=5, retries=1) as c, pytest.raises(FetchError) as info:
+        c.get(url)
+    assert str(info.value) == f"{url}: connection refused (via proxy http://127.0.0.1:{port})"
+    assert "hunter2" not in repr(info.value) and "bob" not in str(info.value)
+    assert time.monotonic() - start < 3
+
+
+def test_total_deadline_holds_through_a_silent_proxy():
+    """The proxy accepts the connection (the kernel's backlog does) and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    url = "http://127.0.0.1:9/page"
+    try:
+        start = time.monotonic()
+        with HttpClient(timeout=1, proxy=f"http://127.0.0.1:{port}") as c, pytest.raises(Timeout) as info:
+            c.get(url)
+        assert str(info.value) == f"{url}: timed out after 1 s (via proxy http://127.0.0.1:{port})"
+        assert time.monotonic() - start < 4
+    finally:
+        listener.close()
+
+
+def test_https_through_a_proxy_uses_connect(proxy):
+    url = "https://127.0.0.1:9/page"
+    with HttpClient(timeout=5, proxy=proxy.url) as c, pytest.raises(FetchError) as info:
+        c.get(url)
+    assert str(info.value) == f"{url}: the proxy refused the request: 403 Forbidden (via proxy {proxy.url})"
+    assert proxy.seen == ["CONNECT 127.0.0.1:9"]
+
+
+def test_redirect_through_the_proxy_is_followed(http_server, proxy, monkeypatch):
+    final = http_server.serve("/final", PAGE)
+    start = http_server.serve("/start", "", status=302, headers={"Location": "/final"})
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    with HttpClient(timeout=5) as c:
+        got = c.get(start)
+    assert (got.url, got.requested_url, got.content) == (final, start, PAGE.encode("utf-8"))
+    assert proxy.seen == [start, final]
+
+
+def test_redirect_loop_through_the_proxy_is_capped(http_server, proxy):
+    url = http_server.serve("/loop", "", status=302, headers={"Location": "/loop"})
+    with HttpClient(timeout=5, max_redirects=3, proxy=proxy.url) as c, pytest.raises(RedirectError) as info:
+        c.get(url)
+    assert str(info.value) == f"{url}: redirect loop (more than 3)"
+    assert proxy.seen == [url] * 4
+
+
+def test_each_redirect_hop_picks_its_own_route(http_server, proxy, monkeypatch):
+    """The second hop's host:port is in NO_PROXY, so it is fetched directly (origin-form request line)."""
+    elsewhere = f"{proxy.url}/local"
+    start = http_server.serve("/start", "", status=302, headers={"Location": elsewhere})
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", f"127.0.0.1:{proxy.port}")
+    with HttpClient(timeout=5) as c:
+        got = c.get(start)
+    assert (got.url, got.content) == (elsewhere, b"served by the proxy's own host")
+    assert proxy.seen == [start, "/local"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("socks5://carol:pw123@127.0.0.1:1080", "is not an http:// or https:// proxy"),
+        ("http://carol:pw123@host:notaport", "is not a valid URL"),
+    ],
+)
+def test_unusable_proxy_setting_is_named_without_its_password(monkeypatch, setting, message):
+    url = "http://127.0.0.1:9/page"
+    monkeypatch.setenv("HTTP_PROXY", setting)
+    with HttpClient(timeout=5) as c, pytest.raises(FetchError) as info:
+        c.get(url)
+    assert str(info.value) == f"{url}: the proxy set for http:// URLs {message}"
+    assert "pw123" not in str(info.value)
