@@ -130,6 +130,9 @@ def newscli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NEWSCLI_HOME", str(home))
     monkeypatch.setenv("NEWSCLI_CONFIG", str(home / "config.toml"))
     monkeypatch.delenv("NO_COLOR", raising=False)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):  # the runner's proxy is not ours
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
     return home
 
 
