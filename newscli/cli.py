@@ -5,14 +5,10 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
 from newscli import __version__
-
-if TYPE_CHECKING:
-    from newscli.errors import NewsError
 
 app = typer.Typer(
     name="newscli",
@@ -44,19 +40,6 @@ class Profile(str, Enum):
 class Body(str, Enum):
     html = "html"
     markdown = "markdown"
-
-
-def say(message: str) -> None:
-    """A diagnostic line on stderr, sanitised."""
-    from newscli.render import clean
-
-    sys.stderr.write(f"newscli: {clean(message)}\n")
-    sys.stderr.flush()
-
-
-def fail(exc: NewsError) -> typer.Exit:
-    say(str(exc))
-    return typer.Exit(exc.exit_code)
 
 
 def _version(value: bool) -> None:

@@ -82,12 +82,9 @@ def digest(
 
 
 def _say(message: str) -> None:
-    import sys
+    from newscli.render import say
 
-    from newscli.render import clean
-
-    sys.stderr.write(f"newscli: {clean(message)}\n")
-    sys.stderr.flush()
+    say(message)
 
 
 def _run(

@@ -33,8 +33,9 @@ def _clean(text: str | None) -> str:
 
 
 def _say(message: str) -> None:
-    sys.stderr.write(f"newscli: {_clean(message)}\n")
-    sys.stderr.flush()
+    from newscli.render import say
+
+    say(message)
 
 
 @contextmanager

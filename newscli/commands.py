@@ -15,10 +15,9 @@ from newscli.errors import NewsError, UsageError
 
 
 def _say(message: str) -> None:
-    from newscli.render import clean
+    from newscli.render import say
 
-    sys.stderr.write(f"newscli: {clean(message)}\n")
-    sys.stderr.flush()
+    say(message)
 
 
 def interrupted() -> NoReturn:

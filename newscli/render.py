@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import IO, Any
@@ -24,6 +25,12 @@ def clean(text: str | None) -> str:
     if not text:
         return ""
     return _UNSAFE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def say(message: str) -> None:
+    """A diagnostic line on stderr (`newscli: …`), sanitised like everything else that reaches a terminal."""
+    sys.stderr.write(f"newscli: {clean(message)}\n")
+    sys.stderr.flush()
 
 
 def to_json(obj: Any, *, indent: int | None = None) -> str:
