@@ -1,4 +1,4 @@
-"""Score newscli.metadata.read_metadata on the shared metadata benchmark (meta/ and zh/ sets).
+"""Score newscli.page.metadata.read_metadata on the shared metadata benchmark (meta/ and zh/ sets).
 
 usage: python bench/meta_check.py [BENCH_DIR] [--show] [--slow]
 
@@ -21,16 +21,16 @@ from pathlib import Path
 import lxml.html
 
 from newscli.errors import NewsError
-from newscli.extract import extract_article, parse_page
-from newscli.metadata import read_metadata
+from newscli.page.extract import extract_article, parse_page
+from newscli.page.metadata import read_metadata
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 
 
 def decode(data: bytes) -> str:
-    """Page bytes to text: newscli.charset when present, else the declared charset, UTF-8, GB18030."""
+    """Page bytes to text: newscli.page.charset when present, else the declared charset, UTF-8, GB18030."""
     try:
-        from newscli.charset import decode as project_decode  # type: ignore[attr-defined]
+        from newscli.page.charset import decode as project_decode  # type: ignore[attr-defined]
 
         result = project_decode(data)
         return result if isinstance(result, str) else str(result.text)

@@ -3,7 +3,7 @@
 
 usage: python bench/run.py [--sets aeb,zh,meta] [--shared ../shared] [--keep DIR]
 
-For every page of each set in SHARED/bench: decode the bytes once with newscli.charset,
+For every page of each set in SHARED/bench: decode the bytes once with newscli.page.charset,
 then time (per page, time.perf_counter) newscli's extract_article and readability-lxml
 alone (`Document(text).summary()` -> text_content) on the same decoded text. Writes
 NDJSON predictions and scores them with SHARED/bench/score.py. The ground truth is for
@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 import lxml.html  # noqa: E402
 from readability import Document  # noqa: E402
 
-from newscli.charset import decode  # noqa: E402
 from newscli.errors import NewsError  # noqa: E402
-from newscli.extract import extract_article  # noqa: E402
+from newscli.page.charset import decode  # noqa: E402
+from newscli.page.extract import extract_article  # noqa: E402
 
 META_FIELDS = ("title", "author", "published", "site_name", "lang")
 

@@ -5,7 +5,7 @@
 
 Each command runs as a fresh subprocess, once to warm the file cache and then --runs times;
 the table shows the median wall time. Goal: `newscli --help` within 1.3 x the baseline.
-Then `python -X importtime -c "import newscli.cli"` shows what importing the CLI costs.
+Then `python -X importtime -c "import newscli.cli.app"` shows what importing the CLI costs.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ if __name__ == "__main__":
 
 # newscli in another venv that has only Typer: its other dependencies come from this interpreter's
 # site-packages, appended after the venv's own so that the venv's Typer is the one imported.
-NEWSCLI_ELSEWHERE = "import sys; sys.path.append({site!r}); from newscli.cli import main; main()"
+NEWSCLI_ELSEWHERE = "import sys; sys.path.append({site!r}); from newscli.cli.app import main; main()"
 
 
 def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
@@ -92,9 +92,9 @@ def newscli_command() -> list[str]:
 
 
 def importtime(python: str, env: dict[str, str], top: int = 12) -> list[tuple[int, int, str]]:
-    """(self µs, cumulative µs, module) of the slowest imports of `import newscli.cli`, by cumulative time."""
+    """(self µs, cumulative µs, module) of the slowest imports of `import newscli.cli.app`, by cumulative time."""
     out = subprocess.run(
-        [python, "-X", "importtime", "-c", "import newscli.cli"],
+        [python, "-X", "importtime", "-c", "import newscli.cli.app"],
         env=env,
         capture_output=True,
         text=True,
@@ -181,19 +181,19 @@ def main() -> int:
             f"{results[3][1] / results[1][1]:.2f} fastest"
         )
 
-        print('\nSlowest imports of `python -X importtime -c "import newscli.cli"` (cumulative):\n')
+        print('\nSlowest imports of `python -X importtime -c "import newscli.cli.app"` (cumulative):\n')
         print("| module | self ms | cumulative ms |")
         print("|---|---:|---:|")
         for self_us, cumulative_us, name in importtime(sys.executable, env):
             print(f"| `{name.strip()}` | {self_us / 1000:.1f} | {cumulative_us / 1000:.1f} |")
         loaded = subprocess.run(
-            [sys.executable, "-c", "import sys, newscli.cli; print(len(sys.modules))"],
+            [sys.executable, "-c", "import sys, newscli.cli.app; print(len(sys.modules))"],
             env=env,
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
-        print(f"\nmodules loaded by `import newscli.cli`: {loaded}")
+        print(f"\nmodules loaded by `import newscli.cli.app`: {loaded}")
     return 0
 
 

@@ -403,7 +403,7 @@ class _Builder:
             values["tags"] = clean_tags(tags)
         if "encoding" in values:
             encoding = self.string(where, "encoding", values["encoding"])
-            from newscli.charset import codec_name  # the same test --encoding gets
+            from newscli.page.charset import codec_name  # the same test --encoding gets
 
             if codec_name(encoding) is None:
                 raise self.fail(where, "encoding", f"unknown character set {encoding!r}")

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 from newscli.errors import ExtractError, FetchError, NewsError, NotHTML, TooLarge
 from newscli.models import Article, Entry, Feed, Fetched
-from newscli.sources import expand, is_url, read_file
+from newscli.net.sources import expand, is_url, read_file
 
 SCHEMA = 1
 SOURCE_WINDOW = 64  # sources read ahead of the consumer (at least twice --concurrency)
@@ -92,7 +92,7 @@ def _fallback_note(article: Article) -> tuple[str, ...]:
 
 def _suggest_discover(exc: ExtractError, text: str, url: str) -> ExtractError:
     """No article on a page that advertises feeds: say so, and how to list them."""
-    from newscli.discover import find_feed_links
+    from newscli.feeds.discover import find_feed_links
 
     links = find_feed_links(text, url)
     if not links:
@@ -157,7 +157,7 @@ class Fetcher:
     def client(self) -> Any:
         with self._lock:
             if self._client is None:
-                from newscli.http import HttpClient
+                from newscli.net.http import HttpClient
 
                 self._client = HttpClient(
                     timeout=self.options.timeout,
@@ -171,7 +171,7 @@ class Fetcher:
     def pool(self) -> Any:
         with self._lock:
             if self._pool is None:
-                from newscli.worker import ExtractorPool
+                from newscli.page.pool import ExtractorPool
 
                 self._pool = ExtractorPool(time_limit=self.options.extract_time_limit)
                 self._owned.append(self._pool)
@@ -222,8 +222,8 @@ class Fetcher:
             self._warming = True
 
         def warm() -> None:
-            import newscli.charset  # noqa: F401
-            import newscli.feeds  # noqa: F401
+            import newscli.feeds.parse  # noqa: F401
+            import newscli.page.charset  # noqa: F401
 
             _ = self.pool
 
@@ -250,16 +250,16 @@ class Fetcher:
         return read_file(source, base_url=self.options.base_url)
 
     def _classify(self, source: str, fetched: Fetched) -> list[Future[Record]]:
-        from newscli.charset import decode, sniff_binary
+        from newscli.page.charset import decode, sniff_binary
 
         what = sniff_binary(fetched.content)
         if what:
             raise NotHTML(f"not a page or feed: {what}", source=source)
         decoded = decode(fetched.content, http_charset=fetched.charset, override=self.options.encoding)
-        from newscli.feeds import looks_like_feed
+        from newscli.feeds.parse import looks_like_feed
 
         if looks_like_feed(decoded.text):
-            from newscli.feeds import parse_feed
+            from newscli.feeds.parse import parse_feed
 
             subscribed = self.options.settings_for(source) or FeedSettings()
             feed = parse_feed(
@@ -327,7 +327,7 @@ class Fetcher:
 
     def extract_url(self, url: str) -> Article:
         """Fetch one article page and extract it (raises NewsError)."""
-        from newscli.charset import decode, sniff_binary
+        from newscli.page.charset import decode, sniff_binary
 
         fetched = self.client.get(url, max_bytes=PAGE_MAX, accept=ACCEPT)
         what = sniff_binary(fetched.content)

@@ -169,11 +169,11 @@ def read_command(command: Any, path: tuple[str, ...] = (), parent: Any = None) -
 
 
 def load_tree() -> Command:
-    """The completion model of newscli.cli.app."""
+    """The completion model of newscli.cli.app.app."""
     sys.path.insert(0, str(ROOT))
     import typer.main
 
-    from newscli.cli import app
+    from newscli.cli.app import app
 
     return read_command(typer.main.get_command(app))
 

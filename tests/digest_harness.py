@@ -86,11 +86,11 @@ def main() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (int(fsize), int(fsize)))
 
-    from newscli.cli import app
-    from newscli.cli import main as cli_main
+    from newscli.cli.app import app
+    from newscli.cli.app import main as cli_main
 
     if not any(c.name == "digest" for c in app.registered_commands):
-        from newscli.cli_digest import digest
+        from newscli.cli.digest import digest
 
         app.command("digest")(digest)
     sys.argv[0] = "newscli"

@@ -9,8 +9,8 @@ import zlib
 import pytest
 from seedpage import SEED_TITLE, share_page
 
-from newscli.charset import codec_name, decode, sniff_binary
 from newscli.errors import UsageError
+from newscli.page.charset import codec_name, decode, sniff_binary
 
 # 镕 喆 堃 are outside GB2312: only GBK/GB18030 can encode them.
 RARE = "朱镕基、张喆和王堃在北京出席了会议，讨论今年的经济工作。"

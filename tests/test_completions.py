@@ -34,8 +34,8 @@ GEN = _generator()
 TREE = GEN.load_tree()
 HAS_FEEDS = any(sub.path == ("feeds",) for sub in TREE.subcommands)
 HAS_DIGEST = any(sub.path == ("digest",) for sub in TREE.subcommands)
-needs_feeds = pytest.mark.skipif(not HAS_FEEDS, reason="`feeds` is not mounted in newscli.cli yet")
-needs_digest = pytest.mark.skipif(not HAS_DIGEST, reason="`digest` is not mounted in newscli.cli yet")
+needs_feeds = pytest.mark.skipif(not HAS_FEEDS, reason="`feeds` is not mounted in newscli.cli.app yet")
+needs_digest = pytest.mark.skipif(not HAS_DIGEST, reason="`digest` is not mounted in newscli.cli.app yet")
 
 
 def complete(*words: str, path: str | None = None) -> list[str]:

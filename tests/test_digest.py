@@ -25,13 +25,13 @@ if TYPE_CHECKING:
     from conftest import TestServer
 from typer.testing import CliRunner
 
-from newscli.archive import post_date
-from newscli.digest import DigestReport, run_digest
-from newscli.digestpage import first_sentence
+from newscli.digest.lock import RunLock
+from newscli.digest.page import first_sentence
+from newscli.digest.run import DigestReport, run_digest
+from newscli.digest.state import DB_NAME
 from newscli.errors import StateError
-from newscli.lock import RunLock
-from newscli.state import DB_NAME
-from newscli.subscriptions import add_feed
+from newscli.feeds.subscriptions import add_feed
+from newscli.posts.archive import post_date
 
 HARNESS = Path(__file__).parent / "digest_harness.py"
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,10 +92,10 @@ def digest(out: Path, **kw: object) -> DigestReport:
 
 
 def cli_app() -> typer.Typer:
-    from newscli.cli import app
+    from newscli.cli.app import app
 
     if not any(c.name == "digest" for c in app.registered_commands):
-        from newscli.cli_digest import digest as command
+        from newscli.cli.digest import digest as command
 
         app.command("digest")(command)
     return app
@@ -573,7 +573,7 @@ def test_l03_disk_full_names_the_error_and_advances_nothing(http_server: TestSer
 
 
 def test_a_surprise_in_one_feed_fails_that_feed_only(http_server: TestServer, tmp_path: Path) -> None:
-    from newscli.http import HttpClient
+    from newscli.net.http import HttpClient
 
     bad = http_server.serve("/bad.xml", rss([item(1)]), content_type=RSS_TYPE)
     good = http_server.serve("/good.xml", rss([item(2, feed="g")]), content_type=RSS_TYPE)

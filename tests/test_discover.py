@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from newscli.discover import FeedLink, discover, find_feed_links
 from newscli.errors import HTTPStatusError
-from newscli.http import HttpClient
+from newscli.feeds.discover import FeedLink, discover, find_feed_links
+from newscli.net.http import HttpClient
 
 DATA = Path(__file__).parent / "data" / "feeds"
 RSS = (DATA / "rss2.xml").read_bytes()

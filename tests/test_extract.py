@@ -10,9 +10,9 @@ import pytest
 from seedpage import SEED_BODY, SEED_TITLE, share_page
 
 from newscli.errors import ExtractError, HTTPStatusError, NewsError
-from newscli.extract import MAX_HTML_CHARS, extract_article, quick_article
 from newscli.models import Article
-from newscli.worker import ExtractorPool, FallbackArticle
+from newscli.page.extract import MAX_HTML_CHARS, extract_article, quick_article
+from newscli.page.pool import ExtractorPool, FallbackArticle
 
 URL = "https://news.example.com/2022/05/17/story.html"
 PARA = (

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from newscli.errors import FeedError, NotAFeed
-from newscli.feedhtml import is_teaser
-from newscli.feeds import ENTRY_CAP, looks_like_feed, parse_feed
+from newscli.feeds.content import is_teaser
+from newscli.feeds.parse import ENTRY_CAP, looks_like_feed, parse_feed
 from newscli.models import Fetched
 
 DATA = Path(__file__).parent / "data" / "feeds"

@@ -1,4 +1,4 @@
-"""newscli.http against a real server on 127.0.0.1: happy paths and the hostile cases H01-H15."""
+"""newscli.net.http against a real server on 127.0.0.1: happy paths and the hostile cases H01-H15."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from newscli.decompress import gunzip_capped
 from newscli.errors import DecodeError, FetchError, HTTPStatusError, RedirectError, Timeout, TooLarge
-from newscli.http import (
+from newscli.net.decompress import gunzip_capped
+from newscli.net.http import (
     DEFAULT_USER_AGENT,
     PAGE_MAX,
     HttpClient,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from seedpage import SEED_BODY
 
-from newscli.markdown import html_to_markdown, text_to_markdown
+from newscli.posts.markdown import html_to_markdown, text_to_markdown
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 

@@ -8,7 +8,7 @@ import lxml.html
 import pytest
 from seedpage import SEED_TITLE, share_page
 
-from newscli.metadata import Metadata, read_metadata
+from newscli.page.metadata import Metadata, read_metadata
 
 URL = "https://news.example.com/2022/05/story.html"
 CN_URL = "https://finance.example.cn/a/202205172382328235.html"
@@ -580,7 +580,7 @@ def test_permalink_sign_is_not_part_of_the_headline() -> None:
 
 
 def test_headline_byline_and_date_lines_opening_the_body_are_not_body_text() -> None:
-    from newscli.extract import extract_article
+    from newscli.page.extract import extract_article
 
     paragraph = "近年来，这一社会群体作为新时期改革成本的承担者已越来越引人注目，他们的生活保障成为焦点。"
     html = page(
@@ -595,7 +595,7 @@ def test_headline_byline_and_date_lines_opening_the_body_are_not_body_text() -> 
 
 
 def test_a_short_first_paragraph_is_kept_when_nothing_repeats() -> None:
-    from newscli.extract import extract_article
+    from newscli.page.extract import extract_article
 
     paragraph = "This paragraph is long enough, with commas, to be read as the text of the article, surely."
     html = page("<title>Story</title>", f"<div><p>Short opener.</p>{f'<p>{paragraph}</p>' * 4}</div>", "en")

@@ -11,7 +11,7 @@ from lxml import etree
 
 from newscli.config import FeedConfig, load_config
 from newscli.errors import UsageError
-from newscli.opml import Outline, import_opml, parse_opml, to_opml
+from newscli.feeds.opml import Outline, import_opml, parse_opml, to_opml
 
 DATA = Path(__file__).parent / "data" / "opml"
 READER_EXPORT = DATA / "reader-export.opml"
@@ -60,7 +60,7 @@ def test_round_trip_import_export_import_gives_the_same_subscriptions(tmp_path: 
     first = tmp_path / "first.toml"
     import_opml(READER_EXPORT.read_bytes(), source="reader-export.opml", path=first)
     # a feed added by hand with a chosen name, tags and no title survives too
-    from newscli.subscriptions import add_feed
+    from newscli.feeds.subscriptions import add_feed
 
     add_feed(
         "https://example.org/atom.xml", name="my-site", tags=["个人", "blog"], category="自己", path=first

@@ -18,18 +18,18 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from seedpage import SEED_BODY, SEED_TITLE, SHARE_PATH
 
-from newscli.atomicwrite import atomic_write, check_directory
 from newscli.errors import SaveError, StateError, UsageError
-from newscli.frontmatter import clean_text, front_matter
 from newscli.models import Article
-from newscli.posts import (
+from newscli.posts.atomic import atomic_write, check_directory
+from newscli.posts.frontmatter import clean_text, front_matter
+from newscli.posts.index import SavedIndex
+from newscli.posts.post import (
     PostOptions,
     parse_set,
     render_post,
     safe_filename,
     save_post,
 )
-from newscli.saved import SavedIndex
 
 TESTS = Path(__file__).parent
 GOLDEN = TESTS / "data" / "golden"
@@ -526,8 +526,8 @@ import resource, signal, sys
 from pathlib import Path
 from newscli.errors import SaveError
 from newscli.models import Article
-from newscli.posts import PostOptions, save_post
-from newscli.saved import SavedIndex
+from newscli.posts.post import PostOptions, save_post
+from newscli.posts.index import SavedIndex
 
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 out = Path(sys.argv[1])

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from newscli.charset import decode
 from newscli.errors import NewsError
-from newscli.extract import extract_article
+from newscli.page.charset import decode
+from newscli.page.extract import extract_article
 
 BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from newscli.render import body_blocks, clean, rich_printer, to_json
+from newscli.cli.render import body_blocks, clean, rich_printer, to_json
 
 
 @pytest.mark.parametrize(

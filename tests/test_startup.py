@@ -12,7 +12,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from newscli import __version__
-from newscli.cli import app
+from newscli.cli.app import app
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = [
@@ -31,7 +31,7 @@ HEAVY = [
 
 
 def test_importing_the_cli_loads_no_heavy_module():
-    code = f"import sys, newscli.cli; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    code = f"import sys, newscli.cli.app; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == ""

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from newscli.digest.lock import RunLock
+from newscli.digest.seen import normalise_url, seen_keys
+from newscli.digest.state import DB_NAME, Mark, PostRecord, State
 from newscli.errors import AlreadyRunning, StateError
-from newscli.lock import RunLock
-from newscli.seenkeys import normalise_url, seen_keys
-from newscli.state import DB_NAME, Mark, PostRecord, State
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,7 @@ def test_readonly_never_creates_anything(tmp_path: Path) -> None:
 
 
 def test_shares_the_file_with_the_saved_index(tmp_path: Path) -> None:
-    from newscli.saved import SavedIndex
+    from newscli.posts.index import SavedIndex
 
     with SavedIndex(tmp_path / DB_NAME) as index:
         index.record(tmp_path, "id1", "a.md", "sha")
@@ -239,7 +239,7 @@ def test_lock_dies_with_its_process(tmp_path: Path) -> None:
         f"""
         import time
         from pathlib import Path
-        from newscli.lock import RunLock
+        from newscli.digest.lock import RunLock
         lock = RunLock(Path({str(tmp_path)!r}))
         lock.acquire()
         print("locked", flush=True)

@@ -9,10 +9,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from newscli.cli_feeds import feeds_app
+from newscli.cli.feeds import feeds_app
 from newscli.config import FeedConfig, load_config
 from newscli.errors import ConfigError, UsageError
-from newscli.subscriptions import add_feed, derive_name, list_feeds, remove_feed, url_key
+from newscli.feeds.subscriptions import add_feed, derive_name, list_feeds, remove_feed, url_key
 
 OPML = Path(__file__).parent / "data" / "opml" / "reader-export.opml"
 
@@ -368,14 +368,14 @@ def test_importing_the_feeds_commands_loads_nothing_heavy() -> None:
     import subprocess
     import sys
 
-    code = "import sys, newscli.cli_feeds; print(' '.join(sorted(sys.modules)))"
+    code = "import sys, newscli.cli.feeds; print(' '.join(sorted(sys.modules)))"
     loaded = set(
         subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         ).stdout.split()
     )
     heavy = {"lxml", "httpx", "rich", "tomlkit", "pypinyin", "feedparser", "platformdirs", "newscli.config"}
-    assert {"typer", "newscli.cli_feeds"} <= loaded
+    assert {"typer", "newscli.cli.feeds"} <= loaded
     assert loaded & heavy == set()
 
 

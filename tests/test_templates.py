@@ -10,7 +10,7 @@ import pytest
 
 from newscli.errors import UsageError
 from newscli.models import Article, FeedRef
-from newscli.templates import FIELDS, check_template, pinyin, render_template, slugify, unescape
+from newscli.posts.templates import FIELDS, check_template, pinyin, render_template, slugify, unescape
 
 CST = timezone(timedelta(hours=8))
 ARTICLE = Article(
@@ -121,7 +121,7 @@ def test_pypinyin_only_imported_when_a_template_uses_it() -> None:
     code = (
         "import sys\n"
         "from newscli.models import Article\n"
-        "from newscli.templates import render_template, check_template\n"
+        "from newscli.posts.templates import render_template, check_template\n"
         "check_template('{title}-{source_pinyin}', what='x')\n"
         "render_template('{title}-{slug}-{source}', Article(title='t', source='科技日报'))\n"
         "print('pypinyin' in sys.modules)\n"

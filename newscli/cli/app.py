@@ -1,0 +1,201 @@
+"""The `newscli` command: parse options, call the library, render. Heavy imports happen inside commands."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from newscli import __version__
+
+app = typer.Typer(
+    name="newscli",
+    help="News from the web in your terminal, your pipes and your static site.\n\n"
+    "Example: newscli fetch https://example.com/news/article.html",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Format(str, Enum):
+    rich = "rich"
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+    ndjson = "ndjson"
+    html = "html"
+
+
+class Profile(str, Enum):
+    jekyll = "jekyll"
+    hugo = "hugo"
+    plain = "plain"
+
+
+class Body(str, Enum):
+    html = "html"
+    markdown = "markdown"
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"newscli {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_callback(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """News from the web in your terminal, your pipes and your static site.
+
+    Example: newscli fetch https://example.com/news/article.html
+    """
+
+
+@app.command()
+def fetch(
+    sources: list[str] = typer.Argument(
+        ...,
+        help="URLs (articles, share pages or feeds), local .html/.xml/.json files (also .gz), or - for stdin.",
+        show_default=False,
+        metavar="SOURCE...",
+    ),
+    format: Format | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="Output format [default: rich on a terminal, text otherwise]. Example: -f ndjson",
+        show_default=False,
+    ),
+    full: bool | None = typer.Option(
+        None,
+        "--full/--no-full",
+        help="For feeds: fetch and extract each entry's page [default: only where the feed's content is a teaser].",
+        show_default=False,
+    ),
+    limit: int | None = typer.Option(
+        None, "--limit", "-n", min=0, help="At most N entries per feed. Example: -n 5"
+    ),
+    since: str | None = typer.Option(
+        None, "--since", help="Only entries published after a date or duration. Example: --since 2d"
+    ),
+    save: Path | None = typer.Option(
+        None,
+        "--save",
+        help="Write each article as a Markdown post into DIR and print the paths. Example: --save _posts",
+        file_okay=False,
+    ),
+    profile: Profile | None = typer.Option(
+        None,
+        "--profile",
+        help="Front-matter profile for --save and -f markdown [default: jekyll].",
+        show_default=False,
+    ),
+    set_: list[str] = typer.Option(
+        [],
+        "--set",
+        help="Add or override a front-matter field (repeatable). Example: --set 'tags={source}新闻'",
+    ),
+    footer: str | None = typer.Option(
+        None, "--footer", help="Text after the body (\\n is a newline). Example: --footer '<{url}>'"
+    ),
+    filename: str | None = typer.Option(
+        None, "--filename", help="File-name template [default: {date:%Y-%m-%d}-{slug}.md]."
+    ),
+    body: Body | None = typer.Option(
+        None,
+        "--body",
+        help="Body of saved posts: cleaned html or markdown [default: markdown].",
+        show_default=False,
+    ),
+    tz: str | None = typer.Option(
+        None, "--tz", help="Time zone for dates that carry none. Example: --tz Asia/Shanghai"
+    ),
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="Override the page's character set. Example: --encoding gbk"
+    ),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="Base URL for links of a local file or stdin."
+    ),
+    timeout: float | None = typer.Option(
+        None, "--timeout", min=0.1, help="Total seconds allowed per request [default: 30]."
+    ),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", min=1, help="Requests in flight at once [default: 16]."
+    ),
+    user_agent: str | None = typer.Option(None, "--user-agent", help="User-Agent header to send."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
+) -> None:
+    """Fetch articles or feeds and show them, print them as JSON, or save them as posts.
+
+    Examples:
+      newscli fetch https://example.com/2024/05/story.html
+      newscli fetch https://example.com/feed.xml -f ndjson | jq .title
+      cat urls.txt | newscli fetch - -f json
+      newscli fetch URL --save _posts --profile jekyll --body html
+    """
+    from newscli.cli.commands import run_fetch
+
+    run_fetch(
+        sources=sources,
+        format=format.value if format else None,
+        full=full,
+        limit=limit,
+        since=since,
+        save=save,
+        profile=profile.value if profile else None,
+        sets=set_,
+        footer=footer,
+        filename=filename,
+        body=body.value if body else None,
+        tz=tz,
+        encoding=encoding,
+        base_url=base_url,
+        timeout=timeout,
+        concurrency=concurrency,
+        user_agent=user_agent,
+        debug=debug,
+    )
+
+
+@app.command()
+def discover(
+    url: str = typer.Argument(..., help="A site or page URL. Example: newscli discover https://example.com/"),
+    timeout: float | None = typer.Option(
+        None, "--timeout", min=0.1, help="Total seconds allowed per request [default: 30]."
+    ),
+    format: Format | None = typer.Option(
+        None, "--format", "-f", help="text (default), json or ndjson. Example: -f json", show_default=False
+    ),
+) -> None:
+    """List the feeds a site advertises, each checked to really be a feed.
+
+    Example: newscli discover https://example.com/
+    """
+    from newscli.cli.commands import run_discover
+
+    run_discover(url, timeout=timeout, format=format.value if format else None)
+
+
+from newscli.cli.digest import digest  # noqa: E402  (typer only at import)
+from newscli.cli.feeds import feeds_app  # noqa: E402
+
+app.command("digest")(digest)
+app.add_typer(feeds_app, name="feeds")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("newscli: interrupted\n")
+        sys.exit(130)

@@ -1,0 +1,282 @@
+"""Command bodies behind cli.py: build options, run the library, render, map errors to exit codes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+
+from newscli.errors import NewsError, UsageError
+
+
+def _say(message: str) -> None:
+    from newscli.cli.render import say
+
+    say(message)
+
+
+def interrupted() -> NoReturn:
+    """Ctrl-C: say so and leave now; threads waiting on the network would hold a normal exit to their deadline."""
+    _say("interrupted")
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+    os._exit(130)
+
+
+def run_command(body: Callable[[], int], *, debug: bool) -> NoReturn:
+    """Run a command body and leave with its exit code; the one place errors become messages and codes."""
+    try:
+        code = body()
+    except NewsError as exc:
+        if debug:
+            raise
+        _say(str(exc))
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        # Safe for every command: files are written atomically, state advances only after they are on disk.
+        interrupted()
+    except BrokenPipeError:
+        # `| head` closed the pipe: that reader has what it wanted. Leave quietly, now.
+        os._exit(141)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # a bug: one line, not a traceback, unless asked for
+        if debug:
+            raise
+        _say(f"unexpected error: {type(exc).__name__}: {exc} (run again with --debug for the traceback)")
+        raise typer.Exit(1) from None
+    sys.stderr.flush()
+    raise typer.Exit(code)
+
+
+def run_fetch(*, debug: bool, **options: Any) -> NoReturn:
+    """`newscli fetch`: everything that can fail on the command line fails before any network work."""
+    run_command(lambda: _fetch(**options), debug=debug)
+
+
+def _post_options(
+    profile: str | None,
+    sets: list[str],
+    footer: str | None,
+    filename: str | None,
+    body: str | None,
+    defaults: Any,
+) -> Any:
+    from newscli.posts.post import PostOptions
+
+    pairs = list(defaults.sets) if defaults is not None else []
+    for item in sets:
+        key, eq, template = item.partition("=")
+        if not eq or not key.strip():
+            raise UsageError(f"--set {item!r}: expected KEY=TEMPLATE")
+        pairs.append((key.strip(), template))
+    kwargs: dict[str, Any] = {"sets": tuple(pairs)}
+    if profile is None:
+        from newscli.config import effective
+
+        profile = effective(None, "NEWSCLI_PROFILE", getattr(defaults, "profile", None), None)
+    for name, flag in (("profile", profile), ("body", body), ("footer", footer), ("filename", filename)):
+        value = flag if flag is not None else getattr(defaults, name, None)
+        if value is not None:
+            kwargs[name] = value
+    options = PostOptions(**kwargs)
+    options.check()
+    return options
+
+
+def _fetch(
+    *,
+    sources: list[str],
+    format: str | None,
+    full: bool | None,
+    limit: int | None,
+    since: str | None,
+    save: Path | None,
+    profile: str | None,
+    sets: list[str],
+    footer: str | None,
+    filename: str | None,
+    body: str | None,
+    tz: str | None,
+    encoding: str | None,
+    base_url: str | None,
+    timeout: float | None,
+    concurrency: int | None,
+    user_agent: str | None,
+) -> int:
+    from newscli.config import effective, load_config
+    from newscli.dates import parse_since, zone
+    from newscli.pipeline import Fetcher, FetchOptions, exit_code
+
+    config = load_config()
+    defaults = config.defaults
+    tz = effective(tz, "NEWSCLI_TZ", defaults.tz, None)
+    if tz:
+        zone(tz)  # unknown zone: usage error now, not per article
+    if encoding is not None:
+        from newscli.page.charset import codec_name
+
+        if codec_name(encoding) is None:
+            raise UsageError(f"--encoding: unknown character set {encoding!r}")
+    post_options = None
+    fmt = format or ("rich" if sys.stdout.isatty() else "text")
+    if save is not None or fmt == "markdown":
+        post_options = _post_options(profile, sets, footer, filename, body, defaults)
+    elif sets or footer or filename:
+        _post_options(profile, sets, footer, filename, body, defaults)  # still a usage error when wrong
+    if save is not None:
+        from newscli.posts.atomic import ensure_writable
+
+        ensure_writable(save)
+    options = FetchOptions(
+        full=full,  # else the feed's own setting, else the config's default (via settings_for)
+        limit=limit,
+        since=parse_since(since) if since else None,
+        tz=tz,
+        encoding=encoding,
+        base_url=base_url,
+        timeout=float(effective(timeout, "NEWSCLI_TIMEOUT", defaults.timeout, 30.0)),
+        concurrency=int(effective(concurrency, "NEWSCLI_CONCURRENCY", defaults.concurrency, 16)),
+        per_host=int(effective(None, "NEWSCLI_PER_HOST", defaults.per_host, 6)),
+        user_agent=effective(user_agent, "NEWSCLI_USER_AGENT", defaults.user_agent, None),
+        settings_for=_subscribed(config),
+    )
+
+    total = failed = flagged = 0
+    with Fetcher(options) as fetcher, _Output(fmt, save, post_options) as output:
+        for record in fetcher.run(sources):
+            total += 1
+            for warning in record.warnings:
+                _say(f"warning: {record.input}: {warning}")
+            if record.error is not None:
+                _say(str(record.error) + (" (showing the feed's summary)" if record.article else ""))
+                failed += record.article is None
+                flagged += record.article is not None
+            if not output.emit(record):
+                failed += 1
+    return exit_code(total, failed, flagged)
+
+
+def _subscribed(config: Any) -> Callable[[str], Any]:
+    """Looks up a fetched feed among the subscriptions, so `fetch FEED` reads it as `digest` would;
+    other feeds get the configuration's defaults."""
+    from newscli.pipeline import FeedSettings
+
+    fallback = FeedSettings(full=config.defaults.full)
+    if not config.feeds:
+        return lambda url: fallback
+    from newscli.feeds.subscriptions import url_key
+
+    known = {url_key(f.url): config.for_feed(f) for f in config.feeds}
+
+    def settings_for(url: str) -> FeedSettings:
+        feed = known.get(url_key(url))
+        return FeedSettings(tz=feed.tz, encoding=feed.encoding, full=feed.full) if feed else fallback
+
+    return settings_for
+
+
+class _Output:
+    """Where fetch's records go: saved as posts (paths printed), or printed in one format."""
+
+    def __init__(self, fmt: str, save: Path | None, post_options: Any) -> None:
+        from newscli.cli import render
+
+        self.fmt, self.save, self.out = fmt, save, sys.stdout
+        self.post_options = post_options
+        self.json = render.JsonArrayWriter(self.out) if fmt == "json" and save is None else None
+        self.show = render.rich_printer() if fmt == "rich" and save is None else None
+        self.index: Any = None
+        if save is not None:
+            from newscli.posts.index import SavedIndex
+
+            self.index = SavedIndex()  # so a changed article rewrites its own file instead of adding -2
+        self.count = 0
+
+    def __enter__(self) -> _Output:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.json is not None:
+            self.json.close()
+        if self.index is not None:
+            self.index.close()
+
+    def emit(self, record: Any) -> bool:
+        """Write one record; False when saving it failed (already reported)."""
+        from newscli.cli import render
+
+        self.count += 1
+        article = record.article
+        if self.save is not None:
+            return article is None or self._save(article)
+        data = record.as_json()
+        if self.json is not None:
+            self.json.write(data)
+        elif self.fmt == "ndjson":
+            self._write(render.ndjson_line(data))
+        elif article is None:
+            pass
+        elif self.show is not None:
+            self.show(data, article.published)
+        elif self.fmt == "markdown":
+            from newscli.posts.post import render_post
+
+            self._write(render.clean(render_post(article, self.post_options)) + "\n")
+        elif self.fmt == "html":
+            self._write(render.html_block(data))
+        else:
+            self._write(("\n" if self.count > 1 else "") + render.text_block(data, article.published))
+        return True
+
+    def _save(self, article: Any) -> bool:
+        from newscli.cli import render
+        from newscli.posts.post import save_post
+
+        try:
+            assert self.save is not None
+            saved = save_post(article, self.save, self.post_options, index=self.index)
+        except NewsError as exc:
+            _say(str(exc))
+            return False
+        self._write(render.clean(str(saved.path)) + "\n")
+        return True
+
+    def _write(self, text: str) -> None:
+        self.out.write(text)
+        self.out.flush()
+
+
+def run_discover(url: str, *, timeout: float | None, format: str | None) -> None:
+    """`newscli discover`: the feeds a site advertises."""
+    from newscli.cli import render
+    from newscli.feeds.discover import discover
+    from newscli.net.http import HttpClient
+
+    try:
+        notes: list[str] = []
+        with HttpClient(timeout=timeout or 30.0) as client:
+            links = discover(url, client, notes=notes)
+    except NewsError as exc:
+        _say(str(exc))
+        raise typer.Exit(exc.exit_code) from None
+    for note in notes:
+        _say(f"{url}: {note}")
+    if not links:
+        _say(f"{url}: no feeds found")
+        raise typer.Exit(3)
+    records = [{"url": link.url, "title": link.title, "kind": link.kind} for link in links]
+    if format == "json":
+        sys.stdout.write(render.to_json(records, indent=2) + "\n")
+    elif format == "ndjson":
+        sys.stdout.writelines(render.ndjson_line(data) for data in records)
+    else:
+        sys.stdout.writelines(
+            render.clean(f"{r['url']}\t{r['kind']}\t{r['title'] or ''}") + "\n" for r in records
+        )
+    raise typer.Exit(0)

@@ -1,0 +1,367 @@
+"""One feed of a digest run: fetched with its validators, parsed, its new entries saved as posts."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from newscli.digest.page import first_sentence, is_page_name
+from newscli.digest.seen import seen_keys
+from newscli.digest.state import Mark, PostRecord, State, body_hash
+from newscli.errors import HTTPStatusError, NewsError, SaveError
+from newscli.models import Article, Entry
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+    "text/xml;q=0.9, */*;q=0.5"
+)
+DEFAULT_BACKOFF = 600.0  # a 429/503 without a usable Retry-After: leave the server alone this long
+MAX_BACKOFF = 86400.0  # never obey a Retry-After beyond a day: a broken header must not silence a feed
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    """What happened to one feed in one run.
+
+    status: "new" (posts saved), "unchanged" (nothing new, 304, or the same body),
+    "skipped" (a server's Retry-After still runs), "deferred" (429/503 now), "failed".
+    """
+
+    name: str
+    url: str
+    status: str
+    saved: tuple[Path, ...] = ()
+    error: NewsError | None = None
+    retry_after: float | None = None
+    flagged: tuple[str, ...] = ()  # pages that failed: the feed's own content was saved instead
+    warnings: tuple[str, ...] = ()
+    failures: int = 0  # consecutive failed runs, this one included
+    history: tuple[str, ...] = ()  # earlier failure messages, newest first
+    since: float | None = None  # when the current run of failures began
+    planned: tuple[str, ...] = ()  # --dry-run: what would be written
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("new", "unchanged") and not self.flagged
+
+
+def setting(obj: Any, name: str) -> Any:
+    """A feed's or [defaults]' setting by name; None when unset or when there is no such object."""
+    return getattr(obj, name, None) if obj is not None else None
+
+
+def post_options_for(feed: Any) -> Any:
+    """The PostOptions of a feed whose settings are already merged over the defaults (Config.for_feed)."""
+    from newscli.posts.post import PostOptions
+
+    kwargs: dict[str, Any] = {"sets": tuple(feed.sets)}
+    for name in ("profile", "body", "footer", "filename"):
+        value = setting(feed, name)
+        if value is not None:
+            kwargs[name] = value
+    options = PostOptions(**kwargs)
+    options.check()
+    return options
+
+
+def _with_feed_labels(article: Article, feed: Any, options: Any) -> Article:
+    """The feed's configured category and tags, unless the templates set those fields themselves."""
+    templated = {key for key, _ in options.sets}
+    changes: dict[str, Any] = {}
+    category = setting(feed, "category")
+    if category and "categories" not in templated:
+        changes["categories"] = (category,) if isinstance(category, str) else tuple(category)
+    tags = setting(feed, "tags")
+    if tags and "tags" not in templated:
+        changes["tags"] = (tags,) if isinstance(tags, str) else tuple(tags)
+    return dataclasses.replace(article, **changes) if changes else article
+
+
+@dataclass
+class FeedJob:
+    """One feed to run: its merged settings, post options and what the state remembers of it."""
+
+    feed: Any  # FeedConfig
+    options: Any  # PostOptions
+    remembered: Any  # FeedState | None
+
+
+@dataclass
+class FeedResult:
+    """What one feed's run hands back to be committed: the outcome and the rows to record."""
+
+    outcome: FeedOutcome
+    marks: list[Mark] = field(default_factory=list)
+    posts: list[PostRecord] = field(default_factory=list)
+    validators: tuple[str | None, str | None, str | None] | None = None
+    error: tuple[str, str] | None = None
+    retry_after: float | None = None
+    touched: bool = True  # False: nothing to record (skipped)
+
+
+class DigestRun:
+    """One digest run's shared parts: state, clients, the claims of this run, the clock."""
+
+    def __init__(
+        self,
+        *,
+        out: Path,
+        state: State,
+        client: Any,
+        fetcher: Any,
+        defaults: Any,
+        since: datetime | None,
+        dry_run: bool,
+        now: Callable[[], float],
+        tz: tzinfo,
+        pages: ThreadPoolExecutor,
+        index_path: Path,
+    ) -> None:
+        self.out = out
+        self.state = state
+        self.client = client
+        self.fetcher = fetcher
+        self.defaults = defaults
+        self.since = since
+        self.dry_run = dry_run
+        self.now = now
+        self.tz = tz
+        self.pages = pages
+        self.index_path = index_path
+        self._claimed: set[str] = set()
+        self._claim_lock = threading.Lock()
+        self.abort = threading.Event()
+
+    def claim(self, keys: Sequence[str]) -> bool:
+        """True when no earlier run saved this article and no other feed of this run took it."""
+        with self._claim_lock:
+            if any(k in self._claimed for k in keys) or self.state.seen(keys):
+                return False
+            self._claimed.update(keys)
+            return True
+
+    # -- one feed
+    def process(self, job: FeedJob, index: Any) -> FeedResult:
+        feed = job.feed
+        name, url = feed.name, feed.url
+        remembered = job.remembered
+        now = self.now()
+        if remembered is not None and remembered.retry_after and remembered.retry_after > now:
+            return FeedResult(
+                FeedOutcome(name, url, "skipped", retry_after=remembered.retry_after), touched=False
+            )
+        same_url = remembered is not None and remembered.url == url
+        etag = remembered.etag if same_url else None
+        last_modified = remembered.last_modified if same_url else None
+        try:
+            fetched = self.client.get(
+                url, max_bytes=_feed_max(), accept=FEED_ACCEPT, etag=etag, last_modified=last_modified
+            )
+        except HTTPStatusError as exc:
+            if exc.status in (429, 503):
+                wait = exc.retry_after if exc.retry_after is not None else now + DEFAULT_BACKOFF
+                wait = min(max(wait, now), now + MAX_BACKOFF)
+                return self._failed(job, exc, "deferred", retry_after=wait)
+            return self._failed(job, exc)
+        except NewsError as exc:
+            return self._failed(job, exc)
+        if fetched.status == 304:
+            return FeedResult(FeedOutcome(name, url, "unchanged"))
+        digest = body_hash(fetched.content)
+        validators: tuple[str | None, str | None, str | None] | None = (
+            fetched.headers.get("etag"),
+            fetched.headers.get("last-modified"),
+            digest,
+        )
+        if same_url and remembered.body_sha256 == digest:
+            return FeedResult(FeedOutcome(name, url, "unchanged"), validators=validators)
+        from newscli.feeds.parse import parse_feed
+
+        try:
+            parsed = parse_feed(
+                fetched,
+                encoding=setting(feed, "encoding"),
+                configured_tz=setting(feed, "tz"),
+            )
+        except NewsError as exc:
+            return self._failed(job, exc)
+        warnings = tuple(parsed.warnings)
+        if parsed.truncated:
+            # entries past the cut were not looked at: the next run must read this body again
+            validators = None
+            warnings += ("the feed was cut short; only its first entries were read",)
+        return self._entries(job, parsed.entries, warnings, validators, index)
+
+    def failed_unexpectedly(self, job: FeedJob, exc: Exception) -> FeedResult:
+        """A surprise while running one feed: that feed's failure, named, not the end of the run."""
+        return self._failed(
+            job, NewsError(f"unexpected error: {type(exc).__name__}: {exc}", source=job.feed.url)
+        )
+
+    def _failed(
+        self, job: FeedJob, exc: NewsError, status: str = "failed", *, retry_after: float | None = None
+    ) -> FeedResult:
+        feed, remembered = job.feed, job.remembered
+        before = remembered.failures if remembered is not None else 0
+        earlier = self.state.history(feed.name, max(before, 3)) if before else []
+        # the failures of this streak are the newest `before` rows; the oldest of them began it
+        began = earlier[min(before, len(earlier)) - 1].at if earlier else self.now()
+        outcome = FeedOutcome(
+            feed.name,
+            feed.url,
+            status,
+            error=exc,
+            retry_after=retry_after,
+            failures=before + 1,
+            history=tuple(f.message for f in earlier[:3]),
+            since=began,
+        )
+        return FeedResult(outcome, error=(exc.kind, str(exc)), retry_after=retry_after)
+
+    def _entries(
+        self,
+        job: FeedJob,
+        entries: Sequence[Entry],
+        warnings: tuple[str, ...],
+        validators: tuple[str | None, str | None, str | None] | None,
+        index: Any,
+    ) -> FeedResult:
+        feed, options = job.feed, job.options
+        result = FeedResult(
+            FeedOutcome(feed.name, feed.url, "unchanged", warnings=warnings), validators=validators
+        )
+        todo: list[tuple[Entry, list[str]]] = []
+        for entry in entries:
+            art = entry.article
+            keys = seen_keys(art.id, art.url, feed.url)
+            if not keys or not self.claim(keys):
+                continue
+            when = art.published or art.updated
+            if self.since is not None and when is not None and when < self.since:
+                result.marks.append(Mark(tuple(keys)))  # before --since: remembered, never saved
+                continue
+            todo.append((entry, keys))
+        # Pages are fetched concurrently; saving goes in feed order as each one is ready.
+        futures: list[Future[tuple[Article, str | None]]] = [self._full_text(feed, e) for e, _ in todo]
+        saved: list[Path] = []
+        flagged: list[str] = []
+        planned: list[str] = []
+        error: NewsError | None = None
+        for (_entry, keys), fut in zip(todo, futures, strict=True):
+            if error is not None or self.abort.is_set():
+                fut.cancel()
+                continue
+            article, problem = fut.result()
+            article = _with_feed_labels(article, feed, options)
+            post_options = self._off_page_names(article, options)
+            if problem:
+                flagged.append(problem)
+            if self.dry_run:
+                planned.append(self._plan(article, post_options, feed.name))
+                continue
+            try:
+                from newscli.posts.post import save_post
+
+                post = save_post(
+                    article, self.out, post_options, index=index, now=_aware(self.now(), self.tz)
+                )
+            except NewsError as exc:
+                error = exc
+                continue
+            except OSError as exc:  # should have been a SaveError; never let it kill the run
+                error = SaveError(exc.strerror or str(exc), source=str(self.out))
+                continue
+            if post.status != "unchanged":
+                saved.append(post.path)
+            result.marks.append(Mark(tuple(keys), str(post.path)))
+            result.posts.append(self._record(article, feed.name, post.path, keys))
+        if error is not None or self.abort.is_set():
+            result.validators = None  # some entries were not saved: the next run must see them again
+        if error is not None:
+            failed = self._failed(job, error)
+            failed.marks, failed.posts = result.marks, result.posts
+            failed.outcome = dataclasses.replace(failed.outcome, saved=tuple(saved), flagged=tuple(flagged))
+            return failed
+        status = "new" if saved or planned else "unchanged"
+        result.outcome = dataclasses.replace(
+            result.outcome, status=status, saved=tuple(saved), flagged=tuple(flagged), planned=tuple(planned)
+        )
+        return result
+
+    def _off_page_names(self, article: Article, options: Any) -> Any:
+        """`options`, or for a post named like a digest page (a title "Digest") the same name with `-2`.
+
+        The page is written after the posts: were a post to take its name, the page would land beside
+        it rather than at `<day>-digest.md`. An article saved before keeps its file (the saved index).
+        """
+        from newscli.posts.post import numbered, post_filename
+
+        name = post_filename(article, options, now=_aware(self.now(), self.tz))
+        if not is_page_name(name):
+            return options
+        # a page-shaped name is digits, dashes and letters only: safe as a literal template
+        return dataclasses.replace(options, filename=numbered(name, 2))
+
+    def _full_text(self, feed: Any, entry: Entry) -> Future[tuple[Article, str | None]]:
+        full = setting(feed, "full")
+        wanted = full if full is not None else not entry.content_is_full
+        url = entry.article.url
+        if (
+            not wanted
+            or not url
+            or not url.lower().startswith(("http://", "https://"))
+            or self.fetcher is None
+        ):
+            done: Future[tuple[Article, str | None]] = Future()
+            done.set_result((entry.article, None))
+            return done
+        return self.pages.submit(self._page, entry.article, url)
+
+    def _page(self, article: Article, url: str) -> tuple[Article, str | None]:
+        if self.abort.is_set():
+            return article, None
+        from newscli.pipeline import merge_entry
+
+        try:
+            page = self.fetcher.extract_url(url)
+        except NewsError as exc:
+            return article, f"{exc} (saved the feed's own content instead)"
+        return merge_entry(article, page), None
+
+    def _plan(self, article: Article, options: Any, feed_name: str) -> str:
+        from newscli.posts.post import post_filename
+
+        name = post_filename(article, options, now=_aware(self.now(), self.tz))
+        return f"would save {self.out / name} ({feed_name}: {article.title or article.url or ''})"
+
+    def _record(self, article: Article, feed_name: str, path: Path, keys: Sequence[str]) -> PostRecord:
+        saved_at = self.now()
+        when = article.published or article.updated
+        return PostRecord(
+            id=article.id or keys[0],
+            feed=feed_name,
+            path=str(path),
+            day=_aware(saved_at, self.tz).date().isoformat(),
+            saved_at=saved_at,
+            title=article.title,
+            url=article.url,
+            source=article.source or article.site_name,
+            published=when.isoformat() if when is not None else None,
+            summary=first_sentence(article.text or article.description),
+        )
+
+
+def _feed_max() -> int:
+    from newscli.net.http import FEED_MAX
+
+    return FEED_MAX
+
+
+def _aware(ts: float, tz: tzinfo) -> datetime:
+    return datetime.fromtimestamp(ts, tz)

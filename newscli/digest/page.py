@@ -1,0 +1,161 @@
+"""The day's digest page: per feed, each saved post's linked title, source, time and first sentence."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from newscli.digest.state import PostRecord, State
+from newscli.errors import NewsError
+from newscli.models import Article
+
+# any day's page name: posts never take one, so a page never has to land on a post
+_PAGE_NAME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}-digest\.md\Z", re.IGNORECASE)
+_SENTENCE = re.compile(r".+?(?:[。！？!?](?:[”’」』\"')]*)|\.(?=\s|$))", re.DOTALL)
+
+
+def page_name(day: str) -> str:
+    """The file name of the digest page of `day` (YYYY-MM-DD)."""
+    return f"{day}-digest.md"
+
+
+def page_key(day: str) -> str:
+    """The id the digest page of `day` is saved under in the saved index."""
+    return f"digest:{day}"
+
+
+def is_page_name(name: str) -> bool:
+    """True when `name` is shaped like a digest page's file name (of any day)."""
+    return _PAGE_NAME.match(name) is not None
+
+
+def first_sentence(text: str | None, limit: int = 160) -> str:
+    """The first sentence of the first paragraph, at most `limit` characters."""
+    for para in (text or "").split("\n"):
+        para = " ".join(para.split())
+        if not para:
+            continue
+        match = _SENTENCE.match(para)
+        sentence = match.group(0) if match else para
+        return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
+    return ""
+
+
+def digest_page_html(posts: Sequence[PostRecord], titles: dict[str, str], tz: tzinfo) -> str:
+    """The digest body: per feed a heading and a list of linked titles with source, local time, first sentence."""
+    parts: list[str] = []
+    current = None
+    for post in posts:
+        if post.feed != current:
+            if current is not None:
+                parts.append("</ul>")
+            current = post.feed
+            parts.append(f"<h2>{html.escape(titles.get(post.feed, post.feed))}</h2>")
+            parts.append("<ul>")
+        title = html.escape(post.title or post.url or Path(post.path).name)
+        link = post.url or Path(post.path).name
+        meta = [post.source or ""]
+        if post.published:
+            try:
+                when = datetime.fromisoformat(post.published).astimezone(tz)
+                meta.append(
+                    when.strftime("%H:%M")
+                    if when.date().isoformat() == post.day
+                    else when.strftime("%Y-%m-%d %H:%M")
+                )
+            except ValueError:
+                pass
+        line = f'<a href="{html.escape(link, quote=True)}">{title}</a>'
+        meta_text = " · ".join(html.escape(m) for m in meta if m)
+        if meta_text:
+            line += f" · {meta_text}"
+        if post.summary:
+            line += f"<br>{html.escape(post.summary)}"
+        parts.append(f"<li>{line}</li>")
+    if current is not None:
+        parts.append("</ul>")
+    return "\n".join(parts)
+
+
+def write_digest_page(
+    out: Path,
+    state: State,
+    config: Any,
+    *,
+    now: Callable[[], float],
+    tz: tzinfo,
+    dry_run: bool,
+    planned: list[str],
+    warnings: list[str],
+) -> Path | None:
+    """Write today's `<day>-digest.md` in `out` from today's posts (dry run: plan it); its path or None.
+
+    The page is saved like a post under its own id: it rewrites only its own file (known from the
+    saved index, or recognised by its title when the index lost it), never a post or a stranger's
+    file; when its name is taken by one of those it gets `-2`, `-3`….
+    """
+    from newscli.posts.index import SavedIndex
+    from newscli.posts.post import PostOptions, render_post, save_post
+
+    day = datetime.fromtimestamp(now(), tz).date().isoformat()
+    name, key = page_name(day), page_key(day)
+    path = out / name
+    posts = state.day_posts(day)
+    if dry_run:
+        if any(line.startswith("would save") for line in planned):
+            planned.append(f"would write {path} (the day's digest page)")
+        return None
+    if not posts:
+        return None
+    titles = {f.name: (getattr(f, "title", None) or f.name) for f in config.feeds}
+    last = max(p.saved_at for p in posts)
+    article = Article(
+        title=f"Digest {day}",
+        id=key,
+        published=datetime.fromtimestamp(last, tz),
+        categories=("digest",),
+        html=digest_page_html(posts, titles, tz),
+    )
+    defaults = config.defaults
+    options = PostOptions(
+        profile=getattr(defaults, "profile", None) or "jekyll",
+        body=getattr(defaults, "body", None) or "markdown",
+        filename=name,
+    )
+    try:
+        with SavedIndex(state.path) as index:
+            _adopt_unrecorded_page(out, name, key, index, render_post(article, options))
+            saved = save_post(article, out, options, index=index, now=datetime.fromtimestamp(now(), tz))
+    except NewsError as exc:
+        warnings.append(f"digest page: {exc}")
+        return None
+    except OSError as exc:  # should have been a SaveError; never let it kill the run
+        warnings.append(f"digest page: {exc.strerror or exc} ({out})")
+        return None
+    return saved.path
+
+
+def _adopt_unrecorded_page(out: Path, name: str, key: str, index: Any, rendered: str) -> None:
+    """Record an unowned `name` as the page's own when it is an earlier version of this very page.
+
+    The index misses it after a crash between writing the page and recording it, or a page written
+    before pages were recorded; it is recognised by the front matter's title line, which no post has.
+    """
+    from newscli.posts.atomic import read_existing
+
+    if index.lookup(out, key) is not None or index.owner(out, name) is not None:
+        return
+    current = read_existing(out / name)
+    if current is None:
+        return
+    title = next((line for line in rendered.split("\n")[1:] if line.startswith("title:")), None)
+    text = current.decode("utf-8", "replace")
+    head, sep, _ = text.removeprefix("---\n").partition("\n---\n")
+    if title is None or not text.startswith("---\n") or not sep or title not in head.split("\n"):
+        return
+    index.record(out, key, name, hashlib.sha256(current).hexdigest())

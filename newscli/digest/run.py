@@ -1,0 +1,302 @@
+"""`newscli digest`: every new article of every subscribed feed saved once, plus the day's digest page.
+
+Order of durability, so that a crash anywhere leaves work to redo and nothing lost or doubled:
+post files are written atomically first; then, in one transaction per feed, their seen
+keys are recorded and (only when every entry of the feed was handled) the feed's
+validators and body hash advance. Saving the same article again finds its own file
+(the saved index) and leaves identical bytes untouched.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+
+from newscli.digest.feed import DigestRun, FeedJob, FeedOutcome, FeedResult, post_options_for, setting
+from newscli.digest.lock import RunLock
+from newscli.digest.page import write_digest_page
+from newscli.digest.state import State
+from newscli.errors import NewsError, UsageError
+from newscli.posts.archive import archive_posts
+from newscli.posts.atomic import remove_stale_temps
+
+HISTORY_AFTER = 3  # consecutive failed runs before the report shows a feed's history
+
+
+@dataclass(frozen=True)
+class DigestReport:
+    """The outcome of one digest run."""
+
+    feeds: tuple[FeedOutcome, ...]
+    digest_page: Path | None = None
+    archived: tuple[tuple[Path, Path], ...] = ()
+    planned: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    dry_run: bool = False
+
+    @property
+    def saved(self) -> tuple[Path, ...]:
+        return tuple(p for f in self.feeds for p in f.saved)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all done; 1 some feeds failed, waited or fell back; 3 every feed failed (cli.md)."""
+        failed = sum(1 for f in self.feeds if f.status == "failed")
+        if self.feeds and failed == len(self.feeds):
+            return 3
+        if failed or self.warnings or any(not f.ok for f in self.feeds):
+            return 1
+        return 0
+
+    def problems(self, tz: tzinfo | None = None) -> list[str]:
+        """One line per feed that did not simply work, with the reason (and history when it keeps failing)."""
+        lines: list[str] = []
+        for f in self.feeds:
+            if f.status == "skipped":
+                lines.append(
+                    f"{f.name}: skipped until {_when(f.retry_after, tz)} (the server asked to wait; {f.url})"
+                )
+            elif f.status == "deferred":
+                lines.append(f"{f.name}: {f.error}; will retry after {_when(f.retry_after, tz)}")
+            elif f.status == "failed":
+                line = f"{f.name}: {f.error}"
+                if f.failures >= HISTORY_AFTER:
+                    line += f" (failed {f.failures} runs in a row since {_when(f.since, tz)}"
+                    if f.history:
+                        line += "; before: " + " | ".join(f.history)
+                    line += ")"
+                lines.append(line)
+            for note in f.flagged:
+                lines.append(f"{f.name}: {note}")
+        lines.extend(self.warnings)
+        return lines
+
+
+def _when(ts: float | None, tz: tzinfo | None) -> str:
+    if ts is None:
+        return "later"
+    return datetime.fromtimestamp(ts, tz or timezone.utc).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def _select(config: Any, names: Sequence[str] | None) -> list[Any]:
+    """The feeds to run, each with its settings merged over the defaults."""
+    from newscli.config import unknown_feed
+
+    feeds = list(config.feeds)
+    if not feeds:
+        raise UsageError("no feeds subscribed; add one with: newscli feeds add URL --name NAME")
+    if names:
+        by_name = {f.name: f for f in feeds}
+        for name in names:
+            if name not in by_name:
+                raise unknown_feed(name, by_name)
+        feeds = [by_name[n] for n in dict.fromkeys(names)]
+    return [config.for_feed(f) for f in feeds]
+
+
+def run_digest(
+    *,
+    out: Path,
+    feeds: Sequence[str] | None = None,
+    since: datetime | None = None,
+    dry_run: bool = False,
+    keep_days: int | None = None,
+    archive: Path | None = None,
+    config: Any = None,
+    state_dir: Path | None = None,
+    client: Any = None,
+    fetcher: Any = None,
+    workers: int | None = None,
+    page_workers: int = 32,
+    busy_timeout: float = 5.0,
+    now: Callable[[], float] = time.time,
+    progress: Callable[[int, int, FeedOutcome], None] | None = None,
+) -> DigestReport:
+    """Fetch the subscribed feeds (or those named), save new entries as posts, rebuild the day's digest page."""
+    from newscli.config import effective
+    from newscli.dates import local_zone, zone
+
+    if config is None:
+        from newscli.config import load_config
+
+        config = load_config()
+    defaults = config.defaults
+    if (keep_days is None) != (archive is None):
+        raise UsageError("--keep-days N and --archive DIR go together")
+    if keep_days is not None and keep_days < 1:
+        raise UsageError("--keep-days: must be at least 1")
+    selected = _select(config, feeds)
+    options = {f.name: post_options_for(f) for f in selected}
+    tz_name = effective(None, "NEWSCLI_TZ", setting(defaults, "tz"), None)
+    tz = zone(tz_name) if tz_name else local_zone()
+    page_options = _page_options(defaults)
+    if state_dir is None:
+        from newscli.config import state_dir as default_state_dir
+
+        state_dir = default_state_dir()
+    out = Path(out)
+
+    lock = RunLock(state_dir)
+    if not dry_run:
+        lock.acquire()
+    owned: list[Any] = []
+    try:
+        if not dry_run:
+            from newscli.posts.atomic import check_directory
+
+            check_directory(out)
+            if archive is not None:
+                check_directory(Path(archive))
+        state = State.open(state_dir, busy_timeout=busy_timeout, readonly=dry_run)
+        owned.append(state)
+        if client is None:
+            from newscli.net.http import HttpClient
+
+            per_host = int(effective(None, "NEWSCLI_PER_HOST", setting(defaults, "per_host"), 6))
+            client = HttpClient(
+                timeout=page_options.timeout, user_agent=page_options.user_agent, max_per_host=per_host
+            )
+            owned.append(client)
+        if fetcher is None:
+            from newscli.pipeline import Fetcher
+
+            fetcher = Fetcher(page_options, client=client)
+            owned.append(fetcher)
+        if not dry_run:
+            remove_stale_temps(out, now())
+        pages = ThreadPoolExecutor(max_workers=max(1, page_workers), thread_name_prefix="digest-page")
+        try:
+            run = DigestRun(
+                out=out,
+                state=state,
+                client=client,
+                fetcher=fetcher,
+                defaults=defaults,
+                since=since,
+                dry_run=dry_run,
+                now=now,
+                tz=tz,
+                pages=pages,
+                index_path=state.path,
+            )
+            if workers is None:
+                workers = int(effective(None, "NEWSCLI_CONCURRENCY", setting(defaults, "concurrency"), 16))
+            outcomes = _run_feeds(run, selected, options, workers, progress)
+        finally:
+            pages.shutdown(wait=True, cancel_futures=True)
+        planned = [p for o in outcomes for p in o.planned]
+        warnings: list[str] = []
+        page = write_digest_page(
+            out, state, config, now=now, tz=tz, dry_run=dry_run, planned=planned, warnings=warnings
+        )
+        archived: list[tuple[Path, Path]] = []
+        if keep_days is not None and archive is not None:
+            archived = archive_posts(
+                out,
+                Path(archive),
+                keep_days,
+                state,
+                now=now,
+                tz=tz,
+                dry_run=dry_run,
+                planned=planned,
+                warnings=warnings,
+            )
+        return DigestReport(tuple(outcomes), page, tuple(archived), tuple(planned), tuple(warnings), dry_run)
+    finally:
+        for thing in reversed(owned):
+            thing.close()
+        lock.release()
+
+
+def _page_options(defaults: Any) -> Any:
+    from newscli.config import effective
+    from newscli.pipeline import FetchOptions
+
+    return FetchOptions(
+        timeout=float(effective(None, "NEWSCLI_TIMEOUT", setting(defaults, "timeout"), 30.0)),
+        user_agent=effective(None, "NEWSCLI_USER_AGENT", setting(defaults, "user_agent"), None),
+    )
+
+
+def _run_feeds(
+    run: DigestRun,
+    selected: list[Any],
+    options: dict[str, Any],
+    workers: int,
+    progress: Callable[[int, int, FeedOutcome], None] | None,
+) -> list[FeedOutcome]:
+    """Feeds on worker threads (each with its own saved index); each feed's result committed here, in turn."""
+    jobs: queue.Queue[FeedJob | None] = queue.Queue()
+    results: queue.Queue[FeedResult | BaseException] = queue.Queue()
+    for feed in selected:
+        jobs.put(FeedJob(feed, options[feed.name], run.state.feed(feed.name)))
+    count = max(1, min(workers, len(selected)))
+    for _ in range(count):
+        jobs.put(None)
+
+    def worker() -> None:
+        index = None
+        try:
+            if not run.dry_run:
+                from newscli.posts.index import SavedIndex
+
+                index = SavedIndex(run.index_path)
+            while (job := jobs.get()) is not None:
+                if run.abort.is_set():
+                    continue
+                try:
+                    results.put(run.process(job, index))
+                except NewsError as exc:  # disk full, state unusable: the run stops
+                    results.put(exc)
+                except Exception as exc:  # a bug or a library surprise: this feed fails, the others go on
+                    results.put(run.failed_unexpectedly(job, exc))
+                except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                    results.put(exc)
+        except BaseException as exc:  # noqa: BLE001 - e.g. the index could not be opened
+            results.put(exc)
+            while jobs.get() is not None:
+                pass
+        finally:
+            if index is not None:
+                index.close()
+
+    threads = [threading.Thread(target=worker, name=f"digest-feed-{i}", daemon=True) for i in range(count)]
+    for t in threads:
+        t.start()
+    outcomes: dict[str, FeedOutcome] = {}
+    try:
+        while len(outcomes) < len(selected):
+            item = results.get()
+            if isinstance(item, BaseException):
+                raise item
+            outcome = item.outcome
+            if item.touched and not run.dry_run:
+                run.state.commit_feed(
+                    outcome.name,
+                    outcome.url,
+                    now=run.now(),
+                    marks=item.marks,
+                    posts=item.posts,
+                    validators=item.validators,
+                    error=item.error,
+                    retry_after=item.retry_after,
+                )
+            outcomes[outcome.name] = outcome
+            if progress is not None:
+                progress(len(outcomes), len(selected), outcome)
+    except BaseException:
+        run.abort.set()
+        for t in threads:
+            t.join(timeout=30)
+        raise
+    for t in threads:
+        t.join()
+    return [outcomes[f.name] for f in selected]

@@ -1,0 +1,307 @@
+"""Article extraction on worker processes that can be killed: a hard time limit per page, spread over cores."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import multiprocessing
+import multiprocessing.connection
+import os
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from newscli.errors import ExtractError, NewsError
+from newscli.models import Article
+from newscli.page.extract import extract_article, quick_article
+
+Extractor = Callable[..., Article]
+
+# The cheap fallback's own limit by default: half the time limit, between 2 and 10 seconds.
+FALLBACK_SHARE = 0.5
+FALLBACK_MIN = 2.0
+FALLBACK_MAX = 10.0
+
+
+@dataclass(frozen=True)
+class FallbackArticle(Article):
+    """An article from the cheap fallback extraction; `warning` says why, for the caller to show."""
+
+    warning: str = ""
+
+
+def _context() -> Any:
+    """fork on Linux (workers start in milliseconds); forkserver from Python 3.12, which deprecates
+    forking a process that runs threads (the dispatcher and fetch threads); spawn elsewhere."""
+    if sys.platform.startswith("linux"):
+        if sys.version_info < (3, 12):
+            return multiprocessing.get_context("fork")
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["newscli.page.extract"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _serve(conn: multiprocessing.connection.Connection) -> None:
+    """Worker loop: run jobs until told to stop; every outcome goes back as a picklable tuple."""
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if job is None:
+            return
+        func, text, url, tz_override = job
+        try:
+            conn.send(("ok", func(text, url, tz_override=tz_override)))
+        except NewsError as exc:
+            conn.send(("news", type(exc), exc.message, exc.source, dict(vars(exc))))
+        except BaseException as exc:  # a bug in extraction must not take the worker's caller down
+            conn.send(("bug", f"{type(exc).__name__}: {exc}"))
+
+
+def _rebuild(cls: type[NewsError], message: str, source: str | None, state: dict[str, Any]) -> NewsError:
+    """The same NewsError subclass with its message, source and extra fields (status, retry_after …)."""
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, message)
+    exc.__dict__.update(state)
+    exc.message, exc.source = message, source
+    return exc
+
+
+@dataclass
+class _Job:
+    future: Future[Article]
+    text: str
+    url: str
+    tz_override: str | None
+    fallback: bool = False  # this run is the cheap fallback after a time-out
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: multiprocessing.connection.Connection
+    job: _Job | None = None
+    deadline: float = 0.0
+
+
+class ExtractorPool:
+    """Runs extract_article on worker processes; a job past `time_limit` is killed and falls back."""
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        time_limit: float = 20.0,
+        *,
+        extract: Extractor = extract_article,
+        fallback: Extractor | None = quick_article,
+        fallback_limit: float | None = None,
+    ) -> None:
+        self.max_workers = max(1, workers or os.cpu_count() or 1)
+        self.time_limit = time_limit
+        self._extract = extract
+        self._fallback = fallback
+        self.fallback_limit = (
+            fallback_limit
+            if fallback_limit is not None
+            else min(FALLBACK_MAX, max(FALLBACK_MIN, time_limit * FALLBACK_SHARE))
+        )
+        self._ctx = _context()
+        self._queue: deque[_Job] = deque()
+        self._workers: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="extractor-pool", daemon=True)
+        self._thread.start()
+
+    def submit(self, text: str, url: str, *, tz_override: str | None = None) -> Future[Article]:
+        """Extract one page; the future holds an Article (FallbackArticle after a time-out) or a NewsError."""
+        future: Future[Article] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("ExtractorPool is closed")
+            self._queue.append(_Job(future, text, url, tz_override))
+        self._wake()
+        return future
+
+    def close(self) -> None:
+        """Stop the workers; jobs not yet finished are cancelled."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._wake()
+        self._thread.join()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def __enter__(self) -> ExtractorPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the dispatcher thread ---------------------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            self._wake_w.send_bytes(b"")
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    closed = self._closed
+                if closed:
+                    break
+                self._dispatch()
+                self._wait()
+        finally:
+            self._shutdown()
+
+    def _dispatch(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queue:
+                    return
+                idle = next((w for w in self._workers if w.job is None), None)
+                if idle is None and len(self._workers) >= self.max_workers:
+                    return
+                job = self._queue.popleft()
+            if not job.fallback and not job.future.set_running_or_notify_cancel():
+                continue
+            try:
+                worker = idle or self._spawn()
+            except Exception as exc:  # e.g. no processes left, or an unguarded __main__ under spawn
+                self._fail(
+                    job,
+                    ExtractError(f"extraction failed: cannot start a worker process ({exc})", source=job.url),
+                )
+                continue
+            func = self._fallback if job.fallback else self._extract
+            limit = self.fallback_limit if job.fallback else self.time_limit
+            try:
+                worker.conn.send((func, job.text, job.url, job.tz_override))
+            except (OSError, ValueError):
+                self._retire(worker)
+                self._fail(job, ExtractError("extraction failed: worker process unavailable", source=job.url))
+                continue
+            worker.job, worker.deadline = job, time.monotonic() + limit
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(target=_serve, args=(child,), name="newscli-extract", daemon=True)
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        self._workers.append(worker)
+        return worker
+
+    def _wait(self) -> None:
+        busy = [w for w in self._workers if w.job is not None]
+        now = time.monotonic()
+        timeout = min((w.deadline - now for w in busy), default=None)
+        handles: list[Any] = [self._wake_r]
+        for w in busy:
+            handles += [w.conn, w.process.sentinel]
+        ready = multiprocessing.connection.wait(
+            handles, timeout=None if timeout is None else max(0.0, timeout)
+        )
+        if self._wake_r in ready:
+            while self._wake_r.poll():
+                self._wake_r.recv_bytes()
+        for w in busy:
+            if w.conn in ready or w.process.sentinel in ready:
+                self._collect(w)
+        now = time.monotonic()
+        for w in list(self._workers):
+            if w.job is not None and now >= w.deadline:
+                self._timed_out(w)
+
+    def _collect(self, worker: _Worker) -> None:
+        job = worker.job
+        assert job is not None
+        try:
+            if not worker.conn.poll(0):  # only the sentinel fired: the process is gone
+                raise EOFError
+            reply = worker.conn.recv()
+        except (EOFError, OSError):
+            worker.process.join(1.0)
+            code = worker.process.exitcode
+            self._retire(worker)
+            self._fail(
+                job,
+                ExtractError(f"extraction failed: worker process died (exit code {code})", source=job.url),
+            )
+            return
+        worker.job = None
+        if reply[0] == "ok":
+            article = reply[1]
+            if job.fallback:
+                article = _as_fallback(
+                    article, f"extraction timed out after {self.time_limit:g} s; used a simpler extraction"
+                )
+            job.future.set_result(article)
+        elif reply[0] == "news":
+            _, cls, message, source, state = reply
+            self._fail(job, _rebuild(cls, message, source, state))
+        else:
+            self._fail(job, ExtractError(f"extraction failed: {reply[1]}", source=job.url))
+
+    def _timed_out(self, worker: _Worker) -> None:
+        job = worker.job
+        assert job is not None
+        self._retire(worker)
+        if job.fallback or self._fallback is None:
+            self._fail(job, ExtractError(f"extraction timed out after {self.time_limit:g} s", source=job.url))
+            return
+        job.fallback = True
+        with self._lock:
+            self._queue.appendleft(job)
+
+    def _retire(self, worker: _Worker) -> None:
+        """Kill a worker (stuck or dead) and forget it; a new one is started when needed."""
+        worker.job = None
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(5.0)
+        worker.conn.close()
+        worker.process.close()
+        self._workers.remove(worker)
+
+    @staticmethod
+    def _fail(job: _Job, exc: BaseException) -> None:
+        if not job.future.done():
+            job.future.set_exception(exc)
+
+    def _shutdown(self) -> None:
+        with self._lock:
+            pending = list(self._queue)
+            self._queue.clear()
+        for job in pending:
+            if job.fallback:
+                self._fail(job, ExtractError("extraction cancelled", source=job.url))
+            else:
+                job.future.cancel()
+        for worker in list(self._workers):
+            if worker.job is not None:
+                job = worker.job
+                self._retire(worker)
+                self._fail(job, ExtractError("extraction cancelled", source=job.url))
+                continue
+            with contextlib.suppress(OSError, ValueError):
+                worker.conn.send(None)
+            worker.process.join(2.0)
+            self._retire(worker)
+
+
+def _as_fallback(article: Article, warning: str) -> FallbackArticle:
+    values = {f.name: getattr(article, f.name) for f in dataclasses.fields(Article)}
+    return FallbackArticle(**values, warning=warning)
