@@ -21,15 +21,11 @@ from seedpage import SEED_BODY, SEED_TITLE, SHARE_PATH
 from newscli.errors import SaveError, StateError, UsageError
 from newscli.models import Article
 from newscli.posts.atomic import atomic_write, check_directory
+from newscli.posts.folder import save_post
 from newscli.posts.frontmatter import clean_text, front_matter
 from newscli.posts.index import SavedIndex
-from newscli.posts.post import (
-    PostOptions,
-    parse_set,
-    render_post,
-    safe_filename,
-    save_post,
-)
+from newscli.posts.names import safe_filename
+from newscli.posts.post import PostOptions, parse_set, render_post
 
 TESTS = Path(__file__).parent
 GOLDEN = TESTS / "data" / "golden"
@@ -526,7 +522,8 @@ import resource, signal, sys
 from pathlib import Path
 from newscli.errors import SaveError
 from newscli.models import Article
-from newscli.posts.post import PostOptions, save_post
+from newscli.posts.folder import save_post
+from newscli.posts.post import PostOptions
 from newscli.posts.index import SavedIndex
 
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

@@ -10,7 +10,8 @@ import pytest
 
 from newscli.errors import UsageError
 from newscli.models import Article, FeedRef
-from newscli.posts.templates import FIELDS, check_template, pinyin, render_template, slugify, unescape
+from newscli.posts.templates import FIELDS, check_template, render_template, unescape
+from newscli.slugs import pinyin, slugify
 
 CST = timezone(timedelta(hours=8))
 ARTICLE = Article(

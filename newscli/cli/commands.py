@@ -130,9 +130,9 @@ def _fetch(
     elif sets or footer or filename:
         _post_options(profile, sets, footer, filename, body, defaults)  # still a usage error when wrong
     if save is not None:
-        from newscli.posts.atomic import ensure_writable
+        from newscli.posts.folder import PostFolder
 
-        ensure_writable(save)
+        PostFolder(save).check()  # not writable, not a directory: said before any fetching
     options = FetchOptions(
         full=full,  # else the feed's own setting, else the config's default (via settings_for)
         limit=limit,
@@ -191,11 +191,11 @@ class _Output:
         self.post_options = post_options
         self.json = render.JsonArrayWriter(self.out) if fmt == "json" and save is None else None
         self.show = render.rich_printer() if fmt == "rich" and save is None else None
-        self.index: Any = None
+        self.folder: Any = None
         if save is not None:
-            from newscli.posts.index import SavedIndex
+            from newscli.posts.folder import PostFolder
 
-            self.index = SavedIndex()  # so a changed article rewrites its own file instead of adding -2
+            self.folder = PostFolder.open(save)  # its index: a changed article rewrites its own file
         self.count = 0
 
     def __enter__(self) -> _Output:
@@ -204,8 +204,8 @@ class _Output:
     def __exit__(self, *exc: object) -> None:
         if self.json is not None:
             self.json.close()
-        if self.index is not None:
-            self.index.close()
+        if self.folder is not None:
+            self.folder.close()
 
     def emit(self, record: Any) -> bool:
         """Write one record; False when saving it failed (already reported)."""
@@ -236,11 +236,9 @@ class _Output:
 
     def _save(self, article: Any) -> bool:
         from newscli.cli import render
-        from newscli.posts.post import save_post
 
         try:
-            assert self.save is not None
-            saved = save_post(article, self.save, self.post_options, index=self.index)
+            saved = self.folder.save(article, self.post_options)
         except NewsError as exc:
             _say(str(exc))
             return False

@@ -16,6 +16,7 @@ from newscli.digest.seen import seen_keys
 from newscli.digest.state import Mark, PostRecord, State, body_hash
 from newscli.errors import HTTPStatusError, NewsError, SaveError
 from newscli.models import Article, Entry
+from newscli.posts.folder import PostFolder
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
@@ -111,7 +112,7 @@ class DigestRun:
     def __init__(
         self,
         *,
-        out: Path,
+        folder: PostFolder,
         state: State,
         client: Any,
         fetcher: Any,
@@ -121,9 +122,8 @@ class DigestRun:
         now: Callable[[], float],
         tz: tzinfo,
         pages: ThreadPoolExecutor,
-        index_path: Path,
     ) -> None:
-        self.out = out
+        self.folder = folder
         self.state = state
         self.client = client
         self.fetcher = fetcher
@@ -133,7 +133,6 @@ class DigestRun:
         self.now = now
         self.tz = tz
         self.pages = pages
-        self.index_path = index_path
         self._claimed: set[str] = set()
         self._claim_lock = threading.Lock()
         self.abort = threading.Event()
@@ -147,7 +146,7 @@ class DigestRun:
             return True
 
     # -- one feed
-    def process(self, job: FeedJob, index: Any) -> FeedResult:
+    def process(self, job: FeedJob) -> FeedResult:
         feed = job.feed
         name, url = feed.name, feed.url
         remembered = job.remembered
@@ -196,7 +195,7 @@ class DigestRun:
             # entries past the cut were not looked at: the next run must read this body again
             validators = None
             warnings += ("the feed was cut short; only its first entries were read",)
-        return self._entries(job, parsed.entries, warnings, validators, index)
+        return self._entries(job, parsed.entries, warnings, validators)
 
     def failed_unexpectedly(self, job: FeedJob, exc: Exception) -> FeedResult:
         """A surprise while running one feed: that feed's failure, named, not the end of the run."""
@@ -230,7 +229,6 @@ class DigestRun:
         entries: Sequence[Entry],
         warnings: tuple[str, ...],
         validators: tuple[str | None, str | None, str | None] | None,
-        index: Any,
     ) -> FeedResult:
         feed, options = job.feed, job.options
         result = FeedResult(
@@ -266,16 +264,12 @@ class DigestRun:
                 planned.append(self._plan(article, post_options, feed.name))
                 continue
             try:
-                from newscli.posts.post import save_post
-
-                post = save_post(
-                    article, self.out, post_options, index=index, now=_aware(self.now(), self.tz)
-                )
+                post = self.folder.save(article, post_options, now=_aware(self.now(), self.tz))
             except NewsError as exc:
                 error = exc
                 continue
             except OSError as exc:  # should have been a SaveError; never let it kill the run
-                error = SaveError(exc.strerror or str(exc), source=str(self.out))
+                error = SaveError(exc.strerror or str(exc), source=str(self.folder.path))
                 continue
             if post.status != "unchanged":
                 saved.append(post.path)
@@ -300,7 +294,7 @@ class DigestRun:
         The page is written after the posts: were a post to take its name, the page would land beside
         it rather than at `<day>-digest.md`. An article saved before keeps its file (the saved index).
         """
-        from newscli.posts.post import numbered, post_filename
+        from newscli.posts.names import numbered, post_filename
 
         name = post_filename(article, options, now=_aware(self.now(), self.tz))
         if not is_page_name(name):
@@ -335,10 +329,10 @@ class DigestRun:
         return merge_entry(article, page), None
 
     def _plan(self, article: Article, options: Any, feed_name: str) -> str:
-        from newscli.posts.post import post_filename
+        from newscli.posts.names import post_filename
 
         name = post_filename(article, options, now=_aware(self.now(), self.tz))
-        return f"would save {self.out / name} ({feed_name}: {article.title or article.url or ''})"
+        return f"would save {self.folder.path / name} ({feed_name}: {article.title or article.url or ''})"
 
     def _record(self, article: Article, feed_name: str, path: Path, keys: Sequence[str]) -> PostRecord:
         saved_at = self.now()

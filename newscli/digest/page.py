@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from collections.abc import Callable, Sequence
@@ -13,6 +12,7 @@ from typing import Any
 from newscli.digest.state import PostRecord, State
 from newscli.errors import NewsError
 from newscli.models import Article
+from newscli.posts.folder import PostFolder
 
 # any day's page name: posts never take one, so a page never has to land on a post
 _PAGE_NAME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}-digest\.md\Z", re.IGNORECASE)
@@ -83,7 +83,7 @@ def digest_page_html(posts: Sequence[PostRecord], titles: dict[str, str], tz: tz
 
 
 def write_digest_page(
-    out: Path,
+    folder: PostFolder,
     state: State,
     config: Any,
     *,
@@ -93,22 +93,20 @@ def write_digest_page(
     planned: list[str],
     warnings: list[str],
 ) -> Path | None:
-    """Write today's `<day>-digest.md` in `out` from today's posts (dry run: plan it); its path or None.
+    """Write today's `<day>-digest.md` in `folder` from today's posts (dry run: plan it); its path or None.
 
     The page is saved like a post under its own id: it rewrites only its own file (known from the
     saved index, or recognised by its title when the index lost it), never a post or a stranger's
     file; when its name is taken by one of those it gets `-2`, `-3`….
     """
-    from newscli.posts.index import SavedIndex
-    from newscli.posts.post import PostOptions, render_post, save_post
+    from newscli.posts.post import PostOptions, render_post
 
     day = datetime.fromtimestamp(now(), tz).date().isoformat()
     name, key = page_name(day), page_key(day)
-    path = out / name
     posts = state.day_posts(day)
     if dry_run:
         if any(line.startswith("would save") for line in planned):
-            planned.append(f"would write {path} (the day's digest page)")
+            planned.append(f"would write {folder.path / name} (the day's digest page)")
         return None
     if not posts:
         return None
@@ -128,34 +126,12 @@ def write_digest_page(
         filename=name,
     )
     try:
-        with SavedIndex(state.path) as index:
-            _adopt_unrecorded_page(out, name, key, index, render_post(article, options))
-            saved = save_post(article, out, options, index=index, now=datetime.fromtimestamp(now(), tz))
+        folder.adopt(name, key, render_post(article, options))
+        saved = folder.save(article, options, now=datetime.fromtimestamp(now(), tz))
     except NewsError as exc:
         warnings.append(f"digest page: {exc}")
         return None
     except OSError as exc:  # should have been a SaveError; never let it kill the run
-        warnings.append(f"digest page: {exc.strerror or exc} ({out})")
+        warnings.append(f"digest page: {exc.strerror or exc} ({folder.path})")
         return None
     return saved.path
-
-
-def _adopt_unrecorded_page(out: Path, name: str, key: str, index: Any, rendered: str) -> None:
-    """Record an unowned `name` as the page's own when it is an earlier version of this very page.
-
-    The index misses it after a crash between writing the page and recording it, or a page written
-    before pages were recorded; it is recognised by the front matter's title line, which no post has.
-    """
-    from newscli.posts.atomic import read_existing
-
-    if index.lookup(out, key) is not None or index.owner(out, name) is not None:
-        return
-    current = read_existing(out / name)
-    if current is None:
-        return
-    title = next((line for line in rendered.split("\n")[1:] if line.startswith("title:")), None)
-    text = current.decode("utf-8", "replace")
-    head, sep, _ = text.removeprefix("---\n").partition("\n---\n")
-    if title is None or not text.startswith("---\n") or not sep or title not in head.split("\n"):
-        return
-    index.record(out, key, name, hashlib.sha256(current).hexdigest())

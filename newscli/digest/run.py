@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,7 @@ from newscli.digest.lock import RunLock
 from newscli.digest.page import write_digest_page
 from newscli.digest.state import State
 from newscli.errors import NewsError, UsageError
-from newscli.posts.archive import archive_posts
-from newscli.posts.atomic import remove_stale_temps
+from newscli.posts.folder import PostFolder
 
 HISTORY_AFTER = 3  # consecutive failed runs before the report shows a feed's history
 
@@ -149,13 +148,14 @@ def run_digest(
     owned: list[Any] = []
     try:
         if not dry_run:
-            from newscli.posts.atomic import check_directory
-
-            check_directory(out)
+            PostFolder(out).check()
             if archive is not None:
-                check_directory(Path(archive))
+                PostFolder(Path(archive)).check()
         state = State.open(state_dir, busy_timeout=busy_timeout, readonly=dry_run)
         owned.append(state)
+        # one folder object, its index shared by the feed threads (saving is one step per folder anyway)
+        folder = PostFolder(out) if dry_run else PostFolder.open(out, index_path=state.path)
+        owned.append(folder)
         if client is None:
             from newscli.net.http import HttpClient
 
@@ -170,11 +170,11 @@ def run_digest(
             fetcher = Fetcher(page_options, client=client)
             owned.append(fetcher)
         if not dry_run:
-            remove_stale_temps(out, now())
+            folder.remove_stale_temps(now())
         pages = ThreadPoolExecutor(max_workers=max(1, page_workers), thread_name_prefix="digest-page")
         try:
             run = DigestRun(
-                out=out,
+                folder=folder,
                 state=state,
                 client=client,
                 fetcher=fetcher,
@@ -184,7 +184,6 @@ def run_digest(
                 now=now,
                 tz=tz,
                 pages=pages,
-                index_path=state.path,
             )
             if workers is None:
                 workers = int(effective(None, "NEWSCLI_CONCURRENCY", setting(defaults, "concurrency"), 16))
@@ -194,20 +193,18 @@ def run_digest(
         planned = [p for o in outcomes for p in o.planned]
         warnings: list[str] = []
         page = write_digest_page(
-            out, state, config, now=now, tz=tz, dry_run=dry_run, planned=planned, warnings=warnings
+            folder, state, config, now=now, tz=tz, dry_run=dry_run, planned=planned, warnings=warnings
         )
         archived: list[tuple[Path, Path]] = []
         if keep_days is not None and archive is not None:
-            archived = archive_posts(
-                out,
+            today = datetime.fromtimestamp(now(), tz).date()
+            archived = folder.archive(
                 Path(archive),
-                keep_days,
-                state,
-                now=now,
-                tz=tz,
+                before=today - timedelta(days=keep_days - 1),
                 dry_run=dry_run,
                 planned=planned,
                 warnings=warnings,
+                moved=lambda src, dst: state.moved(str(src), str(dst)),  # the day's page follows the file
             )
         return DigestReport(tuple(outcomes), page, tuple(archived), tuple(planned), tuple(warnings), dry_run)
     finally:
@@ -233,7 +230,7 @@ def _run_feeds(
     workers: int,
     progress: Callable[[int, int, FeedOutcome], None] | None,
 ) -> list[FeedOutcome]:
-    """Feeds on worker threads (each with its own saved index); each feed's result committed here, in turn."""
+    """Feeds on worker threads; each feed's result committed here, in turn."""
     jobs: queue.Queue[FeedJob | None] = queue.Queue()
     results: queue.Queue[FeedResult | BaseException] = queue.Queue()
     for feed in selected:
@@ -243,30 +240,17 @@ def _run_feeds(
         jobs.put(None)
 
     def worker() -> None:
-        index = None
-        try:
-            if not run.dry_run:
-                from newscli.posts.index import SavedIndex
-
-                index = SavedIndex(run.index_path)
-            while (job := jobs.get()) is not None:
-                if run.abort.is_set():
-                    continue
-                try:
-                    results.put(run.process(job, index))
-                except NewsError as exc:  # disk full, state unusable: the run stops
-                    results.put(exc)
-                except Exception as exc:  # a bug or a library surprise: this feed fails, the others go on
-                    results.put(run.failed_unexpectedly(job, exc))
-                except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-                    results.put(exc)
-        except BaseException as exc:  # noqa: BLE001 - e.g. the index could not be opened
-            results.put(exc)
-            while jobs.get() is not None:
-                pass
-        finally:
-            if index is not None:
-                index.close()
+        while (job := jobs.get()) is not None:
+            if run.abort.is_set():
+                continue
+            try:
+                results.put(run.process(job))
+            except NewsError as exc:  # disk full, state unusable: the run stops
+                results.put(exc)
+            except Exception as exc:  # a bug or a library surprise: this feed fails, the others go on
+                results.put(run.failed_unexpectedly(job, exc))
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                results.put(exc)
 
     threads = [threading.Thread(target=worker, name=f"digest-feed-{i}", daemon=True) for i in range(count)]
     for t in threads:

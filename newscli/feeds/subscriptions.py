@@ -148,7 +148,7 @@ def url_key(url: str) -> str:
 
 def derive_name(url: str, title: str | None = None) -> str:
     """A shell-friendly name: the title's slug (pinyin for Chinese), else the host's and path's."""
-    from newscli.posts.templates import pinyin, slugify
+    from newscli.slugs import pinyin, slugify
 
     if title:
         slug = pinyin(title) if not title.isascii() else slugify(title)

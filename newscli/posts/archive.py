@@ -1,4 +1,4 @@
-"""Posts older than --keep-days moved to the archive folder, never replacing a file already there."""
+"""Archiving mechanics: the date a post is filed under, and moving a file without replacing one (folder.py decides what moves)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import errno
 import os
 import re
 import shutil
-from collections.abc import Callable
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date
 from pathlib import Path
-
-from newscli.digest.state import State
 
 _DATED = re.compile(r"(\d{4})-(\d{2})-(\d{2})-")
 _FM_DATE = re.compile(r"^date:\s*[\"']?(\d{4})-(\d{2})-(\d{2})", re.MULTILINE)
@@ -36,56 +33,7 @@ def post_date(path: Path) -> date | None:
         return None
 
 
-def archive_posts(
-    out: Path,
-    archive: Path,
-    keep_days: int,
-    state: State,
-    *,
-    now: Callable[[], float],
-    tz: tzinfo,
-    dry_run: bool,
-    planned: list[str],
-    warnings: list[str],
-) -> list[tuple[Path, Path]]:
-    """Move posts filed before the last `keep_days` days from `out` to `archive` (dry run: plan them)."""
-    today = datetime.fromtimestamp(now(), tz).date()
-    cutoff = today - timedelta(days=keep_days - 1)
-    moved: list[tuple[Path, Path]] = []
-    try:
-        names = sorted(os.listdir(out))
-    except OSError as exc:
-        warnings.append(f"archive: cannot list {out}: {exc.strerror or exc}")
-        return moved
-    for name in names:
-        src = out / name
-        if (
-            name.startswith(".")
-            or not name.lower().endswith((".md", ".markdown", ".html"))
-            or not src.is_file()
-        ):
-            continue
-        when = post_date(src)
-        if when is None or when >= cutoff:
-            continue
-        dst = archive / name
-        if dry_run:
-            planned.append(f"would move {src} to {dst}")
-            continue
-        try:
-            _move_no_clobber(src, dst)
-        except FileExistsError:
-            warnings.append(f"archive: {dst} already exists; left {src} where it is")
-            continue
-        except OSError as exc:
-            warnings.append(f"archive: cannot move {src} to {dst}: {exc.strerror or exc}")
-            continue
-        state.moved(str(src), str(dst))
-        moved.append((src, dst))
-    return moved
-
-
-def _move_no_clobber(src: Path, dst: Path) -> None:
+def move_no_clobber(src: Path, dst: Path) -> None:
     """Move a file atomically, never replacing one already in the archive."""
     try:
         os.link(src, dst)  # atomic and refuses to clobber

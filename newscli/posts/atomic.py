@@ -117,11 +117,6 @@ def check_directory(directory: Path) -> None:
     os.unlink(tmp)
 
 
-def ensure_writable(directory: Path) -> None:
-    """Same as check_directory: SaveError ("not writable", "not a directory") before any fetching."""
-    check_directory(directory)
-
-
 def read_existing(path: Path) -> bytes | None:
     """The bytes of `path`; None when there is no such file, SaveError naming the cause otherwise."""
     try:

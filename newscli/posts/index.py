@@ -28,16 +28,6 @@ CREATE INDEX IF NOT EXISTS saved_by_filename ON saved (directory, filename);
 """
 
 
-def state_dir() -> Path:
-    """Where newscli keeps its state: $NEWSCLI_HOME, else the user data directory."""
-    home = os.environ.get("NEWSCLI_HOME")
-    if home:
-        return Path(home)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("newscli"))
-
-
 def directory_key(directory: Path) -> str:
     """The index's name for an output directory: its absolute, symlink-resolved path."""
     return os.path.realpath(directory)
@@ -47,7 +37,11 @@ class SavedIndex:
     """Open (creating if needed) the saved-posts index; use as a context manager or call close()."""
 
     def __init__(self, path: Path | None = None, *, busy_timeout: float = 5.0) -> None:
-        self.path = path if path is not None else state_dir() / DB_NAME
+        if path is None:
+            from newscli.config import state_dir  # the one rule for where state lives
+
+            path = state_dir() / DB_NAME
+        self.path = path
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

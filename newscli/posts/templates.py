@@ -1,4 +1,4 @@
-"""Templates over an article's fields (`{title}`, `{date:%Y-%m-%d}`, `{source_pinyin}`), slugs and pinyin.
+"""Templates over an article's fields (`{title}`, `{date:%Y-%m-%d}`, `{source_pinyin}`); slugs of bounded length.
 
 Templates are Python `str.format` strings restricted to plain field names: no attribute
 or index access (`{url.__class__}`), no positional fields. Missing values render as "".
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 import string
-import unicodedata
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from newscli.errors import UsageError
 from newscli.models import Article
+from newscli.slugs import pinyin, slugify
 
 FIELDS = (
     "title",
@@ -40,32 +40,6 @@ _FORMATTER = string.Formatter()
 _ESCAPES = re.compile(r"\\(n|t|\\)")
 
 
-def _fold(ch: str) -> str:
-    """ASCII letters keep their case here; accented Latin letters lose the accent (é → e)."""
-    if ch.isascii():
-        return ch
-    base = unicodedata.normalize("NFKD", ch)
-    if base[:1].isascii() and base[:1].isalpha() and all(unicodedata.category(c) == "Mn" for c in base[1:]):
-        return base[0]
-    return ch
-
-
-def slugify(text: str) -> str:
-    """Lower-case ASCII, Han and other letters kept, every other run of characters becomes one '-'."""
-    out: list[str] = []
-    dash = False
-    for ch in unicodedata.normalize("NFKC", text):
-        ch = _fold(ch)
-        if ch.isalnum() and ch.isprintable():
-            if dash and out:
-                out.append("-")
-            out.append(ch.lower())
-            dash = False
-        else:
-            dash = True
-    return "".join(out)
-
-
 def _bounded_slug(text: str) -> str:
     slug = slugify(text)
     if len(slug) <= SLUG_MAX_CHARS:
@@ -75,14 +49,6 @@ def _bounded_slug(text: str) -> str:
     if "-" in cut[SLUG_MAX_CHARS // 2 :]:
         cut = cut[: cut.rindex("-")]
     return cut.strip("-")
-
-
-def pinyin(text: str) -> str:
-    """Toneless pinyin without spaces (科技日报 → kejiribao); other text slugified."""
-    from pypinyin import Style, lazy_pinyin  # slow to import (loads its dictionaries): only when used
-
-    spelled = "".join(lazy_pinyin(text, style=Style.NORMAL, errors="default"))
-    return slugify(spelled)
 
 
 class _Blank:
