@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -50,9 +51,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_callback(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
-    ),
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
 ) -> None:
     """News from the web in your terminal, your pipes and your static site.
 
@@ -62,77 +63,97 @@ def main_callback(
 
 @app.command()
 def fetch(
-    sources: list[str] = typer.Argument(
-        ...,
-        help="URLs (articles, share pages or feeds), local .html/.xml/.json files (also .gz), or - for stdin.",
-        show_default=False,
-        metavar="SOURCE...",
-    ),
-    format: Format | None = typer.Option(
-        None,
-        "--format",
-        "-f",
-        help="Output format [default: rich on a terminal, text otherwise]. Example: -f ndjson",
-        show_default=False,
-    ),
-    full: bool | None = typer.Option(
-        None,
-        "--full/--no-full",
-        help="For feeds: fetch and extract each entry's page [default: only where the feed's content is a teaser].",
-        show_default=False,
-    ),
-    limit: int | None = typer.Option(
-        None, "--limit", "-n", min=0, help="At most N entries per feed. Example: -n 5"
-    ),
-    since: str | None = typer.Option(
-        None, "--since", help="Only entries published after a date or duration. Example: --since 2d"
-    ),
-    save: Path | None = typer.Option(
-        None,
-        "--save",
-        help="Write each article as a Markdown post into DIR and print the paths. Example: --save _posts",
-        file_okay=False,
-    ),
-    profile: Profile | None = typer.Option(
-        None,
-        "--profile",
-        help="Front-matter profile for --save and -f markdown [default: jekyll].",
-        show_default=False,
-    ),
-    set_: list[str] = typer.Option(
-        [],
-        "--set",
-        help="Add or override a front-matter field (repeatable). Example: --set 'tags={source}新闻'",
-    ),
-    footer: str | None = typer.Option(
-        None, "--footer", help="Text after the body (\\n is a newline). Example: --footer '<{url}>'"
-    ),
-    filename: str | None = typer.Option(
-        None, "--filename", help="File-name template [default: {date:%Y-%m-%d}-{slug}.md]."
-    ),
-    body: Body | None = typer.Option(
-        None,
-        "--body",
-        help="Body of saved posts: cleaned html or markdown [default: markdown].",
-        show_default=False,
-    ),
-    tz: str | None = typer.Option(
-        None, "--tz", help="Time zone for dates that carry none. Example: --tz Asia/Shanghai"
-    ),
-    encoding: str | None = typer.Option(
-        None, "--encoding", help="Override the page's character set. Example: --encoding gbk"
-    ),
-    base_url: str | None = typer.Option(
-        None, "--base-url", help="Base URL for links of a local file or stdin."
-    ),
-    timeout: float | None = typer.Option(
-        None, "--timeout", min=0.1, help="Total seconds allowed per request [default: 30]."
-    ),
-    concurrency: int | None = typer.Option(
-        None, "--concurrency", min=1, help="Requests in flight at once [default: 16]."
-    ),
-    user_agent: str | None = typer.Option(None, "--user-agent", help="User-Agent header to send."),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="URLs (articles, share pages or feeds), local .html/.xml/.json files (also .gz), or - for stdin.",
+            show_default=False,
+            metavar="SOURCE...",
+        ),
+    ],
+    format: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format [default: rich on a terminal, text otherwise]. Example: -f ndjson",
+            show_default=False,
+        ),
+    ] = None,
+    full: Annotated[
+        bool | None,
+        typer.Option(
+            "--full/--no-full",
+            help="For feeds: fetch and extract each entry's page [default: only where the feed's content is a teaser].",
+            show_default=False,
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=0, help="At most N entries per feed. Example: -n 5")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only entries published after a date or duration. Example: --since 2d"),
+    ] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            "--save",
+            help="Write each article as a Markdown post into DIR and print the paths. Example: --save _posts",
+            file_okay=False,
+        ),
+    ] = None,
+    profile: Annotated[
+        Profile | None,
+        typer.Option(
+            "--profile",
+            help="Front-matter profile for --save and -f markdown [default: jekyll].",
+            show_default=False,
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Add or override a front-matter field (repeatable). Example: --set 'tags={source}新闻'",
+        ),
+    ] = None,
+    footer: Annotated[
+        str | None,
+        typer.Option("--footer", help="Text after the body (\\n is a newline). Example: --footer '<{url}>'"),
+    ] = None,
+    filename: Annotated[
+        str | None,
+        typer.Option("--filename", help="File-name template [default: {date:%Y-%m-%d}-{slug}.md]."),
+    ] = None,
+    body: Annotated[
+        Body | None,
+        typer.Option(
+            "--body",
+            help="Body of saved posts: cleaned html or markdown [default: markdown].",
+            show_default=False,
+        ),
+    ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option("--tz", help="Time zone for dates that carry none. Example: --tz Asia/Shanghai"),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="Override the page's character set. Example: --encoding gbk"),
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Base URL for links of a local file or stdin.")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.1, help="Total seconds allowed per request [default: 30]."),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", min=1, help="Requests in flight at once [default: 16].")
+    ] = None,
+    user_agent: Annotated[str | None, typer.Option("--user-agent", help="User-Agent header to send.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")] = False,
 ) -> None:
     """Fetch articles or feeds and show them, print them as JSON, or save them as posts.
 
@@ -152,7 +173,7 @@ def fetch(
         since=since,
         save=save,
         profile=profile.value if profile else None,
-        sets=set_,
+        sets=set_ or [],
         footer=footer,
         filename=filename,
         body=body.value if body else None,
@@ -168,13 +189,19 @@ def fetch(
 
 @app.command()
 def discover(
-    url: str = typer.Argument(..., help="A site or page URL. Example: newscli discover https://example.com/"),
-    timeout: float | None = typer.Option(
-        None, "--timeout", min=0.1, help="Total seconds allowed per request [default: 30]."
-    ),
-    format: Format | None = typer.Option(
-        None, "--format", "-f", help="text (default), json or ndjson. Example: -f json", show_default=False
-    ),
+    url: Annotated[
+        str, typer.Argument(help="A site or page URL. Example: newscli discover https://example.com/")
+    ],
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.1, help="Total seconds allowed per request [default: 30]."),
+    ] = None,
+    format: Annotated[
+        Format | None,
+        typer.Option(
+            "--format", "-f", help="text (default), json or ndjson. Example: -f json", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """List the feeds a site advertises, each checked to really be a feed.
 

@@ -1,4 +1,4 @@
-"""Command bodies behind cli.py: build options, run the library, render, map errors to exit codes."""
+"""Command bodies behind app.py: build options, run the library, render, map errors to exit codes."""
 
 from __future__ import annotations
 

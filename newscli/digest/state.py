@@ -1,6 +1,6 @@
 """What `digest` remembers between runs: feed validators, seen articles, the day's posts, failures.
 
-SQLite at `<state dir>/newscli.db` (a file shared with other tables, e.g. saved.py's),
+SQLite at `<state dir>/newscli.db` (a file shared with other tables, e.g. the saved index of posts/index.py),
 in WAL mode with a busy timeout. Each feed's outcome is committed in one transaction,
 after its posts are on disk, so a crash anywhere leaves work to redo but nothing lost.
 A corrupt database is reported, never reset. The run lock (lock.py) lives beside it.
