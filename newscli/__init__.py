@@ -17,10 +17,7 @@ Importing this module loads nothing else: each name is imported on first use (PE
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 
 __version__ = "0.1.0"
 
@@ -33,6 +30,10 @@ _LAZY = {
     "Fetcher": "newscli.pipeline",
     "FetchOptions": "newscli.pipeline",
     "Record": "newscli.pipeline",
+    "fetch": "newscli.api",
+    "extract": "newscli.api",
+    "parse_feed": "newscli.api",
+    "render_post": "newscli.api",
 }
 
 __all__ = [
@@ -50,7 +51,10 @@ __all__ = [
     "render_post",
 ]
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for type checkers and editors; at run time each name comes from __getattr__
+    from typing import Any
+
+    from newscli.api import extract, fetch, parse_feed, render_post
     from newscli.errors import NewsError
     from newscli.models import Article, Entry, Feed
     from newscli.pipeline import Fetcher, FetchOptions, Record
@@ -69,73 +73,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-def fetch(
-    sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], **options: Any
-) -> Iterator[Record]:
-    """Records for `sources` (article URLs, feeds, local files), in input order, each as soon as it is ready.
-
-    `options` are FetchOptions' fields (full, limit, since, tz, encoding, base_url, timeout, …).
-    A failed source is a Record with `error` set, never an exception; the network and worker
-    processes are released when the iterator is exhausted or closed.
-    """
-    from newscli.pipeline import Fetcher, FetchOptions
-
-    if isinstance(sources, (str, os.PathLike)):
-        sources = [sources]
-    fetcher = Fetcher(
-        FetchOptions(**options)
-    )  # an unknown option is a TypeError here, not at the first record
-    return _records(fetcher, [os.fspath(s) for s in sources])
-
-
-def _records(fetcher: Fetcher, sources: list[str]) -> Iterator[Record]:
-    with fetcher:
-        yield from fetcher.run(sources)
-
-
-def extract(html: str | bytes, url: str, *, encoding: str | None = None, tz: str | None = None) -> Article:
-    """The article in one page (`bytes` are decoded as a browser would, or as `encoding`); ExtractError if none.
-
-    `tz` names the zone of dates the page gives without an offset (e.g. "Asia/Shanghai").
-    """
-    from newscli.page.charset import decode
-    from newscli.page.extract import extract_article
-
-    text = decode(html, override=encoding).text if isinstance(html, bytes) else html
-    return extract_article(text, url, tz_override=tz)
-
-
-def parse_feed(
-    data: bytes,
-    url: str = "",
-    *,
-    headers: Mapping[str, str] | None = None,
-    encoding: str | None = None,
-    tz: str | None = None,
-) -> Feed:
-    """A feed (RSS 0.9x–2.0, Atom, JSON Feed) from its bytes; `url` resolves relative links.
-
-    `headers` are the HTTP response's (Content-Type's charset counts); NotAFeed or FeedError when
-    the bytes are no feed or cannot be read.
-    """
-    from newscli.feeds.parse import parse_feed as parse
-    from newscli.models import Fetched
-
-    fetched = Fetched(url, data, {k.lower(): v for k, v in (headers or {}).items()})
-    return parse(fetched, encoding=encoding, tz_override=tz)
-
-
-def render_post(article: Article, *, now: datetime | None = None, **options: Any) -> str:
-    """`article` as a Markdown post with front matter, as `fetch --save` writes it.
-
-    `options`: profile ("jekyll", "hugo", "plain"), body ("markdown", "html"), sets (pairs of
-    field and template), footer and filename templates, as in the CLI; `now` dates an undated article.
-    """
-    from newscli.posts.post import PostOptions
-    from newscli.posts.post import render_post as render
-
-    post_options = PostOptions(**options)
-    post_options.check()
-    return render(article, post_options, now=now)

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "newscli"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__",),
-    ("cli",),  # the Typer app, command bodies, rendering: the only place that prints
+    ("cli", "api"),  # the Typer app, command bodies, rendering (the only place that prints); the library face
     ("digest",),  # the cron run, its state, lock and the day's page
     ("pipeline",),  # sources → fetched pages and feeds → records
     ("feeds", "posts"),  # siblings: neither imports the other

@@ -1,7 +1,5 @@
 """The `newscli` command: parse options, call the library, render. Heavy imports happen inside commands."""
 
-from __future__ import annotations
-
 import sys
 from enum import Enum
 from pathlib import Path
