@@ -21,7 +21,7 @@ from seedpage import SEED_BODY, SEED_TITLE, SHARE_PATH
 from newscli.errors import SaveError, StateError, UsageError
 from newscli.models import Article
 from newscli.posts.atomic import atomic_write, check_directory
-from newscli.posts.folder import save_post
+from newscli.posts.folder import PostFolder, save_post
 from newscli.posts.frontmatter import clean_text, front_matter
 from newscli.posts.index import SavedIndex
 from newscli.posts.names import safe_filename
@@ -498,6 +498,47 @@ def test_concurrent_saves_never_share_a_file(out: Path) -> None:
     assert all(len(paths) == 1 for paths in by_id.values())  # one file per article
     assert len({next(iter(p)) for p in by_id.values()}) == 6  # and six different files
     assert len(list(out.iterdir())) == 6
+
+
+def test_two_folder_objects_on_one_folder_still_take_turns(out: Path) -> None:
+    """The lock is the real folder's, not the object's: two PostFolders (one via a symlink) never share a file."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    link = out.parent / "link"
+    link.symlink_to(out, target_is_directory=True)
+    with PostFolder.open(out) as a, PostFolder.open(link) as b, ThreadPoolExecutor(8) as pool:
+        saved = list(pool.map(lambda n: (a, b)[n % 2].save(article(n % 6), PostOptions()), range(24)))
+    assert len({s.path.name for s in saved}) == 6
+    assert len(list(out.iterdir())) == 6
+
+
+def test_folder_closes_only_the_index_it_opened(out: Path) -> None:
+    with SavedIndex() as index:
+        with PostFolder(out, index) as borrowed:
+            borrowed.save(article(1), PostOptions())
+        assert index.lookup(out, "https://e.com/1") is not None  # still open after the folder closed
+    with PostFolder.open(out) as own:
+        assert own.save(article(1), PostOptions()).status == "unchanged"
+    with pytest.raises(StateError, match="index is closed"):
+        own.save(article(2), PostOptions())
+
+
+def test_adopt_takes_back_an_unrecorded_file_of_the_same_post_only(out: Path) -> None:
+    """After a crash between writing and recording, the post's own file is recognised by its title line."""
+    page = Article(title="Digest 2022-05-17", id="digest:2022-05-17", html="<p>v1</p>")
+    options = PostOptions(filename="2022-05-17-digest.md")
+    save_post(page, out, options)  # written without an index: nobody owns it
+    stranger = out / "2022-05-17-other.md"
+    stranger.write_text("---\ntitle: Something else\n---\nmine\n", encoding="utf-8")
+    with PostFolder.open(out) as folder:
+        newer = Article(title=page.title, id=page.id, html="<p>v2</p>")
+        folder.adopt("2022-05-17-digest.md", page.id or "", render_post(newer, options))
+        folder.adopt("2022-05-17-other.md", "digest:other", render_post(newer, options))
+        saved = folder.save(newer, options)
+        assert folder.index is not None and folder.index.owner(out, "2022-05-17-other.md") is None
+    assert saved == type(saved)(out / "2022-05-17-digest.md", "updated")
+    assert "v2" in saved.path.read_text(encoding="utf-8")
+    assert stranger.read_text(encoding="utf-8").endswith("mine\n")
 
 
 def test_corrupt_index_is_a_state_error(tmp_path: Path) -> None:
