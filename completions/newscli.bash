@@ -50,16 +50,19 @@ _newscli() {
                 skip=1 ;;
             "newscli discover --format" | "newscli discover -f" | "newscli discover --timeout")
                 skip=1 ;;
-            "newscli feeds add --category" | "newscli feeds add --name" | "newscli feeds add --tags" | \
-            "newscli feeds add --title")
+            "newscli feeds add --category" | "newscli feeds add --field" | \
+            "newscli feeds add --items" | "newscli feeds add --name" | "newscli feeds add --tags" | \
+            "newscli feeds add --template" | "newscli feeds add --title" | \
+            "newscli feeds add --type" | "newscli feeds add --tz")
                 skip=1 ;;
             "newscli feeds export --title")
                 skip=1 ;;
             "newscli fetch --base-url" | "newscli fetch --body" | "newscli fetch --concurrency" | \
-            "newscli fetch --encoding" | "newscli fetch --filename" | "newscli fetch --footer" | \
-            "newscli fetch --format" | "newscli fetch -f" | "newscli fetch --limit" | \
-            "newscli fetch -n" | "newscli fetch --profile" | "newscli fetch --save" | \
-            "newscli fetch --set" | "newscli fetch --since" | "newscli fetch --timeout" | \
+            "newscli fetch --encoding" | "newscli fetch --field" | "newscli fetch --filename" | \
+            "newscli fetch --footer" | "newscli fetch --format" | "newscli fetch -f" | \
+            "newscli fetch --items" | "newscli fetch --limit" | "newscli fetch -n" | \
+            "newscli fetch --profile" | "newscli fetch --save" | "newscli fetch --set" | \
+            "newscli fetch --since" | "newscli fetch --template" | "newscli fetch --timeout" | \
             "newscli fetch --tz" | "newscli fetch --user-agent")
                 skip=1 ;;
             *)
@@ -87,12 +90,15 @@ _newscli() {
             _newscli_paths -d; return ;;
         # A value with nothing to offer: no completion.
         "newscli digest --keep-days" | "newscli digest --since" | "newscli discover --timeout" | \
-        "newscli feeds add --category" | "newscli feeds add --name" | "newscli feeds add --tags" | \
-        "newscli feeds add --title" | "newscli feeds export --title" | "newscli fetch --base-url" | \
-        "newscli fetch --concurrency" | "newscli fetch --encoding" | "newscli fetch --filename" | \
-        "newscli fetch --footer" | "newscli fetch --limit" | "newscli fetch -n" | \
-        "newscli fetch --set" | "newscli fetch --since" | "newscli fetch --timeout" | \
-        "newscli fetch --tz" | "newscli fetch --user-agent")
+        "newscli feeds add --category" | "newscli feeds add --field" | "newscli feeds add --items" | \
+        "newscli feeds add --name" | "newscli feeds add --tags" | "newscli feeds add --template" | \
+        "newscli feeds add --title" | "newscli feeds add --type" | "newscli feeds add --tz" | \
+        "newscli feeds export --title" | "newscli fetch --base-url" | "newscli fetch --concurrency" | \
+        "newscli fetch --encoding" | "newscli fetch --field" | "newscli fetch --filename" | \
+        "newscli fetch --footer" | "newscli fetch --items" | "newscli fetch --limit" | \
+        "newscli fetch -n" | "newscli fetch --set" | "newscli fetch --since" | \
+        "newscli fetch --template" | "newscli fetch --timeout" | "newscli fetch --tz" | \
+        "newscli fetch --user-agent")
             return ;;
     esac
 
@@ -109,7 +115,8 @@ _newscli() {
             "newscli feeds")
                 _newscli_words "--help -h" ;;
             "newscli feeds add")
-                _newscli_words "--category --help --name --tags --title -h" ;;
+                _newscli_words "--category --field --help --items --name --tags --template
+                    --title --type --tz -h" ;;
             "newscli feeds export")
                 _newscli_words "--help --title -h" ;;
             "newscli feeds import")
@@ -119,9 +126,10 @@ _newscli() {
             "newscli feeds remove")
                 _newscli_words "--help -h" ;;
             "newscli fetch")
-                _newscli_words "--base-url --body --concurrency --debug --encoding --filename
-                    --footer --format --full --help --limit --no-full --profile
-                    --save --set --since --timeout --tz --user-agent -f -h -n" ;;
+                _newscli_words "--base-url --body --concurrency --debug --encoding --field
+                    --filename --footer --format --full --help --items --limit
+                    --no-full --profile --save --set --since --template --timeout
+                    --tz --user-agent -f -h -n" ;;
         esac
         return
     fi

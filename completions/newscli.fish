@@ -32,24 +32,32 @@ function __newscli_command
                 'newscli discover -f' \
                 'newscli discover --timeout' \
                 'newscli feeds add --category' \
+                'newscli feeds add --field' \
+                'newscli feeds add --items' \
                 'newscli feeds add --name' \
                 'newscli feeds add --tags' \
+                'newscli feeds add --template' \
                 'newscli feeds add --title' \
+                'newscli feeds add --type' \
+                'newscli feeds add --tz' \
                 'newscli feeds export --title' \
                 'newscli fetch --base-url' \
                 'newscli fetch --body' \
                 'newscli fetch --concurrency' \
                 'newscli fetch --encoding' \
+                'newscli fetch --field' \
                 'newscli fetch --filename' \
                 'newscli fetch --footer' \
                 'newscli fetch --format' \
                 'newscli fetch -f' \
+                'newscli fetch --items' \
                 'newscli fetch --limit' \
                 'newscli fetch -n' \
                 'newscli fetch --profile' \
                 'newscli fetch --save' \
                 'newscli fetch --set' \
                 'newscli fetch --since' \
+                'newscli fetch --template' \
                 'newscli fetch --timeout' \
                 'newscli fetch --tz' \
                 'newscli fetch --user-agent'
@@ -90,7 +98,7 @@ complete -c newscli -n '__newscli_is newscli discover' -s h -l help -d 'Show thi
 complete -c newscli -n '__newscli_is newscli discover' -l timeout -x -d 'Total seconds allowed per request'
 
 # newscli feeds
-complete -c newscli -n '__newscli_is newscli feeds' -a add -d 'Subscribe to a feed'
+complete -c newscli -n '__newscli_is newscli feeds' -a add -d 'Subscribe to a feed, or to a JSON news API with --type json'
 complete -c newscli -n '__newscli_is newscli feeds' -a export -d 'Print the subscriptions as OPML 2.0, grouped into folders by category'
 complete -c newscli -n '__newscli_is newscli feeds' -a import -d 'Subscribe to every feed of an OPML file (folders become categories)'
 complete -c newscli -n '__newscli_is newscli feeds' -a list -d 'List the subscribed feeds: name, category and URL'
@@ -99,10 +107,15 @@ complete -c newscli -n '__newscli_is newscli feeds' -s h -l help -d 'Show this m
 
 # newscli feeds add
 complete -c newscli -n '__newscli_is newscli feeds add' -l category -x -d 'Category; nest with \'/\', e.g. 新闻/科技'
+complete -c newscli -n '__newscli_is newscli feeds add' -l field -x -d 'With --type json: NAME=JMESPath for an entry field (repeatable)'
 complete -c newscli -n '__newscli_is newscli feeds add' -s h -l help -d 'Show this message and exit'
+complete -c newscli -n '__newscli_is newscli feeds add' -l items -x -d 'With --type json: JMESPath to the list of entries'
 complete -c newscli -n '__newscli_is newscli feeds add' -l name -x -d 'Name to refer to it by (default: from the URL)'
 complete -c newscli -n '__newscli_is newscli feeds add' -l tags -x -d 'Tags (repeatable, or a comma-separated list)'
+complete -c newscli -n '__newscli_is newscli feeds add' -l template -x -d 'With --type json: NAME=TEMPLATE over the item\'s keys (repeatable)'
 complete -c newscli -n '__newscli_is newscli feeds add' -l title -x -d 'A human title; also names the feed'
+complete -c newscli -n '__newscli_is newscli feeds add' -l type -x -d 'feed (default), or json for a JSON news API'
+complete -c newscli -n '__newscli_is newscli feeds add' -l tz -x -d 'Time zone for dates that carry none'
 
 # newscli feeds export
 complete -c newscli -n '__newscli_is newscli feeds export' -s h -l help -d 'Show this message and exit'
@@ -126,17 +139,20 @@ complete -c newscli -n '__newscli_is newscli fetch' -l body -x -a 'html markdown
 complete -c newscli -n '__newscli_is newscli fetch' -l concurrency -x -d 'Requests in flight at once'
 complete -c newscli -n '__newscli_is newscli fetch' -l debug -d 'Show tracebacks for unexpected errors'
 complete -c newscli -n '__newscli_is newscli fetch' -l encoding -x -d 'Override the page\'s character set'
+complete -c newscli -n '__newscli_is newscli fetch' -l field -x -d 'With --items: an entry field as NAME=JMESPath on one item (repeatable)'
 complete -c newscli -n '__newscli_is newscli fetch' -l filename -x -d 'File-name template'
 complete -c newscli -n '__newscli_is newscli fetch' -l footer -x -d 'Text after the body (\\n is a newline)'
 complete -c newscli -n '__newscli_is newscli fetch' -s f -l format -x -a 'rich text markdown json ndjson html' -d 'Output format'
 complete -c newscli -n '__newscli_is newscli fetch' -l full -d 'For feeds: fetch and extract each entry\'s page'
 complete -c newscli -n '__newscli_is newscli fetch' -l no-full -d 'Turn off --full'
 complete -c newscli -n '__newscli_is newscli fetch' -s h -l help -d 'Show this message and exit'
+complete -c newscli -n '__newscli_is newscli fetch' -l items -x -d 'Read SOURCE as a JSON news API: JMESPath to its list of entries'
 complete -c newscli -n '__newscli_is newscli fetch' -s n -l limit -x -d 'At most N entries per feed'
 complete -c newscli -n '__newscli_is newscli fetch' -l profile -x -a 'jekyll hugo plain' -d 'Front-matter profile for --save and -f markdown'
 complete -c newscli -n '__newscli_is newscli fetch' -l save -x -a '(__fish_complete_directories)' -d 'Write each article as a Markdown post into DIR and print the paths'
 complete -c newscli -n '__newscli_is newscli fetch' -l set -x -d 'Add or override a front-matter field (repeatable)'
 complete -c newscli -n '__newscli_is newscli fetch' -l since -x -d 'Only entries published after a date or duration'
+complete -c newscli -n '__newscli_is newscli fetch' -l template -x -d 'With --items: an entry field as NAME=TEMPLATE over the item\'s keys (repeatable)'
 complete -c newscli -n '__newscli_is newscli fetch' -l timeout -x -d 'Total seconds allowed per request'
 complete -c newscli -n '__newscli_is newscli fetch' -l tz -x -d 'Time zone for dates that carry none'
 complete -c newscli -n '__newscli_is newscli fetch' -l user-agent -x -d 'User-Agent header to send'

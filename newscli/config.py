@@ -40,6 +40,20 @@ Layout::
     filename = "{date:%Y-%m-%d}-{slug}.md"
     body = "html"
 
+    [[feeds]]                           # a JSON news API instead of a feed
+    name = "kejiribao-api"
+    url = "https://api.example.cn/news/list?column=kejiribao&pageSize=20"
+    type = "json"
+    items = "data.list"                 # JMESPath to the list of entries
+    tz = "Asia/Shanghai"
+    [feeds.fields]                      # JMESPath per entry field, on one item
+    id = "infoCode"
+    title = "title"
+    published = "showTime"
+    content = "content"
+    [feeds.templates]                   # str.format templates over the raw item's fields
+    url = "https://www.example.cn/html_News/NewsShare.html?infoCode={infoCode}"
+
 Feeds are an array of tables (`[[feeds]]`): each reads on its own, and `feeds add`/`remove`
 edit one block without disturbing the rest. Keys may be written with `-` or `_`.
 
@@ -70,6 +84,12 @@ else:  # pragma: no cover - Python 3.10
 
 PROFILES = ("jekyll", "hugo", "plain")
 BODIES = ("html", "markdown")
+FEED_TYPES = ("feed", "json")
+# the entry fields a JSON API mapping may fill (cli.md)
+API_FIELDS = (
+    "id", "title", "url", "published", "updated", "summary", "content", "author", "source", "image",
+    "categories", "tags",
+)  # fmt: skip
 
 # setting → environment variable consulted by effective() callers
 ENVIRONMENT: Mapping[str, str] = {
@@ -120,6 +140,10 @@ class FeedConfig:
     filename: str | None = None
     body: str | None = None
     title: str | None = None
+    type: str | None = None  # "json": a JSON list API read through items/fields/templates
+    items: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+    templates: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -294,7 +318,7 @@ _DEFAULT_KEYS = (
 )  # fmt: skip
 _FEED_KEYS = (
     "name", "url", "title", "category", "tags", "profile", "tz", "encoding", "full", "set", "footer",
-    "filename", "body",
+    "filename", "body", "type", "items", "fields", "templates",
 )  # fmt: skip
 
 
@@ -407,7 +431,35 @@ class _Builder:
 
             if codec_name(encoding) is None:
                 raise self.fail(where, "encoding", f"unknown character set {encoding!r}")
+        self.api(where, values)
         return FeedConfig(**values)
+
+    def api(self, where: tuple[str, int], values: dict[str, Any]) -> None:
+        """`type`, `items`, `fields` and `templates` of a JSON API subscription, checked in place."""
+        kind = self.string(where, "type", values["type"]) if "type" in values else "feed"
+        if kind not in FEED_TYPES:
+            raise self.fail(where, "type", f"expected one of {', '.join(FEED_TYPES)}, got {kind!r}")
+        values["type"] = None if kind == "feed" else kind
+        for key in ("fields", "templates"):
+            if key in values:
+                table = values[key]
+                if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+                    raise self.fail(where, key, f"expected a table of strings: [feeds.{key}]")
+                values[key] = tuple((norm_key(k), v) for k, v in table.items())
+        if "items" in values:
+            values["items"] = self.string(where, "items", values["items"])
+        if kind != "json":
+            for key in ("items", "fields", "templates"):
+                if key in values:
+                    raise self.fail(where, key, 'only for a JSON API subscription (type = "json")')
+            return
+        if "items" not in values:
+            raise self.fail(where, None, 'type = "json" needs items, the JMESPath to the list of entries')
+        where_key, problem = api_problem(
+            values["items"], values.get("fields", ()), values.get("templates", ())
+        )
+        if problem:
+            raise self.fail(where, where_key, problem)
 
     def common(
         self, where: tuple[str, int], raw: Mapping[str, Any], allowed: tuple[str, ...]
@@ -475,6 +527,45 @@ def _label(where: tuple[str, int] | None, key: str | None, names: Mapping[int, s
 def _did_you_mean(key: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(key, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def api_problem(
+    items: str, fields: Iterable[tuple[str, str]], templates: Iterable[tuple[str, str]]
+) -> tuple[str | None, str | None]:
+    """(key, problem) of a JSON API mapping: a JMESPath that does not compile, an unknown field, a bad
+    template; (None, None) when it is sound. No code runs from a mapping: JMESPath is a query language."""
+    import string
+
+    import jmespath  # only for JSON API subscriptions
+    from jmespath.exceptions import JMESPathError
+
+    for key, expr in (("items", items), *((f"fields.{k}", v) for k, v in fields)):
+        name = key.partition(".")[2]
+        if name and name not in API_FIELDS:
+            return key, f"unknown field{_did_you_mean(name, API_FIELDS)} (fields: {', '.join(API_FIELDS)})"
+        if not expr.strip():
+            return key, "empty JMESPath expression"
+        try:
+            jmespath.compile(expr)
+        except JMESPathError as exc:
+            reason = " ".join(str(exc).split())
+            return key, f"not a JMESPath expression: {expr!r} ({reason})"
+    for name, template in templates:
+        key = f"templates.{name}"
+        if name not in API_FIELDS:
+            return key, f"unknown field{_did_you_mean(name, API_FIELDS)} (fields: {', '.join(API_FIELDS)})"
+        try:
+            parsed = list(string.Formatter().parse(template))
+        except ValueError as exc:
+            return key, f"bad template {template!r}: {exc}"
+        for _, field_name, spec, conversion in parsed:
+            if field_name is None:
+                continue
+            if not field_name or not field_name.replace("_", "a").replace("-", "a").isalnum():
+                return key, f"bad template {template!r}: use plain {{name}} fields of the item"
+            if spec or conversion:
+                return key, f"bad template {template!r}: no format specs or conversions in {{{field_name}}}"
+    return None, None
 
 
 def url_problem(url: str) -> str | None:

@@ -113,3 +113,4 @@ class Feed:
     entries: tuple[Entry, ...] = field(default_factory=tuple)
     truncated: bool = False
     warnings: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()  # entries that could not be read, each named with its reason

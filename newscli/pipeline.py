@@ -15,11 +15,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from newscli.errors import ExtractError, FetchError, NewsError, NotHTML, TooLarge
+from newscli.errors import ExtractError, FeedError, FetchError, NewsError, NotHTML, TooLarge
 from newscli.models import Article, Entry, Feed, Fetched
 from newscli.net.sources import expand, is_url, read_file
+
+if TYPE_CHECKING:
+    from newscli.feeds.jsonapi import ApiMapping
 
 SCHEMA = 1
 SOURCE_WINDOW = 64  # sources read ahead of the consumer (at least twice --concurrency)
@@ -38,6 +41,7 @@ class FeedSettings:
     tz: str | None = None
     encoding: str | None = None
     full: bool | None = None
+    api: ApiMapping | None = None  # a JSON API subscription's mapping
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class FetchOptions:
     per_host: int = 6
     user_agent: str | None = None
     extract_time_limit: float = 20.0
+    api: ApiMapping | None = None  # read every source as a JSON list API with this mapping
     # the subscription settings of a feed URL, if it is subscribed (flags still win)
     settings_for: Callable[[str], FeedSettings | None] = lambda url: None
 
@@ -252,6 +257,20 @@ class Fetcher:
     def _classify(self, source: str, fetched: Fetched) -> list[Future[Record]]:
         from newscli.page.charset import decode, sniff_binary
 
+        subscribed = self.options.settings_for(source) or FeedSettings()
+        mapping = self.options.api or subscribed.api
+        if mapping is not None:
+            from newscli.feeds.jsonapi import parse_api
+
+            feed = parse_api(
+                fetched,
+                mapping,
+                encoding=self.options.encoding or subscribed.encoding,
+                tz_override=self.options.tz,
+                configured_tz=subscribed.tz,
+            )
+            failed = [_done(Record(source, None, FeedError(reason, source=source))) for reason in feed.failed]
+            return failed + self._entries(source, feed, subscribed.full)
         what = sniff_binary(fetched.content)
         if what:
             raise NotHTML(f"not a page or feed: {what}", source=source)
@@ -261,7 +280,6 @@ class Fetcher:
         if looks_like_feed(decoded.text):
             from newscli.feeds.parse import parse_feed
 
-            subscribed = self.options.settings_for(source) or FeedSettings()
             feed = parse_feed(
                 fetched,
                 encoding=self.options.encoding or subscribed.encoding,

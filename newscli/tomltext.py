@@ -123,7 +123,13 @@ def locate(lines: list[Line], where: tuple[str, int] | None, key: str | None) ->
     """1-based line of `key` in the root table, [defaults] or the n-th [[feeds]]; the table's header without key."""
     target: tuple[int, int] | None = None
     feed_count = 0
-    for header, array, start, end in table_spans(lines):
+    spans = list(table_spans(lines))
+    if where is not None and key is not None and "." in key:  # a key of a sub-table: [feeds.fields] title
+        table, _, sub_key = key.partition(".")
+        found = _sub_table_line(lines, spans, where, table, sub_key)
+        if found is not None:
+            return found
+    for header, array, start, end in spans:
         if where is None and header is None:
             target = (start, end)
         elif where is not None and where[0] == "defaults" and header == "defaults" and not array:
@@ -146,3 +152,23 @@ def locate(lines: list[Line], where: tuple[str, int] | None, key: str | None) ->
                 if line.kind == "header" and (line.header or "").split(".")[0] == key:
                     return i + 1
     return start + 1 if where is not None else None
+
+
+def _sub_table_line(
+    lines: list[Line],
+    spans: list[tuple[str | None, bool, int, int]],
+    where: tuple[str, int],
+    table: str,
+    key: str,
+) -> int | None:
+    """1-based line of `key` in the `[<where>.<table>]` sub-table of the where[1]-th array table, if written so."""
+    count = -1
+    for header, array, start, end in spans:
+        if header == where[0] and array:
+            count += 1
+        elif count == where[1] and header == f"{where[0]}.{table}" and not array:
+            for i in range(start, end):
+                if lines[i].key is not None and norm_key(lines[i].key or "") == norm_key(key):
+                    return i + 1
+            return start + 1
+    return None

@@ -151,6 +151,28 @@ def fetch(
         int | None, typer.Option("--concurrency", min=1, help="Requests in flight at once [default: 16].")
     ] = None,
     user_agent: Annotated[str | None, typer.Option("--user-agent", help="User-Agent header to send.")] = None,
+    items: Annotated[
+        str | None,
+        typer.Option(
+            "--items",
+            help="Read SOURCE as a JSON news API: JMESPath to its list of entries. Example: --items data.list",
+        ),
+    ] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            help="With --items: an entry field as NAME=JMESPath on one item (repeatable). Example: --field title=title",
+        ),
+    ] = None,
+    template: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--template",
+            help="With --items: an entry field as NAME=TEMPLATE over the item's keys (repeatable). "
+            "Example: --template 'url=https://example.cn/a/{id}.html'",
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")] = False,
 ) -> None:
     """Fetch articles or feeds and show them, print them as JSON, or save them as posts.
@@ -181,6 +203,9 @@ def fetch(
         timeout=timeout,
         concurrency=concurrency,
         user_agent=user_agent,
+        items=items,
+        fields=field or [],
+        templates=template or [],
         debug=debug,
     )
 

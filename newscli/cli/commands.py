@@ -108,6 +108,9 @@ def _fetch(
     timeout: float | None,
     concurrency: int | None,
     user_agent: str | None,
+    items: str | None = None,
+    fields: list[str] | None = None,
+    templates: list[str] | None = None,
 ) -> int:
     from newscli.config import effective, load_config
     from newscli.dates import parse_since, zone
@@ -123,6 +126,7 @@ def _fetch(
 
         if codec_name(encoding) is None:
             raise UsageError(f"--encoding: unknown character set {encoding!r}")
+    api = _api_mapping(items, fields or [], templates or [])
     post_options = None
     fmt = format or ("rich" if sys.stdout.isatty() else "text")
     if save is not None or fmt == "markdown":
@@ -145,6 +149,7 @@ def _fetch(
         per_host=int(effective(None, "NEWSCLI_PER_HOST", defaults.per_host, 6)),
         user_agent=effective(user_agent, "NEWSCLI_USER_AGENT", defaults.user_agent, None),
         settings_for=_subscribed(config),
+        api=api,
     )
 
     total = failed = flagged = 0
@@ -162,6 +167,19 @@ def _fetch(
     return exit_code(total, failed, flagged)
 
 
+def _api_mapping(items: str | None, fields: list[str], templates: list[str]) -> Any:
+    """The JSON API mapping of --items/--field/--template, checked; None without --items."""
+    if items is None:
+        if fields or templates:
+            raise UsageError("--field and --template go with --items (the JMESPath to the list of entries)")
+        return None
+    from newscli.feeds.jsonapi import ApiMapping, parse_pairs
+
+    mapping = ApiMapping(items, parse_pairs(fields, "--field"), parse_pairs(templates, "--template"))
+    mapping.check()
+    return mapping
+
+
 def _subscribed(config: Any) -> Callable[[str], Any]:
     """Looks up a fetched feed among the subscriptions, so `fetch FEED` reads it as `digest` would;
     other feeds get the configuration's defaults."""
@@ -170,13 +188,16 @@ def _subscribed(config: Any) -> Callable[[str], Any]:
     fallback = FeedSettings(full=config.defaults.full)
     if not config.feeds:
         return lambda url: fallback
+    from newscli.feeds.jsonapi import mapping_of
     from newscli.feeds.subscriptions import url_key
 
     known = {url_key(f.url): config.for_feed(f) for f in config.feeds}
 
     def settings_for(url: str) -> FeedSettings:
         feed = known.get(url_key(url))
-        return FeedSettings(tz=feed.tz, encoding=feed.encoding, full=feed.full) if feed else fallback
+        if feed is None:
+            return fallback
+        return FeedSettings(tz=feed.tz, encoding=feed.encoding, full=feed.full, api=mapping_of(feed))
 
     return settings_for
 

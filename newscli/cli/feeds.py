@@ -73,16 +73,44 @@ def add(
         list[str] | None, typer.Option("--tags", help="Tags (repeatable, or a comma-separated list).")
     ] = None,
     title: Annotated[str | None, typer.Option("--title", help="A human title; also names the feed.")] = None,
+    type_: Annotated[
+        str | None,
+        typer.Option("--type", help="feed (default), or json for a JSON news API.", show_default=False),
+    ] = None,
+    items: Annotated[
+        str | None, typer.Option("--items", help="With --type json: JMESPath to the list of entries.")
+    ] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option("--field", help="With --type json: NAME=JMESPath for an entry field (repeatable)."),
+    ] = None,
+    template: Annotated[
+        list[str] | None,
+        typer.Option("--template", help="With --type json: NAME=TEMPLATE over the item's keys (repeatable)."),
+    ] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="Time zone for dates that carry none.")] = None,
 ) -> None:
-    """Subscribe to a feed.
+    """Subscribe to a feed, or to a JSON news API with --type json.
 
     Example: newscli feeds add https://www.example.cn/rss/tech.xml --name keji --category 新闻/科技 --tags 科技,新闻
     """
+    from newscli.feeds.jsonapi import parse_pairs
     from newscli.feeds.subscriptions import add_feed
 
     split = [tag for item in tags or () for tag in item.replace("，", ",").split(",")]
     with _errors():
-        feed = add_feed(url, name=name, category=category, tags=split, title=title)
+        feed = add_feed(
+            url,
+            name=name,
+            category=category,
+            tags=split,
+            title=title,
+            type=type_,
+            items=items,
+            fields=parse_pairs(field or (), "--field"),
+            templates=parse_pairs(template or (), "--template"),
+            tz=tz,
+        )
     _say(f"added {feed.name}: {feed.url}")
 
 

@@ -18,6 +18,7 @@ from newscli.errors import HTTPStatusError, NewsError, SaveError
 from newscli.models import Article, Entry
 from newscli.posts.folder import PostFolder
 
+API_ACCEPT = "application/json, text/json;q=0.9, */*;q=0.5"
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
     "text/xml;q=0.9, */*;q=0.5"
@@ -158,9 +159,16 @@ class DigestRun:
         same_url = remembered is not None and remembered.url == url
         etag = remembered.etag if same_url else None
         last_modified = remembered.last_modified if same_url else None
+        from newscli.feeds.jsonapi import mapping_of
+
+        mapping = mapping_of(feed)
         try:
             fetched = self.client.get(
-                url, max_bytes=_feed_max(), accept=FEED_ACCEPT, etag=etag, last_modified=last_modified
+                url,
+                max_bytes=_feed_max(),
+                accept=API_ACCEPT if mapping is not None else FEED_ACCEPT,
+                etag=etag,
+                last_modified=last_modified,
             )
         except HTTPStatusError as exc:
             if exc.status in (429, 503):
@@ -183,11 +191,18 @@ class DigestRun:
         from newscli.feeds.parse import parse_feed
 
         try:
-            parsed = parse_feed(
-                fetched,
-                encoding=setting(feed, "encoding"),
-                configured_tz=setting(feed, "tz"),
-            )
+            if mapping is not None:
+                from newscli.feeds.jsonapi import parse_api
+
+                parsed = parse_api(
+                    fetched, mapping, encoding=setting(feed, "encoding"), configured_tz=setting(feed, "tz")
+                )
+            else:
+                parsed = parse_feed(
+                    fetched,
+                    encoding=setting(feed, "encoding"),
+                    configured_tz=setting(feed, "tz"),
+                )
         except NewsError as exc:
             return self._failed(job, exc)
         warnings = tuple(parsed.warnings)
@@ -195,7 +210,7 @@ class DigestRun:
             # entries past the cut were not looked at: the next run must read this body again
             validators = None
             warnings += ("the feed was cut short; only its first entries were read",)
-        return self._entries(job, parsed.entries, warnings, validators)
+        return self._entries(job, parsed.entries, warnings, validators, unreadable=parsed.failed)
 
     def failed_unexpectedly(self, job: FeedJob, exc: Exception) -> FeedResult:
         """A surprise while running one feed: that feed's failure, named, not the end of the run."""
@@ -229,6 +244,7 @@ class DigestRun:
         entries: Sequence[Entry],
         warnings: tuple[str, ...],
         validators: tuple[str | None, str | None, str | None] | None,
+        unreadable: tuple[str, ...] = (),
     ) -> FeedResult:
         feed, options = job.feed, job.options
         result = FeedResult(
@@ -248,7 +264,7 @@ class DigestRun:
         # Pages are fetched concurrently; saving goes in feed order as each one is ready.
         futures: list[Future[tuple[Article, str | None]]] = [self._full_text(feed, e) for e, _ in todo]
         saved: list[Path] = []
-        flagged: list[str] = []
+        flagged: list[str] = [f"{reason} (not saved)" for reason in unreadable]  # the other items still are
         planned: list[str] = []
         error: NewsError | None = None
         for (_entry, keys), fut in zip(todo, futures, strict=True):

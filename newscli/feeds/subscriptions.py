@@ -57,6 +57,11 @@ class NewFeed:
     category: str | None = None
     tags: tuple[str, ...] = ()
     exact_name: bool = True  # False: `name` is a wish, and a taken or unusable one is replaced
+    type: str | None = None  # "json": a JSON list API, read through items/fields/templates
+    items: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+    templates: tuple[tuple[str, str], ...] = ()
+    tz: str | None = None
 
 
 def add_feed(
@@ -67,11 +72,32 @@ def add_feed(
     tags: Sequence[str] = (),
     title: str | None = None,
     path: Path | None = None,
+    type: str | None = None,
+    items: str | None = None,
+    fields: Sequence[tuple[str, str]] = (),
+    templates: Sequence[tuple[str, str]] = (),
+    tz: str | None = None,
 ) -> FeedConfig:
-    """Subscribe to `url`; UsageError when the URL is not http(s), or the name or URL is already subscribed."""
+    """Subscribe to `url`; UsageError when the URL is not http(s), or the name or URL is already subscribed.
+
+    `type="json"` with `items`, `fields` and `templates` subscribes a JSON list API (cli.md).
+    """
     with _locked(path):
         doc = ConfigFile(path)
-        feed = doc.prepare(NewFeed(url.strip(), name, title, category, tuple(tags)))
+        item = NewFeed(
+            url.strip(),
+            name,
+            title,
+            category,
+            tuple(tags),
+            True,
+            type,
+            items,
+            tuple(fields),
+            tuple(templates),
+            tz,
+        )
+        feed = doc.prepare(item)
         doc.append([feed])
         doc.save()
     return feed
@@ -183,7 +209,37 @@ def _table(feed: FeedConfig) -> Any:
         table["category"] = feed.category
     if feed.tags:
         table["tags"] = list(feed.tags)
+    if feed.tz:
+        table["tz"] = feed.tz
+    if feed.type:
+        table["type"] = feed.type
+        table["items"] = feed.items
+        for key, pairs in (("fields", feed.fields), ("templates", feed.templates)):
+            if pairs:
+                sub = tomlkit.table()
+                for name, value in pairs:
+                    sub[name] = value
+                table[key] = sub
     return table
+
+
+def _check_api(item: NewFeed) -> None:
+    """UsageError for a JSON API subscription that would not read (or API settings on a plain feed)."""
+    if item.type not in (None, "feed", "json"):
+        raise UsageError(f"--type: expected feed or json, got {item.type!r}")
+    if item.tz is not None:
+        from newscli.dates import zone
+
+        zone(item.tz)
+    if item.type != "json":
+        if item.items or item.fields or item.templates:
+            raise UsageError("--items, --field and --template are for a JSON API: add --type json")
+        return
+    if not item.items:
+        raise UsageError("--type json needs --items, the JMESPath to the list of entries")
+    from newscli.feeds.jsonapi import ApiMapping
+
+    ApiMapping(item.items, item.fields, item.templates).check()
 
 
 def _free(base: str, taken: Container[str]) -> str:
@@ -244,8 +300,18 @@ class ConfigFile:
             name = _free(base, self.by_name.keys())
         title = " ".join(item.title.split()) if item.title else None
         category = normalise_category(item.category) if item.category else None
+        _check_api(item)
         feed = FeedConfig(
-            name=name, url=url, category=category, tags=clean_tags(item.tags), title=title or None
+            name=name,
+            url=url,
+            category=category,
+            tags=clean_tags(item.tags),
+            title=title or None,
+            tz=item.tz,
+            type=None if item.type in (None, "feed") else item.type,
+            items=item.items,
+            fields=item.fields,
+            templates=item.templates,
         )
         self.by_url[key] = feed
         self.by_name[name] = feed
