@@ -70,7 +70,8 @@ class Record:
 
     def as_json(self) -> dict[str, Any]:
         """The JSON record of cli.md: every field present, null when unknown."""
-        fields = (self.article or Article()).as_record()
+        # a failed page still says what its meta tags know (title, author, date), when it knows something
+        fields = (self.article or getattr(self.error, "article", None) or Article()).as_record()
         return {
             "schema": SCHEMA,
             "input": self.input,
@@ -98,7 +99,9 @@ def _suggest_discover(exc: ExtractError, text: str, url: str) -> ExtractError:
     if not links:
         return exc
     hint = f"{exc.message}; the page advertises {len(links)} feed(s), e.g. {links[0].url} (see: newscli discover URL)"
-    return type(exc)(hint, source=exc.source)
+    suggested = type(exc)(hint, source=exc.source)
+    suggested.__dict__.update({k: v for k, v in vars(exc).items() if k not in ("message", "source")})
+    return suggested
 
 
 def _done(value: Record) -> Future[Record]:
