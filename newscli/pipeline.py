@@ -55,6 +55,7 @@ class FetchOptions:
     per_host: int = 6
     user_agent: str | None = None
     extract_time_limit: float = 20.0
+    render: bool = False  # load HTML pages in a headless browser first (net/browser.py)
     # the subscription settings of a feed URL, if it is subscribed (flags still win)
     settings_for: Callable[[str], FeedSettings | None] = lambda url: None
 
@@ -150,6 +151,7 @@ class Fetcher:
         self.options = options or FetchOptions()
         self._client = client
         self._pool = pool
+        self._renderer: Any = None
         self._stdin = stdin
         self._owned: list[Any] = []
         self._warming = False
@@ -169,6 +171,18 @@ class Fetcher:
                 )
                 self._owned.append(self._client)
             return self._client
+
+    @property
+    def renderer(self) -> Any:
+        """The headless browser, started on first use (UsageError when Playwright or Chromium is missing)."""
+        client = self.client
+        with self._lock:
+            if self._renderer is None:
+                from newscli.net.browser import Renderer
+
+                self._renderer = Renderer(client, timeout=self.options.timeout, decode=_page_text)
+                self._owned.append(self._renderer)
+            return self._renderer
 
     @property
     def pool(self) -> Any:
@@ -276,20 +290,29 @@ class Fetcher:
             raise TooLarge(f"too large for a page (over {PAGE_MAX // (1024 * 1024)} MiB)", source=source)
         if not decoded.text.strip():
             raise ExtractError("no article found (empty page)", source=source)
-        fut = self.pool.submit(decoded.text, fetched.url, tz_override=self.options.tz)
+        text, url, warnings = decoded.text, fetched.url, tuple(decoded.warnings)
+        if self.options.render and is_url(source):
+            rendered, notes = self.renderer.render(source, first=_as_utf8(fetched, text))
+            text, url, warnings = rendered.content.decode("utf-8"), rendered.url, warnings + notes
+        fut = self.pool.submit(text, url, tz_override=self.options.tz)
         return [
-            _chain(
-                fut, lambda f: self._article_record(source, f, decoded.warnings, decoded.text, fetched.url)
-            )
+            _chain(fut, lambda f: self._article_record(source, f, warnings, text, url, self.options.render))
         ]
 
     @staticmethod
     def _article_record(
-        source: str, fut: Future[Article], warnings: tuple[str, ...], text: str, url: str
+        source: str,
+        fut: Future[Article],
+        warnings: tuple[str, ...],
+        text: str,
+        url: str,
+        rendered: bool = False,
     ) -> Record:
         try:
             article = fut.result()
         except ExtractError as exc:
+            if not rendered and exc.message.endswith("builds it with JavaScript"):
+                exc.message += " (try --render)"
             return Record(source, None, _suggest_discover(exc, text, url), warnings=tuple(warnings))
         except NewsError as exc:
             return Record(source, None, exc, warnings=tuple(warnings))
@@ -328,8 +351,8 @@ class Fetcher:
             return Record(source, entry.article, unexpected(exc, url), warnings=warnings)
         return Record(source, merge_entry(entry.article, page), warnings=warnings + _fallback_note(page))
 
-    def extract_url(self, url: str) -> Article:
-        """Fetch one article page and extract it (raises NewsError)."""
+    def extract_url(self, url: str, *, render: bool | None = None) -> Article:
+        """Fetch one article page (`render`: in the browser; default: as the options say) and extract it."""
         from newscli.page.charset import decode, sniff_binary
 
         fetched = self.client.get(url, max_bytes=PAGE_MAX, accept=ACCEPT)
@@ -339,8 +362,26 @@ class Fetcher:
         decoded = decode(fetched.content, http_charset=fetched.charset, override=self.options.encoding)
         if not decoded.text.strip():
             raise ExtractError("no article found (empty page)", source=url)
-        article = self.pool.submit(decoded.text, fetched.url, tz_override=self.options.tz).result()
+        text, final = decoded.text, fetched.url
+        if render if render is not None else self.options.render:
+            rendered, _notes = self.renderer.render(url, first=_as_utf8(fetched, text))
+            text, final = rendered.content.decode("utf-8"), rendered.url
+        article = self.pool.submit(text, final, tz_override=self.options.tz).result()
         return article  # type: ignore[no-any-return]
+
+
+def _page_text(fetched: Fetched) -> str:
+    """A page's text by newscli's charset rules (the browser is handed this, never its own guess)."""
+    from newscli.page.charset import decode
+
+    return decode(fetched.content, http_charset=fetched.charset).text
+
+
+def _as_utf8(fetched: Fetched, text: str) -> Fetched:
+    """`fetched` with its body already decoded, as UTF-8 bytes that say so."""
+    return dataclasses.replace(
+        fetched, content=text.encode("utf-8"), headers={"content-type": "text/html; charset=utf-8"}
+    )
 
 
 def exit_code(total: int, failed: int, flagged: int = 0) -> int:

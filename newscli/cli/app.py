@@ -151,6 +151,15 @@ def fetch(
         int | None, typer.Option("--concurrency", min=1, help="Requests in flight at once [default: 16].")
     ] = None,
     user_agent: Annotated[str | None, typer.Option("--user-agent", help="User-Agent header to send.")] = None,
+    render: Annotated[
+        bool | None,
+        typer.Option(
+            "--render/--no-render",
+            help="Load pages in a headless Chromium first, for pages that build their article with JavaScript "
+            "(needs: pip install 'newscli[render]' and a Chromium).",
+            show_default=False,
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")] = False,
 ) -> None:
     """Fetch articles or feeds and show them, print them as JSON, or save them as posts.
@@ -181,6 +190,7 @@ def fetch(
         timeout=timeout,
         concurrency=concurrency,
         user_agent=user_agent,
+        render=render,
         debug=debug,
     )
 

@@ -108,6 +108,7 @@ def _fetch(
     timeout: float | None,
     concurrency: int | None,
     user_agent: str | None,
+    render: bool | None = None,
 ) -> int:
     from newscli.config import effective, load_config
     from newscli.dates import parse_since, zone
@@ -123,6 +124,11 @@ def _fetch(
 
         if codec_name(encoding) is None:
             raise UsageError(f"--encoding: unknown character set {encoding!r}")
+    render = render if render is not None else bool(defaults.render)
+    if render:
+        from newscli.net.browser import check_render
+
+        check_render()  # no Playwright or no Chromium: a usage error now, saying what to install
     post_options = None
     fmt = format or ("rich" if sys.stdout.isatty() else "text")
     if save is not None or fmt == "markdown":
@@ -145,6 +151,7 @@ def _fetch(
         per_host=int(effective(None, "NEWSCLI_PER_HOST", defaults.per_host, 6)),
         user_agent=effective(user_agent, "NEWSCLI_USER_AGENT", defaults.user_agent, None),
         settings_for=_subscribed(config),
+        render=render,
     )
 
     total = failed = flagged = 0
