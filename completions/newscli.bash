@@ -128,8 +128,8 @@ _newscli() {
             "newscli fetch")
                 _newscli_words "--base-url --body --concurrency --debug --encoding --field
                     --filename --footer --format --full --help --items --limit
-                    --no-full --profile --save --set --since --template --timeout
-                    --tz --user-agent -f -h -n" ;;
+                    --no-full --no-render --profile --render --save --set --since
+                    --template --timeout --tz --user-agent -f -h -n" ;;
         esac
         return
     fi

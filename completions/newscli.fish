@@ -149,6 +149,8 @@ complete -c newscli -n '__newscli_is newscli fetch' -s h -l help -d 'Show this m
 complete -c newscli -n '__newscli_is newscli fetch' -l items -x -d 'Read SOURCE as a JSON news API: JMESPath to its list of entries'
 complete -c newscli -n '__newscli_is newscli fetch' -s n -l limit -x -d 'At most N entries per feed'
 complete -c newscli -n '__newscli_is newscli fetch' -l profile -x -a 'jekyll hugo plain' -d 'Front-matter profile for --save and -f markdown'
+complete -c newscli -n '__newscli_is newscli fetch' -l render -d 'Load pages in a headless Chromium first, for pages that build their article with JavaScript (needs: pip install \'newscli[render]\' and a Chromium)'
+complete -c newscli -n '__newscli_is newscli fetch' -l no-render -d 'Turn off --render'
 complete -c newscli -n '__newscli_is newscli fetch' -l save -x -a '(__fish_complete_directories)' -d 'Write each article as a Markdown post into DIR and print the paths'
 complete -c newscli -n '__newscli_is newscli fetch' -l set -x -d 'Add or override a front-matter field (repeatable)'
 complete -c newscli -n '__newscli_is newscli fetch' -l since -x -d 'Only entries published after a date or duration'

@@ -17,6 +17,7 @@ Layout::
     set = { categories = "{source_pinyin}", tags = "{source}新闻" }
     tz = "Asia/Shanghai"                # zone for dates that carry none
     full = true                         # fetch every entry's page (default: teasers only)
+    render = false                      # load entry pages in a headless browser (needs newscli[render])
     out = "~/site/_posts"               # digest output dir (relative: to this file's folder)
     archive = "~/site/old_post"         # where --keep-days moves old posts
     keep_days = 3
@@ -144,6 +145,7 @@ class FeedConfig:
     items: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
     templates: tuple[tuple[str, str], ...] = ()
+    render: bool | None = None  # load entry pages in a headless browser (`fetch --render`)
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ class Defaults:
     out: Path | None = None
     archive: Path | None = None
     keep_days: int | None = None
+    render: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,7 @@ class Config:
             filename=feed.filename if feed.filename is not None else d.filename,
             tz=feed.tz if feed.tz is not None else d.tz,
             full=feed.full if feed.full is not None else d.full,
+            render=feed.render if feed.render is not None else d.render,
             sets=tuple(merged.items()),
         )
 
@@ -314,11 +318,11 @@ def build_config(data: Mapping[str, Any], text: str, path: Path) -> Config:
 
 _DEFAULT_KEYS = (
     "profile", "body", "set", "footer", "filename", "tz", "full", "user_agent", "timeout", "concurrency",
-    "per_host", "out", "archive", "keep_days",
+    "per_host", "out", "archive", "keep_days", "render",
 )  # fmt: skip
 _FEED_KEYS = (
     "name", "url", "title", "category", "tags", "profile", "tz", "encoding", "full", "set", "footer",
-    "filename", "body", "type", "items", "fields", "templates",
+    "filename", "body", "type", "items", "fields", "templates", "render",
 )  # fmt: skip
 
 
@@ -487,8 +491,9 @@ class _Builder:
                 zone(tz)
             except UsageError as exc:
                 raise self.fail(where, "tz", exc.message) from None
-        if "full" in values and not isinstance(values["full"], bool):
-            raise self.fail(where, "full", f"expected true or false, got {values['full']!r}")
+        for key in ("full", "render"):
+            if key in values and not isinstance(values[key], bool):
+                raise self.fail(where, key, f"expected true or false, got {values[key]!r}")
         if "set" in values:
             table = values.pop("set")
             if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):

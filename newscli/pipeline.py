@@ -42,6 +42,7 @@ class FeedSettings:
     encoding: str | None = None
     full: bool | None = None
     api: ApiMapping | None = None  # a JSON API subscription's mapping
+    render: bool | None = None  # its entries' pages loaded in the headless browser
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class FetchOptions:
     user_agent: str | None = None
     extract_time_limit: float = 20.0
     api: ApiMapping | None = None  # read every source as a JSON list API with this mapping
+    render: bool = False  # load HTML pages in a headless browser first (net/browser.py)
     # the subscription settings of a feed URL, if it is subscribed (flags still win)
     settings_for: Callable[[str], FeedSettings | None] = lambda url: None
 
@@ -75,7 +77,8 @@ class Record:
 
     def as_json(self) -> dict[str, Any]:
         """The JSON record of cli.md: every field present, null when unknown."""
-        fields = (self.article or Article()).as_record()
+        # a failed page still says what its meta tags know (title, author, date), when it knows something
+        fields = (self.article or getattr(self.error, "article", None) or Article()).as_record()
         return {
             "schema": SCHEMA,
             "input": self.input,
@@ -103,7 +106,9 @@ def _suggest_discover(exc: ExtractError, text: str, url: str) -> ExtractError:
     if not links:
         return exc
     hint = f"{exc.message}; the page advertises {len(links)} feed(s), e.g. {links[0].url} (see: newscli discover URL)"
-    return type(exc)(hint, source=exc.source)
+    suggested = type(exc)(hint, source=exc.source)
+    suggested.__dict__.update({k: v for k, v in vars(exc).items() if k not in ("message", "source")})
+    return suggested
 
 
 def _done(value: Record) -> Future[Record]:
@@ -152,6 +157,7 @@ class Fetcher:
         self.options = options or FetchOptions()
         self._client = client
         self._pool = pool
+        self._renderer: Any = None
         self._stdin = stdin
         self._owned: list[Any] = []
         self._warming = False
@@ -171,6 +177,18 @@ class Fetcher:
                 )
                 self._owned.append(self._client)
             return self._client
+
+    @property
+    def renderer(self) -> Any:
+        """The headless browser, started on first use (UsageError when Playwright or Chromium is missing)."""
+        client = self.client
+        with self._lock:
+            if self._renderer is None:
+                from newscli.net.browser import Renderer
+
+                self._renderer = Renderer(client, timeout=self.options.timeout, decode=_page_text)
+                self._owned.append(self._renderer)
+            return self._renderer
 
     @property
     def pool(self) -> Any:
@@ -270,7 +288,7 @@ class Fetcher:
                 configured_tz=subscribed.tz,
             )
             failed = [_done(Record(source, None, FeedError(reason, source=source))) for reason in feed.failed]
-            return failed + self._entries(source, feed, subscribed.full)
+            return failed + self._entries(source, feed, subscribed.full, subscribed.render)
         what = sniff_binary(fetched.content)
         if what:
             raise NotHTML(f"not a page or feed: {what}", source=source)
@@ -286,25 +304,34 @@ class Fetcher:
                 tz_override=self.options.tz,
                 configured_tz=subscribed.tz,
             )
-            return self._entries(source, feed, subscribed.full)
+            return self._entries(source, feed, subscribed.full, subscribed.render)
         if len(fetched.content) > PAGE_MAX:
             raise TooLarge(f"too large for a page (over {PAGE_MAX // (1024 * 1024)} MiB)", source=source)
         if not decoded.text.strip():
             raise ExtractError("no article found (empty page)", source=source)
-        fut = self.pool.submit(decoded.text, fetched.url, tz_override=self.options.tz)
+        text, url, warnings = decoded.text, fetched.url, tuple(decoded.warnings)
+        if self.options.render and is_url(source):
+            rendered, notes = self.renderer.render(source, first=_as_utf8(fetched, text))
+            text, url, warnings = rendered.content.decode("utf-8"), rendered.url, warnings + notes
+        fut = self.pool.submit(text, url, tz_override=self.options.tz)
         return [
-            _chain(
-                fut, lambda f: self._article_record(source, f, decoded.warnings, decoded.text, fetched.url)
-            )
+            _chain(fut, lambda f: self._article_record(source, f, warnings, text, url, self.options.render))
         ]
 
     @staticmethod
     def _article_record(
-        source: str, fut: Future[Article], warnings: tuple[str, ...], text: str, url: str
+        source: str,
+        fut: Future[Article],
+        warnings: tuple[str, ...],
+        text: str,
+        url: str,
+        rendered: bool = False,
     ) -> Record:
         try:
             article = fut.result()
         except ExtractError as exc:
+            if not rendered and exc.message.endswith("builds it with JavaScript"):
+                exc.message += " (try --render)"
             return Record(source, None, _suggest_discover(exc, text, url), warnings=tuple(warnings))
         except NewsError as exc:
             return Record(source, None, exc, warnings=tuple(warnings))
@@ -319,7 +346,9 @@ class Fetcher:
             entries = entries[: max(0, self.options.limit)]
         return entries
 
-    def _entries(self, source: str, feed: Feed, full: bool | None = None) -> list[Future[Record]]:
+    def _entries(
+        self, source: str, feed: Feed, full: bool | None = None, render: bool | None = None
+    ) -> list[Future[Record]]:
         warnings = tuple(feed.warnings)
         out: list[Future[Record]] = []
         full = self.options.full if self.options.full is not None else full
@@ -327,24 +356,26 @@ class Fetcher:
             note = warnings if i == 0 else ()
             wanted = full if full is not None else not entry.content_is_full
             if wanted and entry.article.url and is_url(entry.article.url):
-                out.append(self._io.submit(self._full_entry, source, entry, note))
+                out.append(self._io.submit(self._full_entry, source, entry, note, bool(render)))
             else:
                 out.append(_done(Record(source, entry.article, warnings=note)))
         return out
 
-    def _full_entry(self, source: str, entry: Entry, warnings: tuple[str, ...]) -> Record:
+    def _full_entry(
+        self, source: str, entry: Entry, warnings: tuple[str, ...], render: bool = False
+    ) -> Record:
         """Fetch and extract one entry's page; on failure keep the feed's own content, flagged."""
         url = entry.article.url or ""
         try:
-            page = self.extract_url(url)
+            page = self.extract_url(url, render=self.options.render or render)
         except NewsError as exc:
             return Record(source, entry.article, exc, warnings=warnings)
         except Exception as exc:  # as in _plan: one entry's surprise stays that entry's error
             return Record(source, entry.article, unexpected(exc, url), warnings=warnings)
         return Record(source, merge_entry(entry.article, page), warnings=warnings + _fallback_note(page))
 
-    def extract_url(self, url: str) -> Article:
-        """Fetch one article page and extract it (raises NewsError)."""
+    def extract_url(self, url: str, *, render: bool | None = None) -> Article:
+        """Fetch one article page (`render`: in the browser; default: as the options say) and extract it."""
         from newscli.page.charset import decode, sniff_binary
 
         fetched = self.client.get(url, max_bytes=PAGE_MAX, accept=ACCEPT)
@@ -354,8 +385,26 @@ class Fetcher:
         decoded = decode(fetched.content, http_charset=fetched.charset, override=self.options.encoding)
         if not decoded.text.strip():
             raise ExtractError("no article found (empty page)", source=url)
-        article = self.pool.submit(decoded.text, fetched.url, tz_override=self.options.tz).result()
+        text, final = decoded.text, fetched.url
+        if render if render is not None else self.options.render:
+            rendered, _notes = self.renderer.render(url, first=_as_utf8(fetched, text))
+            text, final = rendered.content.decode("utf-8"), rendered.url
+        article = self.pool.submit(text, final, tz_override=self.options.tz).result()
         return article  # type: ignore[no-any-return]
+
+
+def _page_text(fetched: Fetched) -> str:
+    """A page's text by newscli's charset rules (the browser is handed this, never its own guess)."""
+    from newscli.page.charset import decode
+
+    return decode(fetched.content, http_charset=fetched.charset).text
+
+
+def _as_utf8(fetched: Fetched, text: str) -> Fetched:
+    """`fetched` with its body already decoded, as UTF-8 bytes that say so."""
+    return dataclasses.replace(
+        fetched, content=text.encode("utf-8"), headers={"content-type": "text/html; charset=utf-8"}
+    )
 
 
 def exit_code(total: int, failed: int, flagged: int = 0) -> int:

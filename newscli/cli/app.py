@@ -173,6 +173,15 @@ def fetch(
             "Example: --template 'url=https://example.cn/a/{id}.html'",
         ),
     ] = None,
+    render: Annotated[
+        bool | None,
+        typer.Option(
+            "--render/--no-render",
+            help="Load pages in a headless Chromium first, for pages that build their article with JavaScript "
+            "(needs: pip install 'newscli[render]' and a Chromium).",
+            show_default=False,
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")] = False,
 ) -> None:
     """Fetch articles or feeds and show them, print them as JSON, or save them as posts.
@@ -206,6 +215,7 @@ def fetch(
         items=items,
         fields=field or [],
         templates=template or [],
+        render=render,
         debug=debug,
     )
 

@@ -111,6 +111,7 @@ def _fetch(
     items: str | None = None,
     fields: list[str] | None = None,
     templates: list[str] | None = None,
+    render: bool | None = None,
 ) -> int:
     from newscli.config import effective, load_config
     from newscli.dates import parse_since, zone
@@ -127,6 +128,11 @@ def _fetch(
         if codec_name(encoding) is None:
             raise UsageError(f"--encoding: unknown character set {encoding!r}")
     api = _api_mapping(items, fields or [], templates or [])
+    render = render if render is not None else bool(defaults.render)
+    if render:
+        from newscli.net.browser import check_render
+
+        check_render()  # no Playwright or no Chromium: a usage error now, saying what to install
     post_options = None
     fmt = format or ("rich" if sys.stdout.isatty() else "text")
     if save is not None or fmt == "markdown":
@@ -150,6 +156,7 @@ def _fetch(
         user_agent=effective(user_agent, "NEWSCLI_USER_AGENT", defaults.user_agent, None),
         settings_for=_subscribed(config),
         api=api,
+        render=render,
     )
 
     total = failed = flagged = 0
@@ -197,7 +204,9 @@ def _subscribed(config: Any) -> Callable[[str], Any]:
         feed = known.get(url_key(url))
         if feed is None:
             return fallback
-        return FeedSettings(tz=feed.tz, encoding=feed.encoding, full=feed.full, api=mapping_of(feed))
+        return FeedSettings(
+            tz=feed.tz, encoding=feed.encoding, full=feed.full, api=mapping_of(feed), render=feed.render
+        )
 
     return settings_for
 

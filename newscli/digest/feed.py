@@ -331,15 +331,15 @@ class DigestRun:
             done: Future[tuple[Article, str | None]] = Future()
             done.set_result((entry.article, None))
             return done
-        return self.pages.submit(self._page, entry.article, url)
+        return self.pages.submit(self._page, entry.article, url, bool(setting(feed, "render")))
 
-    def _page(self, article: Article, url: str) -> tuple[Article, str | None]:
+    def _page(self, article: Article, url: str, render: bool = False) -> tuple[Article, str | None]:
         if self.abort.is_set():
             return article, None
         from newscli.pipeline import merge_entry
 
         try:
-            page = self.fetcher.extract_url(url)
+            page = self.fetcher.extract_url(url, render=render)
         except NewsError as exc:
             return article, f"{exc} (saved the feed's own content instead)"
         return merge_entry(article, page), None

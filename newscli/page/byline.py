@@ -10,8 +10,8 @@ from typing import Any
 
 from lxml import etree
 
+from newscli.page.embedded import ld_str
 from newscli.page.headline import norm
-from newscli.page.jsonld import ld_str
 from newscli.page.metatags import unique
 from newscli.page.text import Windows, clean
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from newscli import dates
-from newscli.page.jsonld import ld_str
+from newscli.page.embedded import ld_str
 from newscli.page.metatags import first
 from newscli.page.text import Windows
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import logging
 import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import lxml.etree
@@ -17,12 +19,18 @@ from newscli.errors import ExtractError
 from newscli.models import Article
 from newscli.page import metadata
 from newscli.page.cleanup import BLOCKISH, DROP, SPACES, clean_body
+from newscli.page.embedded import EmbeddedArticle, embedded_article
+from newscli.page.metatags import first, meta_tags
 from newscli.page.plaintext import TEXT_BLOCKS, html_to_text
 
 # readability takes ~7 s on 0.5 MB and ~78 s on 5 MB of HTML: it never sees more than this.
 MAX_HTML_CHARS = 2_000_000
 # A body shorter than this (in characters of text) is no article.
 MIN_BODY_CHARS = 20
+# Below this many characters of text from the HTML, the page's embedded data is looked at too, and
+# taken when its article is this many times longer (a teaser shell around a full article in the data).
+EMBEDDED_CHECK_CHARS = 1500
+EMBEDDED_RATIO = 2
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +42,37 @@ _COMMAS = re.compile("[,，、]")
 _BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 
 
+@dataclass(frozen=True)
+class NotedArticle(Article):
+    """An article read some other way than from the page's HTML; `warning` says how, for the caller to show."""
+
+    warning: str = ""
+
+
 def extract_article(text: str, url: str, *, tz_override: str | None = None) -> Article:
-    """The article in page `text` fetched from `url`; ExtractError when there is none."""
+    """The article in page `text` fetched from `url`; ExtractError when there is none.
+
+    A page whose HTML holds no article (or a much shorter text than its script data) is read from the
+    data it embeds (embedded.py); when there is none either, the error keeps what the meta tags say.
+    """
     doc = parse_page(text, url)
+    static: Article | None = None
     try:
-        body = _readability_body(doc, url)
+        static = _article(doc, _readability_body(doc, url), url, tz_override=tz_override)
     except Unparseable as exc:
         log.debug("readability failed on %s: %s", url, exc)
-        raise ExtractError("no article found", source=url) from None
-    return _article(doc, body, url, tz_override=tz_override)
+    except ExtractError:
+        pass
+    shown = len(SPACES.sub("", static.text or "")) if static is not None else 0
+    if shown < EMBEDDED_CHECK_CHARS:
+        found = embedded_article(doc, _headlines(doc))
+        if found is not None and found.text_chars > EMBEDDED_RATIO * shown:
+            article = _embedded(doc, found, url, tz_override=tz_override)
+            if article is not None:
+                return article
+    if static is None:
+        raise _no_article(doc, url, tz_override=tz_override)
+    return static
 
 
 def quick_article(text: str, url: str, *, tz_override: str | None = None) -> Article:
@@ -208,6 +238,115 @@ def _drop_lead_repeats(body: HtmlElement, title: str | None, author: str | None)
     for el in lead[:cut]:
         el.drop_tree()
     return True
+
+
+def _headlines(doc: HtmlElement) -> list[str]:
+    """What the page says its headline is: og:title and twitter:title, <title>, the first <h1>s."""
+    metas = meta_tags(doc)
+    found = [first(metas, "og:title"), first(metas, "twitter:title")]
+    found += [e.text_content() for e in doc.xpath("//title[not(ancestor::svg)]")[:2]]
+    found += [h.text_content() for h in doc.xpath("//body//h1")[:3]]
+    return [f for f in found if f and f.strip()]
+
+
+def _embedded(
+    doc: HtmlElement, found: EmbeddedArticle, url: str, *, tz_override: str | None
+) -> Article | None:
+    """The article from embedded data: its body through the same clean-up and text path as any body."""
+    try:
+        body = lxml.html.fragment_fromstring(found.html, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return None
+    body = clean_body(body, url)
+    text = html_to_text(body)
+    if len(SPACES.sub("", text)) < MIN_BODY_CHARS:
+        return None
+    html = "\n".join(lxml.etree.tounicode(child, method="html").strip() for child in body)
+    meta = metadata.read_metadata(doc, url, tz_override=tz_override, body_text=text)
+    page_url = meta.canonical_url or url
+    published = meta.published
+    if published is None and found.published:
+        published = _data_date(found.published, meta.tz)
+    return NotedArticle(
+        url=page_url,
+        id=page_url,
+        title=meta.title or found.title,
+        author=meta.author or found.author,
+        published=published,
+        updated=meta.updated,
+        site_name=meta.site_name,
+        source=found.source or meta.source or meta.site_name,
+        lang=meta.lang,
+        description=meta.description,
+        image=meta.image,
+        categories=meta.categories,
+        tags=meta.tags,
+        text=text,
+        html=html,
+        warning=f"body from embedded page data ({found.where})",
+    )
+
+
+def _data_date(value: str, tz: Any) -> datetime | None:
+    from newscli.dates import local_zone, parse_date
+
+    zone = tz or local_zone()
+    if value.isdigit() and len(value) in (10, 13):
+        seconds = int(value) / (1000 if len(value) == 13 else 1)
+        return datetime.fromtimestamp(seconds, timezone.utc).astimezone(zone)
+    return parse_date(value, zone)
+
+
+# Signs that a page's article is put in by script: a framework's mount point or state, and little text.
+_APP_ROOTS = ("__next", "__nuxt", "app", "root", "__layout", "svelte")
+_SCRIPT_MARKERS = ("__NEXT_DATA__", "__NUXT", "__INITIAL_STATE__", "__APOLLO_STATE__", "__PRELOADED_STATE__")
+
+
+def _no_article(doc: HtmlElement, url: str, *, tz_override: str | None) -> ExtractError:
+    """The error for a page without an article, keeping the title, author, date and description it shows."""
+    message = "no article found"
+    if _built_by_script(doc):
+        message = "no article in the HTML; the page builds it with JavaScript"
+    error = ExtractError(message, source=url)
+    try:
+        meta = metadata.read_metadata(doc, url, tz_override=tz_override)
+    except Exception:  # what the meta tags say is a courtesy, never a second failure
+        return error
+    if meta.title:
+        error.article = Article(  # type: ignore[attr-defined]
+            url=meta.canonical_url or url,
+            id=meta.canonical_url or url,
+            title=meta.title,
+            author=meta.author,
+            published=meta.published,
+            updated=meta.updated,
+            site_name=meta.site_name,
+            source=meta.source or meta.site_name,
+            lang=meta.lang,
+            description=meta.description,
+            image=meta.image,
+            categories=meta.categories,
+            tags=meta.tags,
+        )
+    return error
+
+
+def _built_by_script(doc: HtmlElement) -> bool:
+    body = doc.find("body")
+    shown = len(SPACES.sub("", body.text_content())) if body is not None else 0
+    scripts = [s for s in doc.iter("script")]
+    code = sum(len(s.text or "") for s in scripts)
+    if any(
+        marker in (s.text or "")[:4096] or marker == (s.get("id") or "")
+        for s in scripts
+        for marker in _SCRIPT_MARKERS
+    ):
+        return True
+    roots = any(
+        (el.get("id") or "").lower() in _APP_ROOTS and len(SPACES.sub("", el.text_content())) < 200
+        for el in (body.iter("div", "main") if body is not None else ())
+    )
+    return (roots and bool(scripts)) or (code > 20 * max(shown, 1) and shown < 500)
 
 
 def _short_title(doc: HtmlElement) -> str:

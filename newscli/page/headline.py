@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from newscli.page.jsonld import ld_str
+from newscli.page.embedded import ld_str
 from newscli.page.metatags import first
 from newscli.page.text import CJK, SPACE
 

@@ -11,8 +11,8 @@ from urllib.parse import urljoin, urlparse
 from newscli import dates
 from newscli.page.byline import read_author
 from newscli.page.dates import read_date, read_published
+from newscli.page.embedded import ARTICLE_TYPES, json_ld, ld_site_name, ld_str, ld_types
 from newscli.page.headline import read_title
-from newscli.page.jsonld import ARTICLE_TYPES, json_ld, ld_site_name, ld_str, ld_types
 from newscli.page.metatags import first, keywords, meta_tags, unique
 from newscli.page.text import CJK, Windows, clean, text_nodes, text_windows
 
