@@ -208,6 +208,6 @@ def test_failed_record_keeps_the_meta_tags_through_the_real_command(http_server:
     [record] = json.loads(result.stdout)
     assert record["error"] == {
         "kind": "extract",
-        "message": f"{url}: no article in the HTML; the page builds it with JavaScript",
+        "message": f"{url}: no article in the HTML; the page builds it with JavaScript (try --render)",
     }
     assert (record["title"], record["author"], record["text"]) == (TITLE, "Ada Lovelace", None)
