@@ -559,6 +559,23 @@ def test_markup_time_kept_when_the_page_shows_another_moment() -> None:
     assert got is not None and got.isoformat() == "2022-02-06T12:48:06+00:00"
 
 
+@pytest.mark.parametrize(
+    ("markup", "wanted"),
+    [
+        ("2024-03-12T07:30:00+08:00", "2024-03-12T07:30:00+08:00"),
+        ("2024-03-12T10:00:00Z", "2024-03-12T10:00:00+00:00"),
+    ],
+)
+def test_a_shown_day_without_time_never_invents_an_offset(markup: str, wanted: str) -> None:
+    """The page shows only the day: the markup's clock and offset stand (no 00:00 at +00:30 or -10:00)."""
+    html = page(
+        f'<title>Harbour news</title><meta property="article:published_time" content="{markup}">',
+        "<h1>Harbour news</h1><p>Published 2024-03-12</p><p>The turbine turned today, they say.</p>",
+    )
+    got = meta(html).published
+    assert got is not None and got.isoformat() == wanted
+
+
 def test_slashed_date_read_the_only_way_it_can_be() -> None:
     html = page("<title>标题新闻</title>", "<h1>标题新闻</h1><p>发布日期： 9/17/2004 5:54:13 AM</p>")
     assert meta(html, CN_URL).published == datetime(2004, 9, 17, 5, 54, 13, tzinfo=BEIJING)

@@ -43,30 +43,30 @@ def read_published(
     ):
         value = read_date(text, tz)
         if value:
-            shown = _shown_date(windows, tz, day_first)
+            shown, timed = _shown_date(windows, tz, day_first)
             if text and not re.search(r"\d:\d\d", text):
                 # The markup gives the day only; the page often shows the same day with the time.
-                if shown and shown.date() == value.date():
+                if shown and timed and shown.date() == value.date():
                     return shown
-            elif shown:
+            elif shown and timed:  # a shown day without a time says nothing of the markup's clock
                 return _as_shown(value, shown)
             return value
-    return _shown_date(windows, tz, day_first) or read_date(
-        first(metas, "article:modified_time", "og:updated_time"), tz
-    )
+    shown, _ = _shown_date(windows, tz, day_first)
+    return shown or read_date(first(metas, "article:modified_time", "og:updated_time"), tz)
 
 
-def _shown_date(windows: Windows, tz: tzinfo, day_first: bool) -> datetime | None:
+def _shown_date(windows: Windows, tz: tzinfo, day_first: bool) -> tuple[datetime | None, bool]:
+    """The date the page shows near the article, and whether it shows a time of day with it."""
     for text in (
         windows.after_title,
         windows.header[:800],
         windows.before,
         windows.body_tail + "\n" + windows.after_body,
     ):
-        value = _visible_date(text, tz, day_first)
+        value, timed = _visible_date(text, tz, day_first)
         if value:
-            return value
-    return None
+            return value, timed
+    return None, False
 
 
 def _as_shown(value: datetime, shown: datetime) -> datetime:
@@ -101,7 +101,7 @@ _DATE_KEYS = (
 )
 
 
-def _visible_date(text: str, tz: tzinfo, day_first: bool) -> datetime | None:
+def _visible_date(text: str, tz: tzinfo, day_first: bool) -> tuple[datetime | None, bool]:
     """The date a page shows for its article: the first labelled one (发布时间：), else the first; with its time."""
     latest = datetime.now(tz) + timedelta(days=2)
     found = [
@@ -110,12 +110,12 @@ def _visible_date(text: str, tz: tzinfo, day_first: bool) -> datetime | None:
         if 1990 <= value.year and value <= latest
     ]
     if not found:
-        return None
+        return None, False
     labelled = [f for f in found if _DATE_LABEL.search(text[max(0, f[0] - 12) : f[0]])]
     chosen = (labelled or found)[0]
     if not chosen[2]:
         # A bare day near the headline, and the same day with a time a little further on: the time is wanted.
         for _pos, value, timed in found:
             if timed and value.date() == chosen[1].date():
-                return value
-    return chosen[1]
+                return value, True
+    return chosen[1], chosen[2]
