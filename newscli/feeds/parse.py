@@ -44,6 +44,16 @@ _HTMLISH = re.compile(r"<!DOCTYPE\s+html|<html[\s>]|<head[\s>]|<body[\s>]", re.I
 _HTML_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
 _XML_ENTITIES = frozenset(("amp", "lt", "gt", "quot", "apos"))
 _CST = re.compile(r"\s+CST$")
+# HTML elements that have content, written self-closed in entry HTML (`<iframe src=… />`): feedparser 6.0.x
+# drops the slash, and the rest of the entry then becomes the iframe's text or the script's body.
+_NOT_VOID = (
+    "a|abbr|article|aside|audio|b|blockquote|canvas|code|del|div|em|figcaption|figure|font|h[1-6]|i|"
+    "iframe|ins|noscript|object|ol|p|pre|q|s|script|section|small|span|strong|style|sub|sup|table|"
+    "tbody|td|textarea|th|thead|tr|u|ul|video"
+)
+# Linear: an attempt never scans past the next < or >.
+_SELF_CLOSED = re.compile(rf"<({_NOT_VOID})(\s(?:[^<>\"']|\"[^<>\"]*\"|'[^<>']*')*?)?/>", re.I)
+_SELF_CLOSED_ESCAPED = re.compile(rf"&lt;({_NOT_VOID})(\s(?:(?!&[lg]t;)[^<>])*?)?/&gt;", re.I)
 
 
 def feed_kind(text: str) -> str | None:
@@ -154,6 +164,10 @@ def _cap(text: str, ctx: FeedContext) -> tuple[str, bool]:
 def _parse_xml(text: str, ctx: FeedContext) -> Feed:
     text = _XML_INVALID.sub("", text)
     text = _HTML_ENTITY.sub(_numeric_entity, text)
+    if "/>" in text:
+        text = _SELF_CLOSED.sub(r"<\1\2></\1>", text)
+    if "/&gt;" in text:
+        text = _SELF_CLOSED_ESCAPED.sub(r"&lt;\1\2&gt;&lt;/\1&gt;", text)
     text, truncated = _cap(text, ctx)
     decl = _XML_DECL.match(text)
     body = text[decl.end() :] if decl else text
@@ -163,8 +177,7 @@ def _parse_xml(text: str, ctx: FeedContext) -> Feed:
         headers["content-location"] = ctx.url
     # A stream, never str or bytes: feedparser would try those as a URL or a file name first.
     # Our own cleaner (clean_html) is the one sanitising boundary; feedparser's would double the parse time.
-    import feedparser  # ~80 ms: only when there is a feed to parse, not for every page's feed check
-
+    feedparser = _feedparser()
     parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=False)
     raw_entries: list[Any] = list(parsed.entries)
     if parsed.bozo:
@@ -182,11 +195,13 @@ def _parse_xml(text: str, ctx: FeedContext) -> Feed:
             raise FeedError(f"cannot parse the feed ({reason})", source=ctx.url)
     meta = parsed.feed
     title = plain_text(meta.get("title"), meta.get("title_detail"))
+    # RFC 4287 4.2.1: an Atom entry without authors takes its source's, else the feed's.
+    feed_author = _authors(meta) if str(parsed.get("version") or "").startswith("atom") else None
     site_url = http_url(meta.get("link"), ctx.url)
     lang = meta.get("language") or None
     ref = FeedRef(title=title, url=ctx.url)
     entries = dedupe(
-        (_xml_entry(raw, ref, lang, ctx) for raw in raw_entries),
+        (_xml_entry(raw, ref, lang, feed_author, ctx) for raw in raw_entries),
         ctx,
     )
     return Feed(
@@ -198,6 +213,32 @@ def _parse_xml(text: str, ctx: FeedContext) -> Feed:
         truncated=truncated,
         warnings=tuple(ctx.warnings),
     )
+
+
+_PATCHED: list[Any] = []
+
+
+def _feedparser() -> Any:
+    """feedparser (~80 ms to import: only when there is a feed to parse), with its 6.0.x bugs worked around.
+
+    - `media:description` is stored as the entry's summary (overwriting or displacing the real one, and
+      pushing a later <description> into content): it gets its own `media_description` key instead.
+    """
+    if _PATCHED:
+        return _PATCHED[0]
+    import feedparser
+    from feedparser.namespaces import mediarss
+
+    def start_media_description(self: Any, attrs_d: dict[str, str]) -> None:
+        self.push_content("media_description", attrs_d, "text/plain", 1)
+
+    def end_media_description(self: Any) -> None:
+        self.pop_content("media_description")
+
+    mediarss.Namespace._start_media_description = start_media_description
+    mediarss.Namespace._end_media_description = end_media_description
+    _PATCHED.append(feedparser)
+    return feedparser
 
 
 def _numeric_entity(match: re.Match[str]) -> str:
@@ -216,7 +257,9 @@ def _bozo_reason(exc: object) -> str:
     return f"{text} at line {line()}" if callable(line) else str(text)
 
 
-def _xml_entry(raw: Any, ref: FeedRef, feed_lang: str | None, ctx: FeedContext) -> Entry:
+def _xml_entry(
+    raw: Any, ref: FeedRef, feed_lang: str | None, feed_author: str | None, ctx: FeedContext
+) -> Entry:
     base = ctx.url
     link = http_url(raw.get("link"), base)
     title = plain_text(raw.get("title"), raw.get("title_detail"))
@@ -238,12 +281,9 @@ def _xml_entry(raw: Any, ref: FeedRef, feed_lang: str | None, ctx: FeedContext) 
         same = content_value == raw.summary and "html" in content_type
         description = text if same else plain_text(raw.summary, summary_detail)
 
-    author = None
-    if raw.get("author_detail") and raw.author_detail.get("name"):
-        author = raw.author_detail.name
-    elif raw.get("author"):
-        author = raw.author
-    source_title = (raw.get("source") or {}).get("title") if isinstance(raw.get("source"), Mapping) else None
+    source = raw.get("source") if isinstance(raw.get("source"), Mapping) else {}
+    author = _authors(raw) or _authors(source) or feed_author
+    source_title = source.get("title")
 
     tags, categories = _terms(raw.get("tags") or [])
     return make_entry(
@@ -266,15 +306,34 @@ def _xml_entry(raw: Any, ref: FeedRef, feed_lang: str | None, ctx: FeedContext) 
     )
 
 
+def _authors(obj: Mapping[str, Any]) -> str | None:
+    """Every author's name (else e-mail) of an entry, source or feed, in order, joined by ", "."""
+    names: list[str] = []
+    for person in obj.get("authors") or []:
+        if isinstance(person, Mapping):
+            name = " ".join(str(person.get("name") or person.get("email") or "").split())
+            if name and name not in names:
+                names.append(name)
+    if not names and isinstance(obj.get("author"), str):
+        names = [" ".join(obj["author"].split())]
+    return ", ".join(n for n in names if n) or None
+
+
 def _best_content(raw: Any) -> tuple[str | None, str]:
-    """The entry's fullest body: the longest `content`, else the summary; with its media type."""
-    candidates = [(c.get("value") or "", c.get("type") or "text/html") for c in raw.get("content") or []]
-    if raw.get("summary"):
-        candidates.append((raw.summary, (raw.get("summary_detail") or {}).get("type") or "text/html"))
-    candidates = [c for c in candidates if c[0].strip()]
-    if not candidates:
-        return None, "text/html"
-    return max(candidates, key=lambda c: len(c[0]))
+    """The entry's body with its media type: its own content, else its summary, else a media description.
+
+    Of several content elements the longest wins (a feed may carry a plain and an HTML version).
+    """
+    media = raw.get("media_description_detail") or {}
+    for candidates in (
+        [(c.get("value") or "", c.get("type") or "text/html") for c in raw.get("content") or []],
+        [(raw.get("summary") or "", (raw.get("summary_detail") or {}).get("type") or "text/html")],
+        [(raw.get("media_description") or "", media.get("type") or "text/plain")],
+    ):
+        found = [c for c in candidates if isinstance(c[0], str) and c[0].strip()]
+        if found:
+            return max(found, key=lambda c: len(c[0]))
+    return None, "text/html"
 
 
 def _date(raw: str | None, parsed: Any, tz: tzinfo) -> datetime | None:
