@@ -109,7 +109,7 @@ _newscli() {
             "newscli feeds")
                 _newscli_words "--help -h" ;;
             "newscli feeds add")
-                _newscli_words "--category --help --name --tags --title -h" ;;
+                _newscli_words "--category --help --name --no-check --tags --title -h" ;;
             "newscli feeds export")
                 _newscli_words "--help --title -h" ;;
             "newscli feeds import")

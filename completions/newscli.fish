@@ -90,7 +90,7 @@ complete -c newscli -n '__newscli_is newscli discover' -s h -l help -d 'Show thi
 complete -c newscli -n '__newscli_is newscli discover' -l timeout -x -d 'Total seconds allowed per request'
 
 # newscli feeds
-complete -c newscli -n '__newscli_is newscli feeds' -a add -d 'Subscribe to a feed'
+complete -c newscli -n '__newscli_is newscli feeds' -a add -d 'Subscribe to a feed, after fetching it once to check that it is one'
 complete -c newscli -n '__newscli_is newscli feeds' -a export -d 'Print the subscriptions as OPML 2.0, grouped into folders by category'
 complete -c newscli -n '__newscli_is newscli feeds' -a import -d 'Subscribe to every feed of an OPML file (folders become categories)'
 complete -c newscli -n '__newscli_is newscli feeds' -a list -d 'List the subscribed feeds: name, category and URL'
@@ -100,9 +100,10 @@ complete -c newscli -n '__newscli_is newscli feeds' -s h -l help -d 'Show this m
 # newscli feeds add
 complete -c newscli -n '__newscli_is newscli feeds add' -l category -x -d 'Category; nest with \'/\', e.g. 新闻/科技'
 complete -c newscli -n '__newscli_is newscli feeds add' -s h -l help -d 'Show this message and exit'
-complete -c newscli -n '__newscli_is newscli feeds add' -l name -x -d 'Name to refer to it by (default: from the URL)'
+complete -c newscli -n '__newscli_is newscli feeds add' -l name -x -d 'Name to refer to it by (default: from the feed\'s title, else the URL)'
+complete -c newscli -n '__newscli_is newscli feeds add' -l no-check -d 'Subscribe without fetching the URL first (offline, or a feed behind a login)'
 complete -c newscli -n '__newscli_is newscli feeds add' -l tags -x -d 'Tags (repeatable, or a comma-separated list)'
-complete -c newscli -n '__newscli_is newscli feeds add' -l title -x -d 'A human title; also names the feed'
+complete -c newscli -n '__newscli_is newscli feeds add' -l title -x -d 'A human title (default: the feed\'s); also names the feed'
 
 # newscli feeds export
 complete -c newscli -n '__newscli_is newscli feeds export' -s h -l help -d 'Show this message and exit'

@@ -27,6 +27,7 @@ FIXTURES = [
     ("selfclosed_embeds.xml", "https://video.example.com/feed", "application/rss+xml"),
     ("utf8_one_bad_byte.xml", "https://mostly.example.org/rss", "application/rss+xml"),
     ("media_description.xml", "https://photos.example.com/rss", "application/rss+xml"),
+    ("subscribable.xml", "https://technews.example.com/rss", "application/rss+xml"),
 ]
 
 
