@@ -28,6 +28,8 @@ FIXTURES = [
     ("utf8_one_bad_byte.xml", "https://mostly.example.org/rss", "application/rss+xml"),
     ("media_description.xml", "https://photos.example.com/rss", "application/rss+xml"),
     ("subscribable.xml", "https://technews.example.com/rss", "application/rss+xml"),
+    ("jsonfeed_ids.json", "https://numbered.example.com/feed.json", "application/feed+json"),
+    ("empty_items.xml", "https://empty.example.com/rss", "application/rss+xml"),
 ]
 
 
@@ -78,6 +80,21 @@ def test_fixture_feeds_give_expected_entries(name: str, url: str, content_type: 
             else:
                 assert record[key] == value, (want.get("id"), key)
         assert entry.article.published is None or entry.article.published.tzinfo is not None
+
+
+@pytest.mark.parametrize("name", ["jsonfeed_ids.json", "empty_items.xml"])
+def test_entries_with_nothing_to_tell_them_apart_keep_distinct_stable_ids(name: str) -> None:
+    url = "https://empty.example.com/feed"
+    ids = [e.article.id for e in parse_feed(fetched((DATA / name).read_bytes(), url)).entries]
+    assert (
+        len(set(ids))
+        == len(ids)
+        == len(json.loads((DATA / name).with_suffix(".expected.json").read_text())["entries"])
+    )
+    assert ids == [e.article.id for e in parse_feed(fetched((DATA / name).read_bytes(), url)).entries]
+    assert [e.article.id for e in parse_feed(fetched((DATA / name).read_bytes(), url + "2")).entries][
+        -1
+    ] != ids[-1]
 
 
 def test_looks_like_feed_by_content_not_url() -> None:

@@ -55,14 +55,21 @@ def make_entry(
     tags: tuple[str, ...],
     html: str | None,
     text: str | None,
+    position: int,
 ) -> Entry:
-    """The Entry of one feed item, whatever the format: id, source and fullness filled in."""
+    """The Entry of one feed item, whatever the format: id, source and fullness filled in.
+
+    `position` (the item's place in the feed, from 0) names an item that has nothing else to be told by.
+    """
     if not source and text:
         found = _SOURCE_IN_TEXT.search(text[:2000])
         source = found.group(1) if found else None
     article = Article(
         url=url,
-        id=(guid or "").strip() or url or stable_id(title, raw_date, text),
+        id=(guid or "").strip()
+        or url
+        or stable_id(title, raw_date, text or description or image)
+        or _position_id(ref.url, position),
         title=title,
         author=author,
         published=published,
@@ -81,12 +88,22 @@ def make_entry(
     return Entry(article=article, content_is_full=not is_teaser_text(text))
 
 
-def stable_id(title: str | None, date: str | None, text: str | None = None) -> str:
-    """An id for an entry with neither guid nor link: a hash of its title and date (else its text)."""
+def stable_id(title: str | None, date: str | None, text: str | None = None) -> str | None:
+    """An id for an entry with neither guid nor link: a hash of its title and date (else its text).
+
+    None when all are empty: the hash of nothing would make every such entry the same one.
+    """
     key = f"{(title or '').strip()}\n{(date or '').strip()}"
     if not key.strip():
         key = (text or "").strip()[:2000]
+    if not key:
+        return None
     return "urn:sha1:" + hashlib.sha1(key.encode("utf-8")).hexdigest()
+
+
+def _position_id(feed_url: str, position: int) -> str:
+    """The id of an entry with no guid, link, title, date or text: its feed and its place in it."""
+    return "urn:sha1:" + hashlib.sha1(f"{feed_url}\n#{position}".encode()).hexdigest()
 
 
 def dedupe(entries: Iterable[Entry], ctx: FeedContext) -> list[Entry]:

@@ -201,7 +201,7 @@ def _parse_xml(text: str, ctx: FeedContext) -> Feed:
     lang = meta.get("language") or None
     ref = FeedRef(title=title, url=ctx.url)
     entries = dedupe(
-        (_xml_entry(raw, ref, lang, feed_author, ctx) for raw in raw_entries),
+        (_xml_entry(raw, ref, lang, feed_author, ctx, n) for n, raw in enumerate(raw_entries)),
         ctx,
     )
     return Feed(
@@ -258,7 +258,7 @@ def _bozo_reason(exc: object) -> str:
 
 
 def _xml_entry(
-    raw: Any, ref: FeedRef, feed_lang: str | None, feed_author: str | None, ctx: FeedContext
+    raw: Any, ref: FeedRef, feed_lang: str | None, feed_author: str | None, ctx: FeedContext, position: int
 ) -> Entry:
     base = ctx.url
     link = http_url(raw.get("link"), base)
@@ -303,6 +303,7 @@ def _xml_entry(
         tags=tags,
         html=html,
         text=text,
+        position=position,
     )
 
 
