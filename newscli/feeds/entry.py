@@ -69,7 +69,7 @@ def make_entry(
         id=(guid or "").strip()
         or url
         or stable_id(title, raw_date, text or description or image)
-        or _position_id(ref.url, position),
+        or _position_id(ref.url or "", position),
         title=title,
         author=author,
         published=published,
