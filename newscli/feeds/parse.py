@@ -7,6 +7,7 @@ declarations are refused before parsing (entity expansion can turn a small feed 
 
 from __future__ import annotations
 
+import html as htmllib
 import io
 import re
 from collections.abc import Iterable, Mapping
@@ -34,9 +35,27 @@ _ROOT = re.compile(r"<(?:([\w.-]+):)?([\w.-]+)([^>]*)>", re.S)
 _JSON_VERSION = re.compile(r'"version"\s*:\s*"https?://jsonfeed\.org/version/1')
 _DOCTYPE_NAME = re.compile(r"(?:\s+|<\?[^>]*\?>|<!--.*?-->)*<!DOCTYPE\s+(?:[\w.-]+:)?([\w.-]+)", re.S)
 _XML_DECL = re.compile(r"\A<\?xml[^>]*\?>")
-_DECLARATION = re.compile(r"<!ENTITY|<!DOCTYPE[^>\[]*\[", re.I)
-_DOCTYPE = re.compile(r"<!DOCTYPE[^>\[]*>", re.I)
-_FIRST_ELEMENT = re.compile(r"<[A-Za-z_]")
+_DECLARATION = re.compile(r"<!ENTITY|<!DOCTYPE", re.I)
+# Internal DTD subsets: what is read, and the bounds on it.
+ENTITY_VALUE_MAX = 1024
+ENTITY_EXPANSION_MAX = 1024 * 1024
+ENTITY_DECLARATIONS_MAX = 256
+_PROLOG_ITEM = re.compile(r"\s+|<\?.*?\?>|<!--.*?-->", re.S)
+_QUOTED = r"(?:\"[^\"]*\"|'[^']*')"
+_DOCTYPE_HEAD = re.compile(
+    rf"<!DOCTYPE\s+[^\s\[>\"']+(?:\s+(?:SYSTEM\s+{_QUOTED}|PUBLIC\s+{_QUOTED}(?:\s+{_QUOTED})?))?\s*",
+    re.I,
+)
+_SUBSET_ITEM = re.compile(
+    rf"\s+|<!--.*?-->|<\?.*?\?>|<!(?:ELEMENT|ATTLIST|NOTATION)\s(?:{_QUOTED}|[^\"'<>%])*>"
+    rf"|<!ENTITY\s+(?P<pe>%\s+)?(?P<name>[^\s%&;<>\"']+)\s+(?P<def>(?:{_QUOTED}|[^\"'<>\]])*)>"
+    r"|(?P<close>\]\s*>)",
+    re.S,
+)
+_PE_REFERENCE = re.compile(r"%[^\s;]*;")
+_ENTITY_VALUE = re.compile(r"\"([^\"]*)\"\s*|'([^']*)'\s*")
+_ENTITY_REF = re.compile(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[^\s&;<>\"'#]+);")
+_EXPANDABLE = re.compile(r"<!\[CDATA\[|<!--|&([^\s&;<>\"'#]+);")
 _ENTRY_CLOSE = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>")
 # Characters XML 1.0 forbids; Chinese CMS feeds often carry them and they make expat give up.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -121,27 +140,157 @@ def parse_feed(
 
 
 def _check_entities(text: str) -> str:
-    """Refuse entity declarations and internal DTD subsets; drop an external DOCTYPE so it is never loaded."""
-    pos = 0
+    """The document without its DOCTYPE, simple internal entities expanded once; FeedError for anything risky.
+
+    An external DTD is dropped (never loaded). An internal subset may declare general entities whose
+    value is plain text (character references and the five XML entities allowed), at most
+    ENTITY_VALUE_MAX characters each, expanded at most ENTITY_EXPANSION_MAX characters in all; parameter
+    entities, external entities, entities using other declared entities and any other declaration
+    syntax are refused. So are entity declarations outside the prolog (except quoted in CDATA).
+    """
+    pos = _prolog_end(text)
+    entities: dict[str, str] = {}
+    if text[pos : pos + 9].upper() == "<!DOCTYPE":
+        end, entities = _read_doctype(text, pos)
+        text = text[:pos] + text[end:]
+    scan = pos
+    doctypes = 0
     while True:
-        hit = _DECLARATION.search(text, pos)
+        hit = _DECLARATION.search(text, scan)
         if hit is None:
             break
-        # A post about XML may quote these inside CDATA, which is content, once the root element has begun.
-        opened = text.rfind("<![CDATA[", 0, hit.start())
-        closed = text.find("]]>", hit.end())
-        in_cdata = (
-            opened >= 0
-            and text.find("]]>", opened, hit.start()) < 0
-            and closed >= 0
-            and _FIRST_ELEMENT.search(text, 0, opened) is not None
-        )
-        if not in_cdata:
+        # A post about XML may quote these inside CDATA (content) or a comment (nothing).
+        inside = _enclosing_section(text, hit.start())
+        if inside is not None:
+            scan = inside
+        elif hit.group(0).upper() == "<!DOCTYPE" and not doctypes:
+            # after junk before the prolog, say: read by the same rules, and dropped (one only: each
+            # removal copies the text)
+            doctypes += 1
+            end, more = _read_doctype(text, hit.start())
+            entities.update(more)
+            text = text[: hit.start()] + text[end:]
+            scan = hit.start()
+        else:
             raise FeedError(_ENTITY_REFUSED)
-        pos = closed + 3
-    first = _FIRST_ELEMENT.search(text)
-    end = first.start() if first else len(text)
-    return _DOCTYPE.sub("", text[:end]) + text[end:]
+    return _expand(text, pos, entities) if entities else text
+
+
+def _prolog_end(text: str) -> int:
+    """Where the prolog's white space, processing instructions and comments end."""
+    pos = 0
+    while True:
+        m = _PROLOG_ITEM.match(text, pos)
+        if m is None or m.end() == pos:
+            return pos
+        pos = m.end()
+
+
+def _enclosing_section(text: str, at: int) -> int | None:
+    """The end of the CDATA section or comment `at` is in, or None when it is in neither."""
+    for opener, closer in (("<![CDATA[", "]]>"), ("<!--", "-->")):
+        opened = text.rfind(opener, 0, at)
+        if opened >= 0 and text.find(closer, opened, at) < 0:
+            closed = text.find(closer, at)
+            if closed >= 0:
+                return closed + len(closer)
+    return None
+
+
+def _refused(why: str) -> FeedError:
+    return FeedError(f"refused: the feed's DTD {why} (possible entity-expansion attack)")
+
+
+def _read_doctype(text: str, start: int) -> tuple[int, dict[str, str]]:
+    """(end of the DOCTYPE at `start`, its internal entities as replacement text); FeedError when risky."""
+    head = _DOCTYPE_HEAD.match(text, start)  # (case-insensitive, as the old stripping was)
+    if head is None:
+        raise _refused("cannot be read safely")
+    pos = head.end()
+    if text.startswith(">", pos):
+        return pos + 1, {}
+    if not text.startswith("[", pos):
+        raise _refused("cannot be read safely")
+    pos += 1
+    raw: dict[str, str] = {}
+    while True:
+        m = _SUBSET_ITEM.match(text, pos)
+        if m is None:
+            raise _refused(
+                "declares parameter entities" if _PE_REFERENCE.match(text, pos) else "cannot be read safely"
+            )
+        pos = m.end()
+        if m.group("close") is not None:
+            break
+        name = m.group("name")
+        if name is None:
+            continue  # white space, a comment, an element, attribute list or notation declaration
+        if m.group("pe"):
+            raise _refused("declares parameter entities")
+        literal = _ENTITY_VALUE.fullmatch(m.group("def"))
+        if literal is None:
+            raise _refused("declares an external entity")  # SYSTEM/PUBLIC, or no quoted value at all
+        if len(raw) >= ENTITY_DECLARATIONS_MAX:
+            raise _refused(f"declares more than {ENTITY_DECLARATIONS_MAX} entities")
+        raw.setdefault(name, literal.group(1) if literal.group(1) is not None else literal.group(2))
+    entities: dict[str, str] = {}
+    for name, value in raw.items():
+        if name in _XML_ENTITIES:
+            continue
+        if "%" in value:
+            raise _refused("uses parameter entities")
+        replacement = _ENTITY_REF.sub(lambda m: _reference_text(m, raw), value)
+        if len(replacement) > ENTITY_VALUE_MAX:
+            raise _refused(f"declares an entity longer than {ENTITY_VALUE_MAX} characters")
+        entities[name] = htmllib.escape(replacement, quote=True)
+    return pos, entities
+
+
+def _reference_text(match: re.Match[str], declared: Mapping[str, str]) -> str:
+    """What a reference inside an entity value stands for; nested entities are refused."""
+    ref = match.group(1)
+    if ref.startswith("#"):
+        try:
+            code = int(ref[2:], 16) if ref[1:2] in ("x", "X") else int(ref[1:])
+            return chr(code)
+        except (ValueError, OverflowError):
+            raise _refused("declares an entity with a bad character reference") from None
+    if ref in _XML_ENTITIES:
+        return {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}[ref]
+    if ref not in declared and ref in name2codepoint:
+        return chr(name2codepoint[ref])
+    raise _refused("declares entities that use other entities")
+
+
+def _expand(text: str, start: int, entities: Mapping[str, str]) -> str:
+    """`text` with each reference to `entities` replaced once, outside CDATA and comments; bounded in total."""
+    out: list[str] = [text[:start]]
+    added = 0
+    pos = start
+    for m in _EXPANDABLE.finditer(text, start):
+        if m.start() < pos:
+            continue  # inside a CDATA section or comment skipped below
+        value = entities.get(m.group(1) or "")
+        if m.group(1) is None:
+            closer = "]]>" if m.group(0).startswith("<![") else "-->"
+            end = text.find(closer, m.end())
+            end = len(text) if end < 0 else end + len(closer)
+            out.append(text[pos:end])
+            pos = end
+            continue
+        if value is None:
+            continue
+        added += len(value)
+        if added > ENTITY_EXPANSION_MAX:
+            raise FeedError(
+                f"refused: the feed's entities expand to more than {ENTITY_EXPANSION_MAX} characters "
+                "(possible entity-expansion attack)"
+            )
+        out.append(text[pos : m.start()])
+        out.append(value)
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _cap(text: str, ctx: FeedContext) -> tuple[str, bool]:
