@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import tracemalloc
 from pathlib import Path
@@ -34,6 +35,7 @@ FIXTURES = [
     ("dtd_internal_entities.xml", "https://old.example.net/rss.xml", "text/xml"),
     ("dtd_entity_in_guid.xml", "https://news.example.org/rss", "application/rss+xml"),
     ("doctype_in_comment.xml", "https://comment.example.com/rss", "application/rss+xml"),
+    ("atom_no_namespace.xml", "https://nons.example.com/atom", "application/atom+xml"),
 ]
 
 
@@ -101,12 +103,37 @@ def test_entries_with_nothing_to_tell_them_apart_keep_distinct_stable_ids(name: 
     ] != ids[-1]
 
 
+def test_feed_shaped_xml_is_said_to_be_no_feed_newscli_reads() -> None:
+    expected = json.loads((DATA / "channel_root.expected.json").read_text(encoding="utf-8"))["error"]
+    data = (DATA / "channel_root.xml").read_bytes()
+    assert looks_like_feed(data.decode("utf-8"))
+    with pytest.raises(NotAFeed) as info:
+        parse_feed(fetched(data, "https://lone.example.com/channel.xml"))
+    assert (info.value.kind, info.value.message) == (expected["kind"], expected["message"])
+    for doc, what in [
+        (
+            '<?xml version="1.0"?><entry xmlns="http://www.w3.org/2005/Atom"><title>x</title></entry>',
+            "a single Atom entry",
+        ),
+        (
+            '<opml version="2.0"><body><outline xmlUrl="https://x.example/feed"/></body></opml>',
+            "an OPML outline",
+        ),
+        (
+            '<feed xmlns="http://example.com/not-atom"><title>x</title></feed>',
+            "a <feed> in a namespace other",
+        ),
+    ]:
+        with pytest.raises(NotAFeed, match=f": not a feed newscli can read \\({re.escape(what)}"):
+            parse_feed(fetched(doc))
+
+
 def test_looks_like_feed_by_content_not_url() -> None:
     for name, _, _ in FIXTURES:
         assert looks_like_feed((DATA / name).read_text(encoding="utf-8", errors="replace")), name
     assert looks_like_feed('<?xml version="1.0"?>\n<!-- hi -->\n<rss version="0.91"><channel/></rss>')
     assert not looks_like_feed("<!DOCTYPE html><html><head><title>rss</title></head></html>")
-    assert not looks_like_feed("<feed><title>no Atom namespace</title></feed>")
+    assert not looks_like_feed("<html><body><feed>not XML</feed></body></html>")
     assert not looks_like_feed('{"version": "1.0", "items": []}')
     assert not looks_like_feed("")
 

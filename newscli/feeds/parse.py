@@ -32,6 +32,16 @@ _HTML_HINT = "not a feed (looks like an HTML page; try `newscli discover URL`)"
 
 _PROLOG = re.compile(r"\A(?:\s+|<\?[^>]*\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\]\s*)?>)*", re.S | re.I)
 _ROOT = re.compile(r"<(?:([\w.-]+):)?([\w.-]+)([^>]*)>", re.S)
+_DEFAULT_NS = re.compile(r"\sxmlns\s*=")
+# Roots of XML that looks like a feed but is none newscli reads, and what to call it.
+_SHAPES = {
+    "feed": "a <feed> in a namespace other than Atom's",
+    "entry": "a single Atom entry, not a feed",
+    "channel": "an RSS <channel> without the <rss> element around it",
+    "item": "a single RSS item, not a feed",
+    "items": "a list of items, not an RSS, Atom or JSON Feed document",
+    "opml": "an OPML outline; `newscli feeds import FILE` subscribes to the feeds it lists",
+}
 _JSON_VERSION = re.compile(r'"version"\s*:\s*"https?://jsonfeed\.org/version/1')
 _DOCTYPE_NAME = re.compile(r"(?:\s+|<\?[^>]*\?>|<!--.*?-->)*<!DOCTYPE\s+(?:[\w.-]+:)?([\w.-]+)", re.S)
 _XML_DECL = re.compile(r"\A<\?xml[^>]*\?>")
@@ -86,17 +96,34 @@ def feed_kind(text: str) -> str | None:
         # A DOCTYPE longer than the window (a huge internal subset) still names the root.
         doctype = _DOCTYPE_NAME.match(head)
         return {"rss": "rss", "RDF": "rss", "feed": "atom"}.get(doctype.group(1)) if doctype else None
-    name, attrs = root.group(2), root.group(3)
+    prefix, name, attrs = root.group(1), root.group(2), root.group(3)
     if name == "rss" or name == "RDF":
         return "rss"
     if name == "feed" and ("w3.org/2005/Atom" in attrs or "purl.org/atom/ns" in attrs):
         return "atom"
+    if name == "feed" and prefix is None and not _DEFAULT_NS.search(attrs):
+        return "atom"  # a <feed> without any namespace: Atom whose publisher forgot to say so
     return None
 
 
+def feed_shape(text: str) -> str | None:
+    """What XML that is shaped like a feed but no feed newscli reads is (e.g. "an OPML outline"), or None."""
+    head = text[:65536].lstrip("\ufeff \t\r\n")
+    if not head.startswith("<"):
+        return None
+    prolog = _PROLOG.match(head)
+    root = _ROOT.match(head, prolog.end() if prolog else 0)
+    if root is None or feed_kind(text) is not None:
+        return None
+    return _SHAPES.get(root.group(2).lower())
+
+
 def looks_like_feed(text: str) -> bool:
-    """Whether decoded `text` is an RSS, Atom, RDF or JSON Feed document (by content, not URL)."""
-    return feed_kind(text) is not None
+    """Whether decoded `text` is an RSS, Atom, RDF or JSON Feed document, or XML shaped like one.
+
+    (By content, not URL. parse_feed reads the first kind and says what the second is.)
+    """
+    return feed_kind(text) is not None or feed_shape(text) is not None
 
 
 def parse_feed(
@@ -127,6 +154,9 @@ def parse_feed(
             raise FeedError(exc.message, source=source) from None
     kind = feed_kind(text)
     if kind is None:
+        shape = feed_shape(text)
+        if shape is not None:
+            raise NotAFeed(f"not a feed newscli can read ({shape})", source=source)
         if _HTMLISH.search(text[:8192]):
             raise NotAFeed(_HTML_HINT, source=source)
         raise NotAFeed("not a feed (no RSS, Atom or JSON Feed document found)", source=source)
