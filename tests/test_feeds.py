@@ -36,6 +36,10 @@ FIXTURES = [
     ("dtd_entity_in_guid.xml", "https://news.example.org/rss", "application/rss+xml"),
     ("doctype_in_comment.xml", "https://comment.example.com/rss", "application/rss+xml"),
     ("atom_no_namespace.xml", "https://nons.example.com/atom", "application/atom+xml"),
+    # local files (no --base-url): relative links resolve against the feed's own link or xml:base, or stay relative
+    ("relative_links.xml", "file:///home/me/feeds/relative_links.xml", ""),
+    ("relative_links_nobase.xml", "file:///home/me/feeds/relative_links_nobase.xml", ""),
+    ("relative_atom_base.xml", "file:///home/me/feeds/relative_atom_base.xml", ""),
 ]
 
 

@@ -22,12 +22,20 @@ class FeedContext:
         self, url: str, tz_override: str | None, configured_tz: str | None, warnings: list[str], cap: int
     ) -> None:
         self.url = url
+        # What relative links resolve against: the feed's http(s) URL; for a local file or stdin, the
+        # feed's own link once known (see own_base), else nothing (they stay out: never file: URLs).
+        self.base = url if urlsplit(url).scheme in ("http", "https") else ""
         self.cap = cap
         self.host = urlsplit(url).hostname if "://" in url else None
         self.tz_override = tz_override
         self.configured_tz = configured_tz
         self.warnings = warnings
         self._zones: dict[str | None, tzinfo] = {}
+
+    def own_base(self, link: str | None) -> None:
+        """A document without an http(s) URL: resolve against its own absolute http(s) link, if it has one."""
+        if not self.base and link and urlsplit(link.strip()).scheme in ("http", "https"):
+            self.base = link.strip()
 
     def zone(self, lang: str | None) -> tzinfo:
         if lang not in self._zones:

@@ -30,6 +30,7 @@ def parse_json_feed(text: str, ctx: FeedContext) -> Feed:
         items = items[: ctx.cap]
     title = _str(doc.get("title"))
     lang = _str(doc.get("language"))
+    ctx.own_base(_str(doc.get("home_page_url")) or _str(doc.get("feed_url")))
     ref = FeedRef(title=title, url=ctx.url)
     feed_authors = _json_authors(doc)
     entries = dedupe(
@@ -43,7 +44,7 @@ def parse_json_feed(text: str, ctx: FeedContext) -> Feed:
     return Feed(
         title=title,
         url=ctx.url,
-        site_url=http_url(_str(doc.get("home_page_url")), ctx.url),
+        site_url=http_url(_str(doc.get("home_page_url")), ctx.base),
         lang=lang,
         entries=tuple(entries),
         truncated=truncated,
@@ -63,20 +64,20 @@ def _json_entry(
     ctx: FeedContext,
     position: int,
 ) -> Entry:
-    url = http_url(_str(item.get("url")) or _str(item.get("external_url")), ctx.url)
+    url = http_url(_str(item.get("url")) or _str(item.get("external_url")), ctx.base)
     lang = _str(item.get("language")) or feed_lang
     tz = ctx.zone(lang)
     content_html = _str(item.get("content_html"))
     content_text = _str(item.get("content_text"))
     summary = _str(item.get("summary"))
     if content_html:
-        html, text = entry_body(content_html, "text/html", url or ctx.url)
+        html, text = entry_body(content_html, "text/html", url or ctx.base)
         if content_text:
             text = content_text.strip()
     elif content_text:
-        html, text = entry_body(content_text, "text/plain", url or ctx.url)
+        html, text = entry_body(content_text, "text/plain", url or ctx.base)
     else:
-        html, text = entry_body(summary, "text/plain", url or ctx.url)
+        html, text = entry_body(summary, "text/plain", url or ctx.base)
     raw_tags = item.get("tags")
     raw_tags = raw_tags if isinstance(raw_tags, list) else []  # the spec says an array; anything else: none
     tags = tuple(dict.fromkeys(t for t in map(_str, raw_tags) if t))
@@ -97,7 +98,7 @@ def _json_entry(
         source=None,
         lang=lang,
         description=summary,
-        image=http_url(_str(item.get("image")) or _str(item.get("banner_image")), url or ctx.url),
+        image=http_url(_str(item.get("image")) or _str(item.get("banner_image")), url or ctx.base),
         categories=(),
         tags=tags,
         html=html,

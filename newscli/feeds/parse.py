@@ -376,7 +376,8 @@ def _parse_xml(text: str, ctx: FeedContext) -> Feed:
     title = plain_text(meta.get("title"), meta.get("title_detail"))
     # RFC 4287 4.2.1: an Atom entry without authors takes its source's, else the feed's.
     feed_author = _authors(meta) if str(parsed.get("version") or "").startswith("atom") else None
-    site_url = http_url(meta.get("link"), ctx.url)
+    ctx.own_base(meta.get("link"))
+    site_url = http_url(meta.get("link"), ctx.base)
     lang = meta.get("language") or None
     ref = FeedRef(title=title, url=ctx.url)
     entries = dedupe(
@@ -439,7 +440,7 @@ def _bozo_reason(exc: object) -> str:
 def _xml_entry(
     raw: Any, ref: FeedRef, feed_lang: str | None, feed_author: str | None, ctx: FeedContext, position: int
 ) -> Entry:
-    base = ctx.url
+    base = ctx.base
     link = http_url(raw.get("link"), base)
     title = plain_text(raw.get("title"), raw.get("title_detail"))
     detail = raw.get("title_detail") or raw.get("summary_detail") or {}
