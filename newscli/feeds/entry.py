@@ -19,9 +19,16 @@ class FeedContext:
     """What every entry of one feed is read against: base URL, zone settings, warnings so far."""
 
     def __init__(
-        self, url: str, tz_override: str | None, configured_tz: str | None, warnings: list[str], cap: int
+        self,
+        url: str,
+        tz_override: str | None,
+        configured_tz: str | None,
+        warnings: list[str],
+        cap: int,
+        http_lang: str | None = None,
     ) -> None:
         self.url = url
+        self.http_lang = http_lang  # the Content-Language header: the feed's language when it gives none
         # What relative links resolve against: the feed's http(s) URL; for a local file or stdin, the
         # feed's own link once known (see own_base), else nothing (they stay out: never file: URLs).
         self.base = url if urlsplit(url).scheme in ("http", "https") else ""
@@ -128,6 +135,15 @@ def dedupe(entries: Iterable[Entry], ctx: FeedContext) -> list[Entry]:
     if dropped:
         ctx.warnings.append(f"{dropped} entries repeat an earlier entry's id; kept the first of each")
     return out
+
+
+_LANG_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def language_tag(value: str | None) -> str | None:
+    """The one language tag of a Content-Language value ("de-DE"), None for a list or anything else."""
+    value = (value or "").strip()
+    return value if _LANG_TAG.fullmatch(value) else None
 
 
 def http_url(value: str | None, base: str) -> str | None:

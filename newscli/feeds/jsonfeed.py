@@ -29,7 +29,7 @@ def parse_json_feed(text: str, ctx: FeedContext) -> Feed:
         ctx.warnings.append(f"the feed has {len(items)} entries; only the first {ctx.cap} were read")
         items = items[: ctx.cap]
     title = _str(doc.get("title"))
-    lang = _str(doc.get("language"))
+    lang = _str(doc.get("language")) or ctx.http_lang
     ctx.own_base(_str(doc.get("home_page_url")) or _str(doc.get("feed_url")))
     ref = FeedRef(title=title, url=ctx.url)
     feed_authors = _json_authors(doc)

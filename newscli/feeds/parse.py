@@ -18,7 +18,7 @@ from typing import Any
 from newscli.dates import CHINA, parse_date
 from newscli.errors import DecodeError, FeedError, NotAFeed
 from newscli.feeds.content import entry_body, plain_text
-from newscli.feeds.entry import FeedContext, dedupe, http_url, make_entry
+from newscli.feeds.entry import FeedContext, dedupe, http_url, language_tag, make_entry
 from newscli.feeds.jsonfeed import parse_json_feed
 from newscli.models import Entry, Feed, FeedRef, Fetched
 from newscli.page.charset import decode, sniff_binary
@@ -160,7 +160,14 @@ def parse_feed(
         if _HTMLISH.search(text[:8192]):
             raise NotAFeed(_HTML_HINT, source=source)
         raise NotAFeed("not a feed (no RSS, Atom or JSON Feed document found)", source=source)
-    ctx = FeedContext(fetched.url, tz_override, configured_tz, list(decoded.warnings), max(1, max_entries))
+    ctx = FeedContext(
+        fetched.url,
+        tz_override,
+        configured_tz,
+        list(decoded.warnings),
+        max(1, max_entries),
+        http_lang=language_tag(fetched.headers.get("content-language")),
+    )
     if kind == "json":
         return parse_json_feed(text, ctx)
     return _parse_xml(text, ctx)
@@ -378,10 +385,13 @@ def _parse_xml(text: str, ctx: FeedContext) -> Feed:
     feed_author = _authors(meta) if str(parsed.get("version") or "").startswith("atom") else None
     ctx.own_base(meta.get("link"))
     site_url = http_url(meta.get("link"), ctx.base)
-    lang = meta.get("language") or None
+    lang = meta.get("language") or ctx.http_lang or None
+    # An xml:lang on the root shows in the feed's own text details; an entry's then lacking it was cleared
+    # by xml:lang="" (feedparser reports both as None).
+    scoped = bool((meta.get("title_detail") or meta.get("subtitle_detail") or {}).get("language"))
     ref = FeedRef(title=title, url=ctx.url)
     entries = dedupe(
-        (_xml_entry(raw, ref, lang, feed_author, ctx, n) for n, raw in enumerate(raw_entries)),
+        (_xml_entry(raw, ref, lang, scoped, feed_author, ctx, n) for n, raw in enumerate(raw_entries)),
         ctx,
     )
     return Feed(
@@ -438,13 +448,18 @@ def _bozo_reason(exc: object) -> str:
 
 
 def _xml_entry(
-    raw: Any, ref: FeedRef, feed_lang: str | None, feed_author: str | None, ctx: FeedContext, position: int
+    raw: Any,
+    ref: FeedRef,
+    feed_lang: str | None,
+    scoped: bool,
+    feed_author: str | None,
+    ctx: FeedContext,
+    position: int,
 ) -> Entry:
     base = ctx.base
     link = http_url(raw.get("link"), base)
     title = plain_text(raw.get("title"), raw.get("title_detail"))
-    detail = raw.get("title_detail") or raw.get("summary_detail") or {}
-    lang = detail.get("language") or feed_lang
+    lang = _entry_lang(raw, feed_lang, scoped)
     tz = ctx.zone(lang)
     published_raw = raw.get("published") or raw.get("created")
     updated_raw = dict.get(raw, "updated")  # .get("updated") falls back to published, with a warning
@@ -485,6 +500,23 @@ def _xml_entry(
         text=text,
         position=position,
     )
+
+
+def _entry_lang(raw: Any, feed_lang: str | None, scoped: bool) -> str | None:
+    """The entry's dc:language, else the xml:lang in effect on its text, else the feed's language.
+
+    A blank xml:lang="" clears the language inherited from the root: the entry has none.
+    """
+    if isinstance(raw.get("language"), str) and raw["language"].strip():
+        return str(raw["language"].strip())
+    details = [raw.get(key) for key in ("title_detail", "summary_detail")] + list(raw.get("content") or [])
+    details = [d for d in details if isinstance(d, Mapping)]
+    for detail in details:
+        if detail.get("language"):
+            return str(detail["language"])
+    if details and scoped:
+        return None
+    return feed_lang
 
 
 def _authors(obj: Mapping[str, Any]) -> str | None:
