@@ -36,6 +36,7 @@ FIXTURES = [
     ("dtd_entity_in_guid.xml", "https://news.example.org/rss", "application/rss+xml"),
     ("doctype_in_comment.xml", "https://comment.example.com/rss", "application/rss+xml"),
     ("atom_no_namespace.xml", "https://nons.example.com/atom", "application/atom+xml"),
+    ("atom_enclosure_link.xml", "https://links.example.it/atom", "application/atom+xml"),
     ("lang_xml_lang.xml", "https://lang.example.com/atom", "application/atom+xml"),
     ("lang_dc_language.xml", "https://lang.example.ca/rss", "application/rss+xml"),
     # local files (no --base-url): relative links resolve against the feed's own link or xml:base, or stay relative

@@ -413,10 +413,12 @@ def _feedparser() -> Any:
 
     - `media:description` is stored as the entry's summary (overwriting or displacing the real one, and
       pushing a later <description> into content): it gets its own `media_description` key instead.
+    - An Atom <id> is resolved against the base URI as if it were a link: ids are kept as written.
     """
     if _PATCHED:
         return _PATCHED[0]
     import feedparser
+    from feedparser.mixin import _FeedParserMixin
     from feedparser.namespaces import mediarss
 
     def start_media_description(self: Any, attrs_d: dict[str, str]) -> None:
@@ -427,6 +429,7 @@ def _feedparser() -> Any:
 
     mediarss.Namespace._start_media_description = start_media_description
     mediarss.Namespace._end_media_description = end_media_description
+    _FeedParserMixin.can_be_relative_uri = set(_FeedParserMixin.can_be_relative_uri) - {"id"}
     _PATCHED.append(feedparser)
     return feedparser
 
@@ -457,7 +460,7 @@ def _xml_entry(
     position: int,
 ) -> Entry:
     base = ctx.base
-    link = http_url(raw.get("link"), base)
+    link = http_url(_entry_link(raw), base)
     title = plain_text(raw.get("title"), raw.get("title_detail"))
     lang = _entry_lang(raw, feed_lang, scoped)
     tz = ctx.zone(lang)
@@ -500,6 +503,29 @@ def _xml_entry(
         text=text,
         position=position,
     )
+
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def _entry_link(raw: Any) -> str | None:
+    """The entry's page: its first alternate link (HTML ones first), else feedparser's `link`.
+
+    feedparser 6.0.x takes a <link rel="enclosure">URL</link> (URL as text) for the entry's link, and
+    an id or a guid for one when there is no link: an id counts only when it is an absolute http(s) URL.
+    """
+    links = [x for x in raw.get("links") or [] if isinstance(x, Mapping) and isinstance(x.get("href"), str)]
+    alternates = [x for x in links if (x.get("rel") or "alternate") == "alternate"]
+    html = [x for x in alternates if (x.get("type") or "text/html") in _HTML_TYPES]
+    for group in (html, alternates):
+        if group:
+            return str(group[0]["href"])
+    link = raw.get("link")
+    if not isinstance(link, str) or any(x.get("href") == link for x in links):
+        return None  # only non-alternate links (enclosures, related…): no page
+    if raw.get("guidislink") and link == raw.get("id") and not link.startswith(("http://", "https://")):
+        return None
+    return link
 
 
 def _entry_lang(raw: Any, feed_lang: str | None, scoped: bool) -> str | None:
