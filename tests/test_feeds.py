@@ -261,6 +261,20 @@ def test_simple_entities_expand_once_and_not_in_cdata_or_comments() -> None:
     assert text.count("Ann & Bob") == 1
 
 
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        '<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "http://my.netscape.com/rss-0.91.dtd">',
+        "<!doctype rss>",
+        "<!DOCTYPE rss SYSTEM http://unquoted.example.com/rss.dtd>",  # sloppy, but no internal subset
+    ],
+)
+def test_doctypes_without_internal_subset_are_dropped(doctype: str) -> None:
+    feed = parse_feed(fetched(f'<?xml version="1.0"?>{doctype}' + rss(item(1), decl="")))
+    assert [e.article.title for e in feed.entries] == ["Item 1"]
+    assert feed.warnings == ()
+
+
 def test_external_entity_to_local_file_refused(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-CONTENT", encoding="utf-8")

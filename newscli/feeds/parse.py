@@ -62,6 +62,7 @@ _SUBSET_ITEM = re.compile(
     r"|(?P<close>\]\s*>)",
     re.S,
 )
+_DOCTYPE_END = re.compile(r"[\[>]")
 _PE_REFERENCE = re.compile(r"%[^\s;]*;")
 _ENTITY_VALUE = re.compile(r"\"([^\"]*)\"\s*|'([^']*)'\s*")
 _ENTITY_REF = re.compile(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[^\s&;<>\"'#]+);")
@@ -241,13 +242,15 @@ def _refused(why: str) -> FeedError:
 def _read_doctype(text: str, start: int) -> tuple[int, dict[str, str]]:
     """(end of the DOCTYPE at `start`, its internal entities as replacement text); FeedError when risky."""
     head = _DOCTYPE_HEAD.match(text, start)  # (case-insensitive, as the old stripping was)
-    if head is None:
+    pos = head.end() if head is not None else start
+    if head is None or not text.startswith(("[", ">"), pos):
+        # Sloppy, but without an internal subset (no "[" before its ">"): nothing to read, dropped.
+        close = _DOCTYPE_END.search(text, start)
+        if close is not None and close.group(0) == ">":
+            return close.end(), {}
         raise _refused("cannot be read safely")
-    pos = head.end()
     if text.startswith(">", pos):
         return pos + 1, {}
-    if not text.startswith("[", pos):
-        raise _refused("cannot be read safely")
     pos += 1
     raw: dict[str, str] = {}
     while True:
