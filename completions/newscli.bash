@@ -115,8 +115,8 @@ _newscli() {
             "newscli feeds")
                 _newscli_words "--help -h" ;;
             "newscli feeds add")
-                _newscli_words "--category --field --help --items --name --tags --template
-                    --title --type --tz -h" ;;
+                _newscli_words "--category --field --help --items --name --no-check --tags
+                    --template --title --type --tz -h" ;;
             "newscli feeds export")
                 _newscli_words "--help --title -h" ;;
             "newscli feeds import")

@@ -98,7 +98,7 @@ complete -c newscli -n '__newscli_is newscli discover' -s h -l help -d 'Show thi
 complete -c newscli -n '__newscli_is newscli discover' -l timeout -x -d 'Total seconds allowed per request'
 
 # newscli feeds
-complete -c newscli -n '__newscli_is newscli feeds' -a add -d 'Subscribe to a feed, or to a JSON news API with --type json'
+complete -c newscli -n '__newscli_is newscli feeds' -a add -d 'Subscribe to a feed (or a JSON news API with --type json), after fetching it once to check it'
 complete -c newscli -n '__newscli_is newscli feeds' -a export -d 'Print the subscriptions as OPML 2.0, grouped into folders by category'
 complete -c newscli -n '__newscli_is newscli feeds' -a import -d 'Subscribe to every feed of an OPML file (folders become categories)'
 complete -c newscli -n '__newscli_is newscli feeds' -a list -d 'List the subscribed feeds: name, category and URL'
@@ -110,10 +110,11 @@ complete -c newscli -n '__newscli_is newscli feeds add' -l category -x -d 'Categ
 complete -c newscli -n '__newscli_is newscli feeds add' -l field -x -d 'With --type json: NAME=JMESPath for an entry field (repeatable)'
 complete -c newscli -n '__newscli_is newscli feeds add' -s h -l help -d 'Show this message and exit'
 complete -c newscli -n '__newscli_is newscli feeds add' -l items -x -d 'With --type json: JMESPath to the list of entries'
-complete -c newscli -n '__newscli_is newscli feeds add' -l name -x -d 'Name to refer to it by (default: from the URL)'
+complete -c newscli -n '__newscli_is newscli feeds add' -l name -x -d 'Name to refer to it by (default: from the feed\'s title, else the URL)'
+complete -c newscli -n '__newscli_is newscli feeds add' -l no-check -d 'Subscribe without fetching the URL first (offline, or a feed behind a login)'
 complete -c newscli -n '__newscli_is newscli feeds add' -l tags -x -d 'Tags (repeatable, or a comma-separated list)'
 complete -c newscli -n '__newscli_is newscli feeds add' -l template -x -d 'With --type json: NAME=TEMPLATE over the item\'s keys (repeatable)'
-complete -c newscli -n '__newscli_is newscli feeds add' -l title -x -d 'A human title; also names the feed'
+complete -c newscli -n '__newscli_is newscli feeds add' -l title -x -d 'A human title (default: the feed\'s); also names the feed'
 complete -c newscli -n '__newscli_is newscli feeds add' -l type -x -d 'feed (default), or json for a JSON news API'
 complete -c newscli -n '__newscli_is newscli feeds add' -l tz -x -d 'Time zone for dates that carry none'
 

@@ -57,6 +57,37 @@ def test_gb2312_declared_but_bytes_are_utf8() -> None:
     assert got.warnings == ("declared charset gb2312 does not fit the bytes; read as utf-8",)
 
 
+QUOTED = "It’s “quoted” — a café’s menu, naïve “smart” quotes."
+
+
+@pytest.mark.parametrize("declared", ['<meta charset="utf-8">', "", '<meta charset="iso-8859-1">'])
+def test_one_invalid_byte_in_utf8_page_stays_utf8(declared: str) -> None:
+    data = html(QUOTED + " Broken: \x00", declared).encode("utf-8").replace(b"\x00", b"\xe9")
+    got = decode(data)
+    assert got.encoding == "utf-8"
+    assert QUOTED + " Broken: \ufffd" in got.text
+    assert "some bytes are not valid utf-8; replaced" in got.warnings
+
+
+@pytest.mark.parametrize("codec", ["gbk", "big5", "shift_jis", "euc_jp", "cp1251", "cp1252"])
+def test_legacy_text_is_not_taken_for_broken_utf8(codec: str) -> None:
+    samples = {
+        "gbk": RARE * 3,
+        "big5": "中華民國的總統府今天發表聲明，說明這項政策的內容與影響。" * 3,
+        "shift_jis": "東京都は今日も晴れでした。日本語の文章をテストします。" * 3,
+        "euc_jp": "東京都は今日も晴れでした。日本語の文章をテストします。" * 3,
+        "cp1251": "Съешь же ещё этих мягких французских булок, да выпей чаю." * 3,
+        "cp1252": "Voilà l’été où le cœur s’éveille — « déjà » très naïf." * 3,
+    }
+    page = f"<!DOCTYPE html><html><head><title>t</title></head><body><p>{samples[codec]}</p></body></html>"
+    got = decode(page.encode(codec))
+    # (which legacy codec detection then picks is charset-normalizer's call: undeclared cp1252 can
+    # come out as mac-latin2, as it did before the mostly-UTF-8 rule)
+    assert got.encoding != "utf-8" and "\ufffd" not in got.text
+    if codec != "cp1252":
+        assert samples[codec] in got.text, got.encoding
+
+
 def test_seed_share_page_declared_and_undeclared() -> None:
     for declare in (True, False):
         assert SEED_TITLE in decode(share_page(declare_charset=declare)).text

@@ -155,3 +155,16 @@ def test_a_subscribed_feed_is_read_with_its_settings(http_server, newscli_home, 
     assert record["title"] == "朱镕基与陶喆"
     assert record["published"] == "2022-05-17T20:10:06+08:00"
     assert http_server.hits("/a/1.html") == 1  # full = false: the teaser is not fetched this time
+
+
+def test_feed_shaped_xml_is_not_sent_to_the_article_extractor():
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "feeds" / "channel_root.xml"
+    result = newscli("fetch", str(path), "-f", "ndjson")
+    assert result.returncode == 3
+    (record,) = records(result)
+    assert record["error"]["kind"] == "not_a_feed"
+    assert record["error"]["message"].endswith(
+        ": not a feed newscli can read (an RSS <channel> without the <rss> element around it)"
+    )

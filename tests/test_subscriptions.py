@@ -15,6 +15,7 @@ from newscli.errors import ConfigError, UsageError
 from newscli.feeds.subscriptions import add_feed, derive_name, list_feeds, remove_feed, url_key
 
 OPML = Path(__file__).parent / "data" / "opml" / "reader-export.opml"
+FEED = Path(__file__).parent / "data" / "feeds" / "subscribable.xml"  # titled "Example Tech News"
 
 COMMENTED = """\
 # newscli configuration — edited by hand
@@ -274,10 +275,10 @@ def test_every_command_has_help_with_an_example(command: list[str]) -> None:
 
 def test_cli_add_list_remove(newscli_home: Path) -> None:
     code, out, err = run("add", "https://www.example.cn/rss/tech.xml", "--title", "科技日报", "--category", "新闻/科技",
-                         "--tags", "科技,新闻", "--tags", "中国")  # fmt: skip
+                         "--tags", "科技,新闻", "--tags", "中国", "--no-check")  # fmt: skip
     assert (code, out, err) == (0, "", "newscli: added kejiribao: https://www.example.cn/rss/tech.xml\n")
     assert load_config().feeds[0].tags == ("科技", "新闻", "中国")
-    run("add", "https://news.ycombinator.com/rss", "--name", "hn")
+    run("add", "https://news.ycombinator.com/rss", "--name", "hn", "--no-check")
 
     code, out, err = run("list")
     assert code == 0 and err == ""
@@ -293,7 +294,8 @@ def test_cli_add_list_remove(newscli_home: Path) -> None:
 
 
 def test_cli_errors_go_to_stderr_with_exit_2(newscli_home: Path) -> None:
-    run("add", "https://news.ycombinator.com/rss", "--name", "hn")
+    run("add", "https://news.ycombinator.com/rss", "--name", "hn", "--no-check")
+    # (refused before any fetching: these URLs are served by nobody, and the answers come without waiting)
     assert run("add", "https://news.ycombinator.com/rss/") == (
         2,
         "",
@@ -309,6 +311,82 @@ def test_cli_errors_go_to_stderr_with_exit_2(newscli_home: Path) -> None:
     code, out, err = run("list")
     assert (code, out) == (2, "")
     assert err.startswith(f"newscli: {newscli_home / 'config.toml'}: line 1, column 10: invalid TOML")
+
+
+def test_cli_add_checks_the_feed_and_names_it_by_its_title(newscli_home: Path, http_server) -> None:
+    url = http_server.serve("/rss.xml", FEED.read_bytes(), content_type="application/rss+xml")
+    assert run("add", url) == (0, "", f"newscli: added example-tech-news: {url}\n")
+    assert http_server.hits("/rss.xml") == 1
+    (feed,) = load_config().feeds
+    assert (feed.name, feed.url, feed.title) == ("example-tech-news", url, "Example Tech News")
+
+    other = http_server.serve("/other.xml", FEED.read_bytes(), content_type="text/xml")
+    assert run("add", other, "--name", "etn", "--title", "My title")[0] == 0
+    assert [(f.name, f.title) for f in load_config().feeds][1] == ("etn", "My title")
+    # the feed's title is taken; the name derived from it gets a number
+    third = http_server.serve("/third.xml", FEED.read_bytes(), content_type="application/rss+xml")
+    assert run("add", third) == (0, "", f"newscli: added example-tech-news-2: {third}\n")
+
+
+def test_cli_add_refuses_a_page_and_names_the_feeds_it_advertises(newscli_home: Path, http_server) -> None:
+    http_server.serve("/feed.xml", FEED.read_bytes(), content_type="application/rss+xml")
+    page = http_server.serve(
+        "/blog/",
+        "<!DOCTYPE html><html><head><title>Blog</title>"
+        '<link rel="alternate" type="application/rss+xml" title="Posts" href="/feed.xml">'
+        '<link rel="alternate" type="application/atom+xml" href="https://blog.example.com/atom.xml">'
+        "</head><body><p>Hello</p></body></html>",
+    )
+    code, out, err = run("add", page)
+    assert (code, out) == (3, "")
+    assert err.splitlines() == [
+        f"newscli: {page}: not a feed, but a page advertising feeds: "
+        f"{http_server.url('/feed.xml')} (Posts); https://blog.example.com/atom.xml",
+        f"newscli: not subscribed to {page} (--no-check subscribes without fetching it)",
+    ]
+    assert http_server.hits("/blog/") == 1 and http_server.hits("/feed.xml") == 0
+    assert load_config().feeds == ()
+
+    bare = http_server.serve("/about", "<html><head><title>About</title></head><body><p>Hi</p></body></html>")
+    code, _, err = run("add", bare)
+    assert code == 3
+    assert err.startswith(
+        f"newscli: {bare}: not a feed (an HTML page advertising none); "
+        f"`newscli discover {bare}` also tries the usual paths\n"
+    )
+    assert load_config().feeds == ()
+
+
+def test_cli_add_refuses_what_cannot_be_fetched(newscli_home: Path, http_server) -> None:
+    gone = http_server.serve("/gone.xml", "not here", status=404, content_type="text/plain")
+    code, out, err = run("add", gone)
+    assert (code, out) == (3, "")
+    assert err.startswith(f"newscli: {gone}: HTTP 404")
+    assert err.endswith(f"newscli: not subscribed to {gone} (--no-check subscribes without fetching it)\n")
+
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}/feed.xml"
+    code, _, err = run("add", closed)
+    assert code == 3 and err.startswith(f"newscli: {closed}: ") and "not subscribed" in err
+
+    broken = http_server.serve(
+        "/broken.xml", b'<?xml version="1.0"?><rss><channel><title>x', content_type="text/xml"
+    )
+    code, _, err = run("add", broken)
+    assert code == 3 and f"newscli: {broken}: cannot parse the feed" in err
+    assert load_config().feeds == ()
+
+
+def test_cli_add_no_check_subscribes_without_fetching(newscli_home: Path, http_server) -> None:
+    url = http_server.serve("/private/feed.xml", "login first", status=401, content_type="text/plain")
+    assert run("add", url, "--no-check") == (0, "", f"newscli: added 127-0-0-1-private: {url}\n")
+    assert http_server.hits("/private/feed.xml") == 0
+    # already subscribed: refused before fetching, with or without the check
+    assert run("add", url)[0] == 2
+    assert http_server.hits("/private/feed.xml") == 0
 
 
 def test_cli_empty_list_says_how_to_add(newscli_home: Path) -> None:

@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -24,6 +24,10 @@ feeds_app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+# A feed's title kept as the subscription's title is cut to this many characters.
+TITLE_MAX_CHARS = 200
 
 
 def _clean(text: str | None) -> str:
@@ -64,7 +68,8 @@ def _complete_names(incomplete: str) -> list[str]:
 def add(
     url: Annotated[str, typer.Argument(metavar="URL", help="The feed's http(s) URL.", show_default=False)],
     name: Annotated[
-        str | None, typer.Option("--name", help="Name to refer to it by (default: from the URL).")
+        str | None,
+        typer.Option("--name", help="Name to refer to it by (default: from the feed's title, else the URL)."),
     ] = None,
     category: Annotated[
         str | None, typer.Option("--category", help="Category; nest with '/', e.g. 新闻/科技.")
@@ -72,7 +77,15 @@ def add(
     tags: Annotated[
         list[str] | None, typer.Option("--tags", help="Tags (repeatable, or a comma-separated list).")
     ] = None,
-    title: Annotated[str | None, typer.Option("--title", help="A human title; also names the feed.")] = None,
+    title: Annotated[
+        str | None, typer.Option("--title", help="A human title (default: the feed's); also names the feed.")
+    ] = None,
+    no_check: Annotated[
+        bool,
+        typer.Option(
+            "--no-check", help="Subscribe without fetching the URL first (offline, or a feed behind a login)."
+        ),
+    ] = False,
     type_: Annotated[
         str | None,
         typer.Option("--type", help="feed (default), or json for a JSON news API.", show_default=False),
@@ -90,14 +103,26 @@ def add(
     ] = None,
     tz: Annotated[str | None, typer.Option("--tz", help="Time zone for dates that carry none.")] = None,
 ) -> None:
-    """Subscribe to a feed, or to a JSON news API with --type json.
+    """Subscribe to a feed (or a JSON news API with --type json), after fetching it once to check it.
+
+    A page that is not a feed is refused, naming the feeds it advertises; so is a URL that cannot be
+    fetched, or an API answer the mapping cannot read (exit code 3). --no-check subscribes without fetching.
 
     Example: newscli feeds add https://www.example.cn/rss/tech.xml --name keji --category 新闻/科技 --tags 科技,新闻
     """
-    from newscli.feeds.jsonapi import parse_pairs
-    from newscli.feeds.subscriptions import add_feed
+    from newscli.feeds.jsonapi import ApiMapping, parse_pairs
+    from newscli.feeds.subscriptions import add_feed, check_addable
 
     split = [tag for item in tags or () for tag in item.replace("，", ",").split(",")]
+    with _errors():
+        fields = parse_pairs(field or (), "--field")
+        templates = parse_pairs(template or (), "--template")
+        check_addable(url, name=name, title=title)  # a bad URL or a taken name: said before any fetching
+        mapping = ApiMapping(items, fields, templates) if type_ == "json" and items else None
+        if mapping is not None:
+            mapping.check()
+    if not no_check:
+        title = title or _feed_title(url.strip(), mapping)
     with _errors():
         feed = add_feed(
             url,
@@ -107,11 +132,40 @@ def add(
             title=title,
             type=type_,
             items=items,
-            fields=parse_pairs(field or (), "--field"),
-            templates=parse_pairs(template or (), "--template"),
+            fields=fields,
+            templates=templates,
             tz=tz,
         )
     _say(f"added {feed.name}: {feed.url}")
+
+
+def _feed_title(url: str, mapping: Any = None) -> str | None:
+    """The title of the feed at `url`, fetched once; exit 3 when it cannot be fetched or is no feed.
+
+    With a JSON API `mapping`, the answer must be a list the mapping reads (an API has no title)."""
+    from newscli.config import effective, load_config
+    from newscli.errors import FeedError, FetchError
+    from newscli.feeds.discover import check_feed
+    from newscli.net.http import HttpClient
+
+    with _errors():
+        defaults = load_config().defaults
+        timeout = float(effective(None, "NEWSCLI_TIMEOUT", defaults.timeout, 30.0))
+        user_agent = effective(None, "NEWSCLI_USER_AGENT", defaults.user_agent, None)
+    try:
+        with HttpClient(timeout=timeout, user_agent=user_agent) as client:
+            if mapping is not None:
+                from newscli.feeds.jsonapi import parse_api
+                from newscli.net.http import FEED_MAX
+
+                parse_api(client.get(url, max_bytes=FEED_MAX, accept="application/json, */*;q=0.5"), mapping)
+                return None
+            title = check_feed(url, client).title
+    except (FetchError, FeedError) as exc:
+        _say(str(exc))
+        _say(f"not subscribed to {url} (--no-check subscribes without fetching it)")
+        raise typer.Exit(3) from None
+    return title[:TITLE_MAX_CHARS].strip() if title else None
 
 
 @feeds_app.command("list")

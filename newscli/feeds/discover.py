@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import queue
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -13,9 +14,9 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-from newscli.errors import FeedError, FetchError, HTTPStatusError, Timeout
+from newscli.errors import FeedError, FetchError, HTTPStatusError, NotAFeed, Timeout
 from newscli.feeds.parse import feed_kind, parse_feed
-from newscli.models import Fetched
+from newscli.models import Feed, Fetched
 from newscli.page.charset import decode, sniff_binary
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ FEED_MAX = 10 * 1024 * 1024
 PARALLEL = 6
 # Only the first advertised links are checked: a page listing hundreds is not worth hours of requests.
 MAX_ADVERTISED = 20
+# A page that is not a feed: at most this many of the feeds it advertises are suggested instead.
+MAX_SUGGESTED = 5
 # The whole discovery (page and checks) ends this many client timeouts after it began, by default.
 DEADLINE_FACTOR = 2.0
 
@@ -36,6 +39,8 @@ FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
     "application/xml;q=0.8, text/xml;q=0.8, application/json;q=0.7, */*;q=0.5"
 )
+
+_HTMLISH = re.compile(r"<!DOCTYPE\s+html|<html[\s>]|<head[\s>]|<body[\s>]", re.I)
 
 _TYPES = {
     "application/rss+xml": "rss",
@@ -127,6 +132,35 @@ def discover(
             source=url,
         )
     return found
+
+
+def check_feed(url: str, client: HttpClient) -> Feed:
+    """`url` fetched once and read as a feed (what `feeds add` checks before subscribing).
+
+    FetchError when it cannot be fetched; FeedError when it cannot be read as a feed; NotAFeed for a page,
+    naming the feeds the page advertises (not fetched: that is `discover`'s job), else pointing to discover.
+    """
+    fetched = client.get(url, max_bytes=FEED_MAX, accept=FEED_ACCEPT)
+    try:
+        return parse_feed(fetched)
+    except NotAFeed:
+        text = _text(fetched)
+        links = find_feed_links(text, fetched.url) if text is not None else []
+        if not links and text is not None and _is_html(text):
+            message = f"not a feed (an HTML page advertising none); `newscli discover {url}` also tries the usual paths"
+            raise NotAFeed(message, source=url) from None
+        if not links:
+            raise
+        shown = "; ".join(
+            f"{link.url} ({link.title})" if link.title else link.url for link in links[:MAX_SUGGESTED]
+        )
+        more = f" and {len(links) - MAX_SUGGESTED} more" if len(links) > MAX_SUGGESTED else ""
+        raise NotAFeed(f"not a feed, but a page advertising feeds: {shown}{more}", source=url) from None
+
+
+def _is_html(text: str) -> bool:
+    """Whether decoded text is an HTML page (by its first 8 KiB)."""
+    return _HTMLISH.search(text[:8192]) is not None
 
 
 def _probe_urls(url: str) -> list[str]:

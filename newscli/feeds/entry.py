@@ -19,15 +19,30 @@ class FeedContext:
     """What every entry of one feed is read against: base URL, zone settings, warnings so far."""
 
     def __init__(
-        self, url: str, tz_override: str | None, configured_tz: str | None, warnings: list[str], cap: int
+        self,
+        url: str,
+        tz_override: str | None,
+        configured_tz: str | None,
+        warnings: list[str],
+        cap: int,
+        http_lang: str | None = None,
     ) -> None:
         self.url = url
+        self.http_lang = http_lang  # the Content-Language header: the feed's language when it gives none
+        # What relative links resolve against: the feed's http(s) URL; for a local file or stdin, the
+        # feed's own link once known (see own_base), else nothing (they stay out: never file: URLs).
+        self.base = url if urlsplit(url).scheme in ("http", "https") else ""
         self.cap = cap
         self.host = urlsplit(url).hostname if "://" in url else None
         self.tz_override = tz_override
         self.configured_tz = configured_tz
         self.warnings = warnings
         self._zones: dict[str | None, tzinfo] = {}
+
+    def own_base(self, link: str | None) -> None:
+        """A document without an http(s) URL: resolve against its own absolute http(s) link, if it has one."""
+        if not self.base and link and urlsplit(link.strip()).scheme in ("http", "https"):
+            self.base = link.strip()
 
     def zone(self, lang: str | None) -> tzinfo:
         if lang not in self._zones:
@@ -55,14 +70,21 @@ def make_entry(
     tags: tuple[str, ...],
     html: str | None,
     text: str | None,
+    position: int,
 ) -> Entry:
-    """The Entry of one feed item, whatever the format: id, source and fullness filled in."""
+    """The Entry of one feed item, whatever the format: id, source and fullness filled in.
+
+    `position` (the item's place in the feed, from 0) names an item that has nothing else to be told by.
+    """
     if not source and text:
         found = _SOURCE_IN_TEXT.search(text[:2000])
         source = found.group(1) if found else None
     article = Article(
         url=url,
-        id=(guid or "").strip() or url or stable_id(title, raw_date, text),
+        id=(guid or "").strip()
+        or url
+        or stable_id(title, raw_date, text or description or image)
+        or _position_id(ref.url or "", position),
         title=title,
         author=author,
         published=published,
@@ -81,12 +103,22 @@ def make_entry(
     return Entry(article=article, content_is_full=not is_teaser_text(text))
 
 
-def stable_id(title: str | None, date: str | None, text: str | None = None) -> str:
-    """An id for an entry with neither guid nor link: a hash of its title and date (else its text)."""
+def stable_id(title: str | None, date: str | None, text: str | None = None) -> str | None:
+    """An id for an entry with neither guid nor link: a hash of its title and date (else its text).
+
+    None when all are empty: the hash of nothing would make every such entry the same one.
+    """
     key = f"{(title or '').strip()}\n{(date or '').strip()}"
     if not key.strip():
         key = (text or "").strip()[:2000]
+    if not key:
+        return None
     return "urn:sha1:" + hashlib.sha1(key.encode("utf-8")).hexdigest()
+
+
+def _position_id(feed_url: str, position: int) -> str:
+    """The id of an entry with no guid, link, title, date or text: its feed and its place in it."""
+    return "urn:sha1:" + hashlib.sha1(f"{feed_url}\n#{position}".encode()).hexdigest()
 
 
 def dedupe(entries: Iterable[Entry], ctx: FeedContext) -> list[Entry]:
@@ -103,6 +135,15 @@ def dedupe(entries: Iterable[Entry], ctx: FeedContext) -> list[Entry]:
     if dropped:
         ctx.warnings.append(f"{dropped} entries repeat an earlier entry's id; kept the first of each")
     return out
+
+
+_LANG_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def language_tag(value: str | None) -> str | None:
+    """The one language tag of a Content-Language value ("de-DE"), None for a list or anything else."""
+    value = (value or "").strip()
+    return value if _LANG_TAG.fullmatch(value) else None
 
 
 def http_url(value: str | None, base: str) -> str | None:

@@ -110,7 +110,7 @@ def parse_api(
     failed: list[str] = []
     for number, item in enumerate(items, 1):
         try:
-            entries.append(_entry(item, compiled, mapping.templates, ref, ctx))
+            entries.append(_entry(item, compiled, mapping.templates, ref, ctx, number - 1))
         except _ItemError as exc:
             failed.append(f"item {number}: {exc}")
     return Feed(
@@ -174,6 +174,7 @@ def _entry(
     templates: tuple[tuple[str, str], ...],
     ref: FeedRef,
     ctx: FeedContext,
+    position: int,
 ) -> Entry:
     if not isinstance(item, dict):
         raise _ItemError(f"{_kind(item)}, not an object")
@@ -219,6 +220,7 @@ def _entry(
         tags=lists.get("tags", ()),
         html=html,
         text=text,
+        position=position,
     )
     # mapped content is the article; without it the page at `url` is fetched, as for a teaser
     return dataclasses.replace(entry, content_is_full=bool(content))

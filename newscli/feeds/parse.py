@@ -7,6 +7,7 @@ declarations are refused before parsing (entity expansion can turn a small feed 
 
 from __future__ import annotations
 
+import html as htmllib
 import io
 import re
 from collections.abc import Iterable, Mapping
@@ -17,7 +18,7 @@ from typing import Any
 from newscli.dates import CHINA, parse_date
 from newscli.errors import DecodeError, FeedError, NotAFeed
 from newscli.feeds.content import entry_body, plain_text
-from newscli.feeds.entry import FeedContext, dedupe, http_url, make_entry
+from newscli.feeds.entry import FeedContext, dedupe, http_url, language_tag, make_entry
 from newscli.feeds.jsonfeed import parse_json_feed
 from newscli.models import Entry, Feed, FeedRef, Fetched
 from newscli.page.charset import decode, sniff_binary
@@ -31,12 +32,41 @@ _HTML_HINT = "not a feed (looks like an HTML page; try `newscli discover URL`)"
 
 _PROLOG = re.compile(r"\A(?:\s+|<\?[^>]*\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\]\s*)?>)*", re.S | re.I)
 _ROOT = re.compile(r"<(?:([\w.-]+):)?([\w.-]+)([^>]*)>", re.S)
+_DEFAULT_NS = re.compile(r"\sxmlns\s*=")
+# Roots of XML that looks like a feed but is none newscli reads, and what to call it.
+_SHAPES = {
+    "feed": "a <feed> in a namespace other than Atom's",
+    "entry": "a single Atom entry, not a feed",
+    "channel": "an RSS <channel> without the <rss> element around it",
+    "item": "a single RSS item, not a feed",
+    "items": "a list of items, not an RSS, Atom or JSON Feed document",
+    "opml": "an OPML outline; `newscli feeds import FILE` subscribes to the feeds it lists",
+}
 _JSON_VERSION = re.compile(r'"version"\s*:\s*"https?://jsonfeed\.org/version/1')
 _DOCTYPE_NAME = re.compile(r"(?:\s+|<\?[^>]*\?>|<!--.*?-->)*<!DOCTYPE\s+(?:[\w.-]+:)?([\w.-]+)", re.S)
 _XML_DECL = re.compile(r"\A<\?xml[^>]*\?>")
-_DECLARATION = re.compile(r"<!ENTITY|<!DOCTYPE[^>\[]*\[", re.I)
-_DOCTYPE = re.compile(r"<!DOCTYPE[^>\[]*>", re.I)
-_FIRST_ELEMENT = re.compile(r"<[A-Za-z_]")
+_DECLARATION = re.compile(r"<!ENTITY|<!DOCTYPE", re.I)
+# Internal DTD subsets: what is read, and the bounds on it.
+ENTITY_VALUE_MAX = 1024
+ENTITY_EXPANSION_MAX = 1024 * 1024
+ENTITY_DECLARATIONS_MAX = 256
+_PROLOG_ITEM = re.compile(r"\s+|<\?.*?\?>|<!--.*?-->", re.S)
+_QUOTED = r"(?:\"[^\"]*\"|'[^']*')"
+_DOCTYPE_HEAD = re.compile(
+    rf"<!DOCTYPE\s+[^\s\[>\"']+(?:\s+(?:SYSTEM\s+{_QUOTED}|PUBLIC\s+{_QUOTED}(?:\s+{_QUOTED})?))?\s*",
+    re.I,
+)
+_SUBSET_ITEM = re.compile(
+    rf"\s+|<!--.*?-->|<\?.*?\?>|<!(?:ELEMENT|ATTLIST|NOTATION)\s(?:{_QUOTED}|[^\"'<>%])*>"
+    rf"|<!ENTITY\s+(?P<pe>%\s+)?(?P<name>[^\s%&;<>\"']+)\s+(?P<def>(?:{_QUOTED}|[^\"'<>\]])*)>"
+    r"|(?P<close>\]\s*>)",
+    re.S,
+)
+_DOCTYPE_END = re.compile(r"[\[>]")
+_PE_REFERENCE = re.compile(r"%[^\s;]*;")
+_ENTITY_VALUE = re.compile(r"\"([^\"]*)\"\s*|'([^']*)'\s*")
+_ENTITY_REF = re.compile(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[^\s&;<>\"'#]+);")
+_EXPANDABLE = re.compile(r"<!\[CDATA\[|<!--|&([^\s&;<>\"'#]+);")
 _ENTRY_CLOSE = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>")
 # Characters XML 1.0 forbids; Chinese CMS feeds often carry them and they make expat give up.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -44,6 +74,16 @@ _HTMLISH = re.compile(r"<!DOCTYPE\s+html|<html[\s>]|<head[\s>]|<body[\s>]", re.I
 _HTML_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
 _XML_ENTITIES = frozenset(("amp", "lt", "gt", "quot", "apos"))
 _CST = re.compile(r"\s+CST$")
+# HTML elements that have content, written self-closed in entry HTML (`<iframe src=… />`): feedparser 6.0.x
+# drops the slash, and the rest of the entry then becomes the iframe's text or the script's body.
+_NOT_VOID = (
+    "a|abbr|article|aside|audio|b|blockquote|canvas|code|del|div|em|figcaption|figure|font|h[1-6]|i|"
+    "iframe|ins|noscript|object|ol|p|pre|q|s|script|section|small|span|strong|style|sub|sup|table|"
+    "tbody|td|textarea|th|thead|tr|u|ul|video"
+)
+# Linear: an attempt never scans past the next < or >.
+_SELF_CLOSED = re.compile(rf"<({_NOT_VOID})(\s(?:[^<>\"']|\"[^<>\"]*\"|'[^<>']*')*?)?/>", re.I)
+_SELF_CLOSED_ESCAPED = re.compile(rf"&lt;({_NOT_VOID})(\s(?:(?!&[lg]t;)[^<>])*?)?/&gt;", re.I)
 
 
 def feed_kind(text: str) -> str | None:
@@ -57,17 +97,34 @@ def feed_kind(text: str) -> str | None:
         # A DOCTYPE longer than the window (a huge internal subset) still names the root.
         doctype = _DOCTYPE_NAME.match(head)
         return {"rss": "rss", "RDF": "rss", "feed": "atom"}.get(doctype.group(1)) if doctype else None
-    name, attrs = root.group(2), root.group(3)
+    prefix, name, attrs = root.group(1), root.group(2), root.group(3)
     if name == "rss" or name == "RDF":
         return "rss"
     if name == "feed" and ("w3.org/2005/Atom" in attrs or "purl.org/atom/ns" in attrs):
         return "atom"
+    if name == "feed" and prefix is None and not _DEFAULT_NS.search(attrs):
+        return "atom"  # a <feed> without any namespace: Atom whose publisher forgot to say so
     return None
 
 
+def feed_shape(text: str) -> str | None:
+    """What XML that is shaped like a feed but no feed newscli reads is (e.g. "an OPML outline"), or None."""
+    head = text[:65536].lstrip("\ufeff \t\r\n")
+    if not head.startswith("<"):
+        return None
+    prolog = _PROLOG.match(head)
+    root = _ROOT.match(head, prolog.end() if prolog else 0)
+    if root is None or feed_kind(text) is not None:
+        return None
+    return _SHAPES.get(root.group(2).lower())
+
+
 def looks_like_feed(text: str) -> bool:
-    """Whether decoded `text` is an RSS, Atom, RDF or JSON Feed document (by content, not URL)."""
-    return feed_kind(text) is not None
+    """Whether decoded `text` is an RSS, Atom, RDF or JSON Feed document, or XML shaped like one.
+
+    (By content, not URL. parse_feed reads the first kind and says what the second is.)
+    """
+    return feed_kind(text) is not None or feed_shape(text) is not None
 
 
 def parse_feed(
@@ -98,10 +155,20 @@ def parse_feed(
             raise FeedError(exc.message, source=source) from None
     kind = feed_kind(text)
     if kind is None:
+        shape = feed_shape(text)
+        if shape is not None:
+            raise NotAFeed(f"not a feed newscli can read ({shape})", source=source)
         if _HTMLISH.search(text[:8192]):
             raise NotAFeed(_HTML_HINT, source=source)
         raise NotAFeed("not a feed (no RSS, Atom or JSON Feed document found)", source=source)
-    ctx = FeedContext(fetched.url, tz_override, configured_tz, list(decoded.warnings), max(1, max_entries))
+    ctx = FeedContext(
+        fetched.url,
+        tz_override,
+        configured_tz,
+        list(decoded.warnings),
+        max(1, max_entries),
+        http_lang=language_tag(fetched.headers.get("content-language")),
+    )
     if kind == "json":
         return parse_json_feed(text, ctx)
     return _parse_xml(text, ctx)
@@ -111,27 +178,159 @@ def parse_feed(
 
 
 def _check_entities(text: str) -> str:
-    """Refuse entity declarations and internal DTD subsets; drop an external DOCTYPE so it is never loaded."""
-    pos = 0
+    """The document without its DOCTYPE, simple internal entities expanded once; FeedError for anything risky.
+
+    An external DTD is dropped (never loaded). An internal subset may declare general entities whose
+    value is plain text (character references and the five XML entities allowed), at most
+    ENTITY_VALUE_MAX characters each, expanded at most ENTITY_EXPANSION_MAX characters in all; parameter
+    entities, external entities, entities using other declared entities and any other declaration
+    syntax are refused. So are entity declarations outside the prolog (except quoted in CDATA).
+    """
+    pos = _prolog_end(text)
+    entities: dict[str, str] = {}
+    if text[pos : pos + 9].upper() == "<!DOCTYPE":
+        end, entities = _read_doctype(text, pos)
+        text = text[:pos] + text[end:]
+    scan = pos
+    doctypes = 0
     while True:
-        hit = _DECLARATION.search(text, pos)
+        hit = _DECLARATION.search(text, scan)
         if hit is None:
             break
-        # A post about XML may quote these inside CDATA, which is content, once the root element has begun.
-        opened = text.rfind("<![CDATA[", 0, hit.start())
-        closed = text.find("]]>", hit.end())
-        in_cdata = (
-            opened >= 0
-            and text.find("]]>", opened, hit.start()) < 0
-            and closed >= 0
-            and _FIRST_ELEMENT.search(text, 0, opened) is not None
-        )
-        if not in_cdata:
+        # A post about XML may quote these inside CDATA (content) or a comment (nothing).
+        inside = _enclosing_section(text, hit.start())
+        if inside is not None:
+            scan = inside
+        elif hit.group(0).upper() == "<!DOCTYPE" and not doctypes:
+            # after junk before the prolog, say: read by the same rules, and dropped (one only: each
+            # removal copies the text)
+            doctypes += 1
+            end, more = _read_doctype(text, hit.start())
+            entities.update(more)
+            text = text[: hit.start()] + text[end:]
+            scan = hit.start()
+        else:
             raise FeedError(_ENTITY_REFUSED)
-        pos = closed + 3
-    first = _FIRST_ELEMENT.search(text)
-    end = first.start() if first else len(text)
-    return _DOCTYPE.sub("", text[:end]) + text[end:]
+    return _expand(text, pos, entities) if entities else text
+
+
+def _prolog_end(text: str) -> int:
+    """Where the prolog's white space, processing instructions and comments end."""
+    pos = 0
+    while True:
+        m = _PROLOG_ITEM.match(text, pos)
+        if m is None or m.end() == pos:
+            return pos
+        pos = m.end()
+
+
+def _enclosing_section(text: str, at: int) -> int | None:
+    """The end of the CDATA section or comment `at` is in, or None when it is in neither."""
+    for opener, closer in (("<![CDATA[", "]]>"), ("<!--", "-->")):
+        opened = text.rfind(opener, 0, at)
+        if opened >= 0 and text.find(closer, opened, at) < 0:
+            closed = text.find(closer, at)
+            if closed >= 0:
+                return closed + len(closer)
+    return None
+
+
+def _refused(why: str) -> FeedError:
+    return FeedError(f"refused: the feed's DTD {why} (possible entity-expansion attack)")
+
+
+def _read_doctype(text: str, start: int) -> tuple[int, dict[str, str]]:
+    """(end of the DOCTYPE at `start`, its internal entities as replacement text); FeedError when risky."""
+    head = _DOCTYPE_HEAD.match(text, start)  # (case-insensitive, as the old stripping was)
+    pos = head.end() if head is not None else start
+    if head is None or not text.startswith(("[", ">"), pos):
+        # Sloppy, but without an internal subset (no "[" before its ">"): nothing to read, dropped.
+        close = _DOCTYPE_END.search(text, start)
+        if close is not None and close.group(0) == ">":
+            return close.end(), {}
+        raise _refused("cannot be read safely")
+    if text.startswith(">", pos):
+        return pos + 1, {}
+    pos += 1
+    raw: dict[str, str] = {}
+    while True:
+        m = _SUBSET_ITEM.match(text, pos)
+        if m is None:
+            raise _refused(
+                "declares parameter entities" if _PE_REFERENCE.match(text, pos) else "cannot be read safely"
+            )
+        pos = m.end()
+        if m.group("close") is not None:
+            break
+        name = m.group("name")
+        if name is None:
+            continue  # white space, a comment, an element, attribute list or notation declaration
+        if m.group("pe"):
+            raise _refused("declares parameter entities")
+        literal = _ENTITY_VALUE.fullmatch(m.group("def"))
+        if literal is None:
+            raise _refused("declares an external entity")  # SYSTEM/PUBLIC, or no quoted value at all
+        if len(raw) >= ENTITY_DECLARATIONS_MAX:
+            raise _refused(f"declares more than {ENTITY_DECLARATIONS_MAX} entities")
+        raw.setdefault(name, literal.group(1) if literal.group(1) is not None else literal.group(2))
+    entities: dict[str, str] = {}
+    for name, value in raw.items():
+        if name in _XML_ENTITIES:
+            continue
+        if "%" in value:
+            raise _refused("uses parameter entities")
+        replacement = _ENTITY_REF.sub(lambda m: _reference_text(m, raw), value)
+        if len(replacement) > ENTITY_VALUE_MAX:
+            raise _refused(f"declares an entity longer than {ENTITY_VALUE_MAX} characters")
+        entities[name] = htmllib.escape(replacement, quote=True)
+    return pos, entities
+
+
+def _reference_text(match: re.Match[str], declared: Mapping[str, str]) -> str:
+    """What a reference inside an entity value stands for; nested entities are refused."""
+    ref = match.group(1)
+    if ref.startswith("#"):
+        try:
+            code = int(ref[2:], 16) if ref[1:2] in ("x", "X") else int(ref[1:])
+            return chr(code)
+        except (ValueError, OverflowError):
+            raise _refused("declares an entity with a bad character reference") from None
+    if ref in _XML_ENTITIES:
+        return {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}[ref]
+    if ref not in declared and ref in name2codepoint:
+        return chr(name2codepoint[ref])
+    raise _refused("declares entities that use other entities")
+
+
+def _expand(text: str, start: int, entities: Mapping[str, str]) -> str:
+    """`text` with each reference to `entities` replaced once, outside CDATA and comments; bounded in total."""
+    out: list[str] = [text[:start]]
+    added = 0
+    pos = start
+    for m in _EXPANDABLE.finditer(text, start):
+        if m.start() < pos:
+            continue  # inside a CDATA section or comment skipped below
+        value = entities.get(m.group(1) or "")
+        if m.group(1) is None:
+            closer = "]]>" if m.group(0).startswith("<![") else "-->"
+            end = text.find(closer, m.end())
+            end = len(text) if end < 0 else end + len(closer)
+            out.append(text[pos:end])
+            pos = end
+            continue
+        if value is None:
+            continue
+        added += len(value)
+        if added > ENTITY_EXPANSION_MAX:
+            raise FeedError(
+                f"refused: the feed's entities expand to more than {ENTITY_EXPANSION_MAX} characters "
+                "(possible entity-expansion attack)"
+            )
+        out.append(text[pos : m.start()])
+        out.append(value)
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _cap(text: str, ctx: FeedContext) -> tuple[str, bool]:
@@ -154,6 +353,10 @@ def _cap(text: str, ctx: FeedContext) -> tuple[str, bool]:
 def _parse_xml(text: str, ctx: FeedContext) -> Feed:
     text = _XML_INVALID.sub("", text)
     text = _HTML_ENTITY.sub(_numeric_entity, text)
+    if "/>" in text:
+        text = _SELF_CLOSED.sub(r"<\1\2></\1>", text)
+    if "/&gt;" in text:
+        text = _SELF_CLOSED_ESCAPED.sub(r"&lt;\1\2&gt;&lt;/\1&gt;", text)
     text, truncated = _cap(text, ctx)
     decl = _XML_DECL.match(text)
     body = text[decl.end() :] if decl else text
@@ -163,8 +366,7 @@ def _parse_xml(text: str, ctx: FeedContext) -> Feed:
         headers["content-location"] = ctx.url
     # A stream, never str or bytes: feedparser would try those as a URL or a file name first.
     # Our own cleaner (clean_html) is the one sanitising boundary; feedparser's would double the parse time.
-    import feedparser  # ~80 ms: only when there is a feed to parse, not for every page's feed check
-
+    feedparser = _feedparser()
     parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=False)
     raw_entries: list[Any] = list(parsed.entries)
     if parsed.bozo:
@@ -182,11 +384,17 @@ def _parse_xml(text: str, ctx: FeedContext) -> Feed:
             raise FeedError(f"cannot parse the feed ({reason})", source=ctx.url)
     meta = parsed.feed
     title = plain_text(meta.get("title"), meta.get("title_detail"))
-    site_url = http_url(meta.get("link"), ctx.url)
-    lang = meta.get("language") or None
+    # RFC 4287 4.2.1: an Atom entry without authors takes its source's, else the feed's.
+    feed_author = _authors(meta) if str(parsed.get("version") or "").startswith("atom") else None
+    ctx.own_base(meta.get("link"))
+    site_url = http_url(meta.get("link"), ctx.base)
+    lang = meta.get("language") or ctx.http_lang or None
+    # An xml:lang on the root shows in the feed's own text details; an entry's then lacking it was cleared
+    # by xml:lang="" (feedparser reports both as None).
+    scoped = bool((meta.get("title_detail") or meta.get("subtitle_detail") or {}).get("language"))
     ref = FeedRef(title=title, url=ctx.url)
     entries = dedupe(
-        (_xml_entry(raw, ref, lang, ctx) for raw in raw_entries),
+        (_xml_entry(raw, ref, lang, scoped, feed_author, ctx, n) for n, raw in enumerate(raw_entries)),
         ctx,
     )
     return Feed(
@@ -198,6 +406,35 @@ def _parse_xml(text: str, ctx: FeedContext) -> Feed:
         truncated=truncated,
         warnings=tuple(ctx.warnings),
     )
+
+
+_PATCHED: list[Any] = []
+
+
+def _feedparser() -> Any:
+    """feedparser (~80 ms to import: only when there is a feed to parse), with its 6.0.x bugs worked around.
+
+    - `media:description` is stored as the entry's summary (overwriting or displacing the real one, and
+      pushing a later <description> into content): it gets its own `media_description` key instead.
+    - An Atom <id> is resolved against the base URI as if it were a link: ids are kept as written.
+    """
+    if _PATCHED:
+        return _PATCHED[0]
+    import feedparser
+    from feedparser.mixin import _FeedParserMixin
+    from feedparser.namespaces import mediarss
+
+    def start_media_description(self: Any, attrs_d: dict[str, str]) -> None:
+        self.push_content("media_description", attrs_d, "text/plain", 1)
+
+    def end_media_description(self: Any) -> None:
+        self.pop_content("media_description")
+
+    mediarss.Namespace._start_media_description = start_media_description
+    mediarss.Namespace._end_media_description = end_media_description
+    _FeedParserMixin.can_be_relative_uri = set(_FeedParserMixin.can_be_relative_uri) - {"id"}
+    _PATCHED.append(feedparser)
+    return feedparser
 
 
 def _numeric_entity(match: re.Match[str]) -> str:
@@ -216,12 +453,19 @@ def _bozo_reason(exc: object) -> str:
     return f"{text} at line {line()}" if callable(line) else str(text)
 
 
-def _xml_entry(raw: Any, ref: FeedRef, feed_lang: str | None, ctx: FeedContext) -> Entry:
-    base = ctx.url
-    link = http_url(raw.get("link"), base)
+def _xml_entry(
+    raw: Any,
+    ref: FeedRef,
+    feed_lang: str | None,
+    scoped: bool,
+    feed_author: str | None,
+    ctx: FeedContext,
+    position: int,
+) -> Entry:
+    base = ctx.base
+    link = http_url(_entry_link(raw), base)
     title = plain_text(raw.get("title"), raw.get("title_detail"))
-    detail = raw.get("title_detail") or raw.get("summary_detail") or {}
-    lang = detail.get("language") or feed_lang
+    lang = _entry_lang(raw, feed_lang, scoped)
     tz = ctx.zone(lang)
     published_raw = raw.get("published") or raw.get("created")
     updated_raw = dict.get(raw, "updated")  # .get("updated") falls back to published, with a warning
@@ -238,12 +482,9 @@ def _xml_entry(raw: Any, ref: FeedRef, feed_lang: str | None, ctx: FeedContext) 
         same = content_value == raw.summary and "html" in content_type
         description = text if same else plain_text(raw.summary, summary_detail)
 
-    author = None
-    if raw.get("author_detail") and raw.author_detail.get("name"):
-        author = raw.author_detail.name
-    elif raw.get("author"):
-        author = raw.author
-    source_title = (raw.get("source") or {}).get("title") if isinstance(raw.get("source"), Mapping) else None
+    source = raw.get("source") if isinstance(raw.get("source"), Mapping) else {}
+    author = _authors(raw) or _authors(source) or feed_author
+    source_title = source.get("title")
 
     tags, categories = _terms(raw.get("tags") or [])
     return make_entry(
@@ -263,18 +504,78 @@ def _xml_entry(raw: Any, ref: FeedRef, feed_lang: str | None, ctx: FeedContext) 
         tags=tags,
         html=html,
         text=text,
+        position=position,
     )
 
 
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def _entry_link(raw: Any) -> str | None:
+    """The entry's page: its first alternate link (HTML ones first), else feedparser's `link`.
+
+    feedparser 6.0.x takes a <link rel="enclosure">URL</link> (URL as text) for the entry's link, and
+    an id or a guid for one when there is no link: an id counts only when it is an absolute http(s) URL.
+    """
+    links = [x for x in raw.get("links") or [] if isinstance(x, Mapping) and isinstance(x.get("href"), str)]
+    alternates = [x for x in links if (x.get("rel") or "alternate") == "alternate"]
+    html = [x for x in alternates if (x.get("type") or "text/html") in _HTML_TYPES]
+    for group in (html, alternates):
+        if group:
+            return str(group[0]["href"])
+    link = raw.get("link")
+    if not isinstance(link, str) or any(x.get("href") == link for x in links):
+        return None  # only non-alternate links (enclosures, related…): no page
+    if raw.get("guidislink") and link == raw.get("id") and not link.startswith(("http://", "https://")):
+        return None
+    return link
+
+
+def _entry_lang(raw: Any, feed_lang: str | None, scoped: bool) -> str | None:
+    """The entry's dc:language, else the xml:lang in effect on its text, else the feed's language.
+
+    A blank xml:lang="" clears the language inherited from the root: the entry has none.
+    """
+    if isinstance(raw.get("language"), str) and raw["language"].strip():
+        return str(raw["language"].strip())
+    details = [raw.get(key) for key in ("title_detail", "summary_detail")] + list(raw.get("content") or [])
+    details = [d for d in details if isinstance(d, Mapping)]
+    for detail in details:
+        if detail.get("language"):
+            return str(detail["language"])
+    if details and scoped:
+        return None
+    return feed_lang
+
+
+def _authors(obj: Mapping[str, Any]) -> str | None:
+    """Every author's name (else e-mail) of an entry, source or feed, in order, joined by ", "."""
+    names: list[str] = []
+    for person in obj.get("authors") or []:
+        if isinstance(person, Mapping):
+            name = " ".join(str(person.get("name") or person.get("email") or "").split())
+            if name and name not in names:
+                names.append(name)
+    if not names and isinstance(obj.get("author"), str):
+        names = [" ".join(obj["author"].split())]
+    return ", ".join(n for n in names if n) or None
+
+
 def _best_content(raw: Any) -> tuple[str | None, str]:
-    """The entry's fullest body: the longest `content`, else the summary; with its media type."""
-    candidates = [(c.get("value") or "", c.get("type") or "text/html") for c in raw.get("content") or []]
-    if raw.get("summary"):
-        candidates.append((raw.summary, (raw.get("summary_detail") or {}).get("type") or "text/html"))
-    candidates = [c for c in candidates if c[0].strip()]
-    if not candidates:
-        return None, "text/html"
-    return max(candidates, key=lambda c: len(c[0]))
+    """The entry's body with its media type: its own content, else its summary, else a media description.
+
+    Of several content elements the longest wins (a feed may carry a plain and an HTML version).
+    """
+    media = raw.get("media_description_detail") or {}
+    for candidates in (
+        [(c.get("value") or "", c.get("type") or "text/html") for c in raw.get("content") or []],
+        [(raw.get("summary") or "", (raw.get("summary_detail") or {}).get("type") or "text/html")],
+        [(raw.get("media_description") or "", media.get("type") or "text/plain")],
+    ):
+        found = [c for c in candidates if isinstance(c[0], str) and c[0].strip()]
+        if found:
+            return max(found, key=lambda c: len(c[0]))
+    return None, "text/html"
 
 
 def _date(raw: str | None, parsed: Any, tz: tzinfo) -> datetime | None:

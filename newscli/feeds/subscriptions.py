@@ -103,6 +103,16 @@ def add_feed(
     return feed
 
 
+def check_addable(
+    url: str, *, name: str | None = None, title: str | None = None, path: Path | None = None
+) -> None:
+    """UsageError for what add_feed would refuse (bad URL or name, already subscribed), writing nothing.
+
+    For checks to run before the feed is fetched; add_feed checks again under the file's lock.
+    """
+    ConfigFile(path).prepare(NewFeed(url.strip(), name, title))
+
+
 def add_feeds(items: Iterable[NewFeed], *, path: Path | None = None) -> tuple[list[FeedConfig], list[str]]:
     """Subscribe to many feeds in one write; returns (added, reasons for the ones skipped)."""
     added: list[FeedConfig] = []

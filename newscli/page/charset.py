@@ -12,6 +12,10 @@ from newscli.errors import UsageError
 DETECT_PREFIX = 64 * 1024
 # A codec still fits when at most one in this many non-ASCII characters is broken.
 BAD_CHAR_RATIO = 200
+# Bytes that are UTF-8 but for a few broken sequences are UTF-8: at least this many valid multibyte
+# characters per broken sequence (legacy single-byte text almost never forms valid UTF-8 sequences;
+# GBK, Big5, EUC-JP and Shift_JIS text gave at most 0.4 valid per broken on real Chinese text).
+MOSTLY_UTF8_RATIO = 3
 # Where in-document declarations are looked for (many Chinese pages put <meta> after long comments).
 DECLARATION_SCAN = 16 * 1024
 
@@ -213,6 +217,8 @@ def decode(
             # A page that can declare anything in ASCII is not UTF-16 (WHATWG treats it as UTF-8).
             name = "utf-8"
         if not _fits(data, name):
+            if name == "utf-8" and _mostly_utf8(data):
+                return _finish(data, "utf-8", warnings)
             chosen = _detect(data)
             warnings.append(f"{origin} {label} does not fit the bytes; read as {chosen}")
             return _finish(data, chosen, warnings)
@@ -284,14 +290,22 @@ def _fits(data: bytes, name: str) -> bool:
 
 
 def _is_real_utf8(data: bytes) -> bool:
-    """Valid UTF-8 with enough multibyte sequences that it cannot be an accident of another codec."""
+    """UTF-8 (or mostly UTF-8) with enough multibyte sequences that it cannot be an accident of another codec."""
     if data.isascii():
         return False
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return False
+        return _mostly_utf8(data, minimum=8)
     return sum(1 for c in text[:DETECT_PREFIX] if ord(c) > 0x7F) >= 8
+
+
+def _mostly_utf8(data: bytes, minimum: int = 1) -> bool:
+    """Whether `data` is overwhelmingly valid UTF-8: a few broken sequences among many valid ones."""
+    text = data.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd") - data.count("\ufffd".encode("utf-8"))
+    valid = sum(1 for c in text if ord(c) > 0x7F and c != "\ufffd")
+    return valid >= minimum and broken * MOSTLY_UTF8_RATIO <= valid
 
 
 def _prefix(data: bytes) -> bytes:
@@ -307,7 +321,7 @@ def _prefix(data: bytes) -> bytes:
 
 def _detect(data: bytes) -> str:
     """The codec for undeclared bytes: strict UTF-8 first, then detection on a bounded prefix."""
-    if _fits(data, "utf-8"):
+    if _fits(data, "utf-8") or _mostly_utf8(data):
         return "utf-8"
     head = _prefix(data)
     import charset_normalizer  # only when nothing declared fits: keeps codec_name cheap to import
