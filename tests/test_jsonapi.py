@@ -248,6 +248,7 @@ def test_a_bad_json_subscription_is_a_config_error(
 def test_feeds_add_writes_the_same_block() -> None:
     result = newscli(
         "feeds", "add", "https://api.example.cn/news/list?column=kejiribao&pageSize=20", "--name", "kejiribao",
+        "--no-check",
         "--type", "json", "--items", "data.list", "--tz", "Asia/Shanghai",
         "--field", "id=infoCode", "--field", "title=title", "--field", "published=showTime",
         "--field", "content=content",
@@ -269,6 +270,19 @@ def test_feeds_add_writes_the_same_block() -> None:
 
 
 # ---- through the real command ---------------------------------------------------------------------------
+
+
+def test_feeds_add_checks_the_api_answers_what_the_mapping_reads(http_server: Server) -> None:
+    login = http_server.serve("/login", "<html><body><form>sign in</form></body></html>")
+    result = newscli(
+        "feeds", "add", login, "--type", "json", "--items", "data.list", "--field", "id=infoCode"
+    )
+    assert result.returncode == 3 and b"not JSON: the endpoint answered an HTML page" in result.stderr
+    assert load_config().feeds == ()
+    good = http_server.serve("/api", api([story(1)]), content_type="application/json")
+    result = newscli("feeds", "add", good, "--type", "json", "--items", "data.list", "--field", "id=infoCode")
+    assert result.returncode == 0, result.stderr.decode()
+    assert [f.url for f in load_config().feeds] == [good]
 
 
 def test_fetch_reads_an_api_once_from_the_shell(http_server: Server) -> None:
