@@ -145,8 +145,11 @@ def test_first_run_saves_all_second_nothing_then_exactly_the_new(
     assert all(after[n] == before[n] for n in before if not n.endswith("-digest.md"))
     digest_text = (out / page).read_text()
     assert digest_text.count("[Story a") == 5 and digest_text.count("[Story b") == 2
-    print(digest_text)
-    assert "[Story a4](https://news.example.com/a/4.html)" in digest_text
+    # the post on this site, the origin beside it
+    assert (
+        "[Story a4]({% post_url 2024-05-17-story-a4 %}) · [Example News](https://news.example.com/a/4.html)"
+        in digest_text
+    )
 
 
 def test_same_article_in_two_feeds_is_saved_once(http_server: TestServer, tmp_path: Path) -> None:
@@ -227,8 +230,11 @@ def test_post_named_like_the_digest_page_is_kept_beside_it(
     assert 'title: "Digest"' in (out / "2024-05-17-digest-2.md").read_text()
     page = (out / "2024-05-17-digest.md").read_text()
     assert "title: Digest 2024-05-17" in page or 'title: "Digest 2024-05-17"' in page
-    assert "[Digest](https://news.example.com/a/1.html)" in page
-    assert "[Other story](https://news.example.com/a/2.html)" in page
+    assert (
+        "[Digest]({% post_url 2024-05-17-digest-2 %}) · [Example News](https://news.example.com/a/1.html)"
+        in page
+    )
+    assert "[Other story]({% post_url 2024-05-17-other-story %})" in page
     before = snapshot(out)
     assert digest(out, now=lambda: MAY_17_NOON).exit_code == 0  # the next run: nothing moves
     assert snapshot(out) == before

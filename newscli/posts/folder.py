@@ -107,7 +107,7 @@ class PostFolder:
         options.check()
         values = TemplateValues(article, now=now or datetime.now().astimezone())
         data = post_text(article, options, values).encode("utf-8")
-        return self.write(data, article_key(article), render_with(options.filename, values))
+        return self.write(data, article_key(article), render_with(options.name_template, values))
 
     def write(self, data: bytes, key: str, wanted: str) -> Saved:
         """Save `data` as the file of `key`, named `wanted` (made safe; numbered when another's)."""

@@ -23,7 +23,9 @@ BLOCK_TAGS = frozenset(
 SKIP_TAGS = frozenset("script style noscript template head title iframe object embed svg math button".split())
 _SAFE_SCHEMES = ("http:", "https:", "mailto:", "ftp:", "//", "/", "#", "./", "../", "?")
 _WS = re.compile(r"[ \t\n\r\f]+")
-_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<])")
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<|])")  # `|`: kramdown reads a line with one as a table row
+# a `{` that opens Liquid (`{{`, `{%`), a Hugo shortcode (`{{<`, `{{%`) or a kramdown attribute list (`{:`)
+_BRACE_OPENER = re.compile(r"\{(?=[{%:])")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _ORDERED = re.compile(r"^(\d{1,9})([.)])(?= |$)")
 _RULE_LIKE = re.compile(r"^[-=_ ]+$")
@@ -31,9 +33,14 @@ _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BR = "\x00br\x00"  # placeholder for a hard break until the paragraph is assembled
 
 
+def protect_braces(text: str) -> str:
+    """`text` with each `{` that would open Liquid, a shortcode or `{:` written `&#123;` (Markdown and HTML show `{`)."""
+    return _BRACE_OPENER.sub("&#123;", text)
+
+
 def escape_text(text: str) -> str:
-    """Escape characters Markdown would read as inline markup."""
-    return _ENTITY_LIKE.sub(r"\\&", _INLINE_SPECIAL.sub(r"\\\1", text))
+    """Escape characters Markdown (or a site generator's template language) would read as markup."""
+    return protect_braces(_ENTITY_LIKE.sub(r"\\&", _INLINE_SPECIAL.sub(r"\\\1", text)))
 
 
 def _escape_line_start(line: str) -> str:
@@ -42,7 +49,10 @@ def _escape_line_start(line: str) -> str:
     first = line[0]
     if first in "#>" or line.startswith("~~~") or first == "|":
         return "\\" + line
-    if first in "-+=" and (len(line) == 1 or line[1] == " " or _RULE_LIKE.match(line)):
+    if _RULE_LIKE.match(line) and len(line) > 1:
+        # `\---` would show as `-–` (typographic dashes): escape every mark of a rule-like line
+        return re.sub(r"([-=])", r"\\\1", line)
+    if first in "-+=" and (len(line) == 1 or line[1] == " "):
         return "\\" + line
     m = _ORDERED.match(line)
     if m:
@@ -54,6 +64,15 @@ def _is_punct(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "PS"
 
 
+def _is_space(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch) == "Zs"
+
+
+def _plain_edge(ch: str) -> bool:
+    """A character that may stand outside emphasis markers as it is (not part of an escape or markup)."""
+    return (_is_punct(ch) or _is_space(ch)) and ch not in "\\`[]()!<>&*_|{}#;"
+
+
 def _safe_url(url: str | None) -> str | None:
     if not url:
         return None
@@ -61,7 +80,7 @@ def _safe_url(url: str | None) -> str | None:
     lower = re.sub(r"[\x00-\x20]", "", url).lower()
     if ":" in lower.split("/", 1)[0] and not lower.startswith(_SAFE_SCHEMES):
         return None  # javascript:, data:, vbscript: … never become live links
-    return url
+    return url.replace("{", "%7B").replace("}", "%7D")  # the same URL, and no Liquid or shortcode
 
 
 def _dest(url: str) -> str:
@@ -83,11 +102,11 @@ def _code_span(text: str) -> str:
 class _Converter:
     def __init__(self) -> None:
         self.handlers: dict[str, Callable[[etree._Element], str]] = {
-            "strong": lambda el: self._wrap(el, "**", "strong"),
-            "b": lambda el: self._wrap(el, "**", "strong"),
-            "em": lambda el: self._wrap(el, "*", "em"),
-            "i": lambda el: self._wrap(el, "*", "em"),
-            "cite": lambda el: self._wrap(el, "*", "em"),
+            "strong": lambda el: self._wrap(el, "**"),
+            "b": lambda el: self._wrap(el, "**"),
+            "em": lambda el: self._wrap(el, "*"),
+            "i": lambda el: self._wrap(el, "*"),
+            "cite": lambda el: self._wrap(el, "*"),
             "code": self._code,
             "kbd": self._code,
             "samp": self._code,
@@ -123,17 +142,25 @@ class _Converter:
             return " " + self.inline(el) + " "
         return self.inline(el)
 
-    def _wrap(self, el: etree._Element, mark: str, html_tag: str) -> str:
+    def _wrap(self, el: etree._Element, mark: str) -> str:
         inner = self.inline(el)
-        core = inner.strip(" ")
-        if not core.replace(_BR, "").strip():
+        if not inner.replace(_BR, "").strip():
             return inner
-        lead = " " if inner.startswith(" ") else ""
-        trail = " " if inner.endswith(" ") else ""
-        if _is_punct(core[0]) or _is_punct(core[-1]) or core.startswith(_BR) or core.endswith(_BR):
-            # CommonMark's flanking rules reject `中**“引擎”**中`; inline HTML always works
-            return f"{lead}<{html_tag}>{core}</{html_tag}>{trail}"
-        return f"{lead}{mark}{core}{mark}{trail}"
+        # CommonMark opens `**` only before a non-space and, after a letter, a non-punctuation
+        # character (`中**“引擎”**中` and `**　　小标题**` stay literal asterisks): move the
+        # spaces, breaks and punctuation at the edges outside the markers
+        start, end = 0, len(inner)
+        while start < end and (inner.startswith(_BR, start) or _plain_edge(inner[start])):
+            start += len(_BR) if inner.startswith(_BR, start) else 1
+        while end > start and (inner.endswith(_BR, 0, end) or _plain_edge(inner[end - 1])):
+            end -= len(_BR) if inner.endswith(_BR, 0, end) else 1
+        core = inner[start:end]
+        if not core:
+            return inner
+        if _is_punct(core[0]) or _is_punct(core[-1]):
+            # a link, code span or escape at the edge: markers there might not open; keep the text
+            return inner
+        return f"{inner[:start]}{mark}{core}{mark}{inner[end:]}"
 
     def _code(self, el: etree._Element) -> str:
         return _code_span(el.text_content())
@@ -147,7 +174,9 @@ class _Converter:
             return f"<{url}>" if re.fullmatch(r"(https?|ftp)://[^\s<>]+", url) else ""
         title = el.get("title")
         suffix = (
-            ' "' + title.replace("\\", "\\\\").replace('"', '\\"') + '"' if title and title.strip() else ""
+            ' "' + protect_braces(title.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+            if title and title.strip()
+            else ""
         )
         return f"[{text}]({_dest(url)}{suffix})"
 
@@ -258,7 +287,7 @@ class _Converter:
         rows: list[list[str]] = []
         for tr in el.iter("tr"):
             cells = [
-                self.inline(td).replace(_BR, " ").replace("|", "\\|").strip()
+                re.sub(r"(?<!\\)\|", r"\\|", self.inline(td).replace(_BR, " ")).strip()
                 for td in tr
                 if isinstance(td.tag, str) and td.tag.lower() in ("td", "th")
             ]

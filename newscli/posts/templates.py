@@ -6,6 +6,7 @@ or index access (`{url.__class__}`), no positional fields. Missing values render
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 from collections.abc import Iterator, Mapping
@@ -72,6 +73,17 @@ def article_date(article: Article, now: datetime | None = None) -> datetime:
     return article.published or article.updated or now or datetime.now().astimezone()
 
 
+def article_key(article: Article) -> str:
+    """What the saved index knows an article by: its id, else its URL, else its title."""
+    return article.id or article.url or "title:" + (article.title or "")
+
+
+def untitled_slug(article: Article) -> str:
+    """The stable slug of an article whose title gives none: `untitled-<8 hex digits of its key>`."""
+    digest = hashlib.sha256(article_key(article).encode("utf-8", "surrogatepass")).hexdigest()
+    return "untitled-" + digest[:8]
+
+
 class TemplateValues(Mapping[str, Any]):
     """An article's template fields, computed on demand (pinyin only when asked for)."""
 
@@ -91,7 +103,8 @@ class TemplateValues(Mapping[str, Any]):
                 return None
             return slugify(source) if self.dry else pinyin(source)
         if key == "slug":
-            return _bounded_slug(a.title or "")
+            # an empty slug would name a Jekyll post `2005-07-18.md`, which Jekyll ignores
+            return _bounded_slug(a.title or "") or untitled_slug(a)
         if key == "date":
             return article_date(a, self.now)
         if key == "feed_title":
