@@ -600,3 +600,19 @@ def test_a_surprise_in_one_feed_fails_that_feed_only(http_server: TestServer, tm
     assert outcomes["bad"].status == "failed"
     assert "unexpected error: RuntimeError: a library surprise" in str(outcomes["bad"].error)
     assert bad in str(outcomes["bad"].error)
+
+
+def test_dry_run_on_a_state_database_made_by_fetch_save(
+    http_server: TestServer, tmp_path: Path, newscli_home: Path
+) -> None:
+    from newscli.posts.index import SavedIndex
+
+    with SavedIndex() as index:  # what `fetch --save` leaves: a database holding only the `saved` table
+        index.record(tmp_path, "x", "x.md", "0" * 64)
+    assert (newscli_home / DB_NAME).exists()
+    add_feed(http_server.serve("/a.xml", rss([item(1)]), content_type=RSS_TYPE), name="alpha")
+    out = tmp_path / "out"
+    code, stdout, stderr = run_cli("--out", str(out), "--dry-run")
+    assert (code, stderr) == (0, "")
+    assert stdout.splitlines()[0].startswith(f"would save {out}/2024-05-17-story-a1")
+    assert not out.exists()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -24,7 +26,7 @@ from newscli.posts.atomic import atomic_write, check_directory
 from newscli.posts.folder import PostFolder, save_post
 from newscli.posts.frontmatter import clean_text, front_matter
 from newscli.posts.index import SavedIndex
-from newscli.posts.names import safe_filename
+from newscli.posts.names import article_key, safe_filename
 from newscli.posts.post import PostOptions, parse_set, render_post
 
 TESTS = Path(__file__).parent
@@ -668,3 +670,75 @@ def test_temp_names_stay_short_for_long_file_names(out: Path) -> None:
     name = safe_filename("科" * 100, fallback_seed="x")
     atomic_write(out / name, b"x")
     assert [p.name for p in out.iterdir()] == [name]
+
+
+# ---- undated articles keep the date they were first saved with ----------------------------------------
+
+
+UNDATED = Article(
+    url="https://www.example.cn/news/1.html",
+    id="https://www.example.cn/news/1.html",
+    title="无日期的文章",
+    lang="zh",
+    html="<p>第一版。</p>",
+)
+
+
+def _front_date(path: Path) -> str:
+    return next(line for line in path.read_text(encoding="utf-8").split("\n") if line.startswith("date:"))
+
+
+@pytest.mark.parametrize("profile", ["jekyll", "hugo"])
+def test_undated_article_keeps_its_first_date_and_file(out: Path, tmp_path: Path, profile: str) -> None:
+    options = PostOptions(profile=profile, body="markdown")
+    first_day = datetime(2024, 5, 17, 9, 30, tzinfo=timezone.utc)
+    with SavedIndex() as index:
+        first = save_post(UNDATED, out, options, index=index, now=first_day)
+        later = datetime(2024, 6, 2, 8, 0, tzinfo=timezone.utc)
+        again = save_post(UNDATED, out, options, index=index, now=later)
+        assert again == type(first)(first.path, "unchanged")
+        changed = save_post(
+            dataclasses.replace(UNDATED, html="<p>第二版。</p>"), out, options, index=index, now=later
+        )
+    assert changed == type(first)(first.path, "updated")  # its own file, rewritten: no `-2`
+    assert first.path.name.startswith("2024-05-17-")
+    stamp = "2024-05-17 09:30:00 +0000" if profile == "jekyll" else "2024-05-17T09:30:00+00:00"
+    assert _front_date(first.path) == f"date: {stamp}"
+
+    # a new state directory: the post in DIR says when it was first saved, and is rewritten in place
+    with SavedIndex(tmp_path / "fresh" / "newscli.db") as index:
+        third = save_post(
+            dataclasses.replace(UNDATED, html="<p>第三版。</p>"), out, options, index=index, now=later
+        )
+    assert third == type(first)(first.path, "updated")
+    assert sorted(p.name for p in out.iterdir()) == [first.path.name]
+    assert _front_date(first.path) == f"date: {stamp}" and "第三版" in first.path.read_text(encoding="utf-8")
+
+
+def test_undated_chinese_article_is_dated_in_shanghai(out: Path) -> None:
+    with SavedIndex() as index:
+        saved = save_post(UNDATED, out, PostOptions(profile="hugo"), index=index)
+    assert _front_date(saved.path).endswith("+08:00")
+    with SavedIndex() as index:  # and saved again later, the same date to the second
+        assert save_post(UNDATED, out, PostOptions(profile="hugo"), index=index).status == "unchanged"
+
+
+def test_saved_index_from_before_first_dates_is_migrated(tmp_path: Path, out: Path) -> None:
+    path = tmp_path / "old" / "newscli.db"
+    path.parent.mkdir()
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE saved (directory TEXT NOT NULL, id TEXT NOT NULL, filename TEXT NOT NULL,"
+        " sha256 TEXT NOT NULL, PRIMARY KEY (directory, id));"
+    )
+    db.execute("INSERT INTO saved VALUES ('/x', 'a', 'a.md', 'sha')")
+    db.commit()
+    db.close()
+    with SavedIndex(path) as index:
+        assert index.lookup(Path("/x"), "a") == ("a.md", "sha")
+        assert index.first_date(Path("/x"), "a") is None
+        saved = save_post(
+            UNDATED, out, PostOptions(), index=index, now=datetime(2024, 5, 17, tzinfo=timezone.utc)
+        )
+        assert index.first_date(out, article_key(UNDATED)) == "2024-05-17T00:00:00+00:00"
+    assert saved.path.name.startswith("2024-05-17-")

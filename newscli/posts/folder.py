@@ -15,13 +15,15 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import urlsplit
 
+from newscli.dates import default_zone
 from newscli.errors import SaveError
 from newscli.models import Article
-from newscli.posts.archive import move_no_clobber, post_date
+from newscli.posts.archive import front_matter_date, front_matter_head, move_no_clobber, post_date
 from newscli.posts.atomic import (
     atomic_write,
     check_directory,
@@ -36,6 +38,11 @@ from newscli.posts.templates import TemplateValues, render_with
 
 MAX_COLLISIONS = 10_000
 POST_SUFFIXES = (".md", ".markdown", ".html")  # what archiving moves
+
+_PROBES = (
+    datetime(2001, 2, 3, 4, 5, 6, tzinfo=timezone.utc),
+    datetime(2012, 11, 10, 9, 8, 7, tzinfo=timezone.utc),
+)
 
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -103,11 +110,66 @@ class PostFolder:
     # ---- saving -----------------------------------------------------------------------------------
 
     def save(self, article: Article, options: PostOptions, *, now: datetime | None = None) -> Saved:
-        """Write `article` as a post: a new file, a rewrite of its own file, or nothing if unchanged."""
+        """Write `article` as a post: a new file, a rewrite of its own file, or nothing if unchanged.
+
+        An undated article is filed under the date it was first saved with (the saved index keeps
+        it; with a new index, its earlier post in this folder says), else `now` — by default the
+        current time in cli.md's zone for the article (Asia/Shanghai for Chinese pages).
+        """
         options.check()
+        key = article_key(article)
+        undated = article.published is None and article.updated is None
+        if undated:
+            now = self._first_date(article, options, key) or now or _now_for(article)
         values = TemplateValues(article, now=now or datetime.now().astimezone())
         data = post_text(article, options, values).encode("utf-8")
-        return self.write(data, article_key(article), render_with(options.name_template, values))
+        saved = self.write(data, key, render_with(options.name_template, values))
+        if undated and self.index is not None and now is not None:
+            self.index.remember_date(self.path, key, now.isoformat(timespec="seconds"))
+        return saved
+
+    def _first_date(self, article: Article, options: PostOptions, key: str) -> datetime | None:
+        """When undated `article` was first saved here: from the index, else from its earlier post."""
+        if self.index is not None:
+            known = self.index.first_date(self.path, key)
+            if known:
+                try:
+                    return datetime.fromisoformat(known)
+                except ValueError:
+                    pass
+            if self.index.lookup(self.path, key) is not None:
+                return None  # saved before this was remembered: its own file is found by the index
+        # names the template gives on two far-apart dates: what they share is the date-free part
+        names = [render_with(options.name_template, TemplateValues(article, now=when)) for when in _PROBES]
+        fixed = [safe_filename(n, fallback_seed=key) for n in names]
+        head_len = len(os.path.commonprefix(fixed))
+        tail_len = len(os.path.commonprefix([n[::-1] for n in fixed]))
+        prefix, suffix = fixed[0][:head_len], fixed[0][len(fixed[0]) - tail_len :] if tail_len else ""
+        title = next(
+            (
+                line
+                for line in post_text(article, options, TemplateValues(article, now=_PROBES[0])).split("\n")
+                if line.startswith("title:")
+            ),
+            None,
+        )
+        try:
+            names_here = sorted(os.listdir(self.path))
+        except OSError:
+            return None
+        for name in names_here:
+            if not (name.startswith(prefix) and name.endswith(suffix)) or len(name) < head_len + tail_len:
+                continue
+            head = front_matter_head(self.path / name)
+            if head is None or title is None or title not in head.split("\n"):
+                continue
+            if article.url and article.url not in head and options.profile != "jekyll":
+                continue  # hugo and plain posts name their URL: a namesake of another article
+            when = front_matter_date(head)
+            if when is not None:
+                self.adopt(name, key, post_text(article, options, TemplateValues(article, now=when)))
+                return when
+        return None
 
     def write(self, data: bytes, key: str, wanted: str) -> Saved:
         """Save `data` as the file of `key`, named `wanted` (made safe; numbered when another's)."""
@@ -222,6 +284,15 @@ class PostFolder:
             moved(src, dst)
             done.append((src, dst))
         return done
+
+
+def _now_for(article: Article) -> datetime:
+    """Now, in the zone cli.md gives the article's dates (Asia/Shanghai for a Chinese page, else local)."""
+    try:
+        host = urlsplit(article.url or "").hostname
+    except ValueError:
+        host = None
+    return datetime.now(default_zone(lang=article.lang, host=host))
 
 
 def save_post(

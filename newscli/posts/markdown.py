@@ -26,6 +26,8 @@ _WS = re.compile(r"[ \t\n\r\f]+")
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<|])")  # `|`: kramdown reads a line with one as a table row
 # a `{` that opens Liquid (`{{`, `{%`), a Hugo shortcode (`{{<`, `{{%`) or a kramdown attribute list (`{:`)
 _BRACE_OPENER = re.compile(r"\{(?=[{%:])")
+_QUOTES = re.compile(r"([\"'])")
+_TYPO_RUN = re.compile(r"-{2,}|\.{3,}|>{2,}")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _ORDERED = re.compile(r"^(\d{1,9})([.)])(?= |$)")
 _RULE_LIKE = re.compile(r"^[-=_ ]+$")
@@ -38,9 +40,16 @@ def protect_braces(text: str) -> str:
     return _BRACE_OPENER.sub("&#123;", text)
 
 
+def _typography(text: str) -> str:
+    # kramdown and Hugo's Goldmark turn `"`, `'`, `--`, `...`, `<<`, `>>` into curly quotes, dashes,
+    # an ellipsis and guillemets; escaped, each shows as written
+    text = _QUOTES.sub(r"\\\1", text)
+    return _TYPO_RUN.sub(lambda m: re.sub(r"([-.>])", r"\\\1", m.group(0)), text)
+
+
 def escape_text(text: str) -> str:
     """Escape characters Markdown (or a site generator's template language) would read as markup."""
-    return protect_braces(_ENTITY_LIKE.sub(r"\\&", _INLINE_SPECIAL.sub(r"\\\1", text)))
+    return protect_braces(_typography(_ENTITY_LIKE.sub(r"\\&", _INLINE_SPECIAL.sub(r"\\\1", text))))
 
 
 def _escape_line_start(line: str) -> str:
