@@ -60,7 +60,7 @@ def test_seed_body_paragraphs_in_order_and_text_untouched() -> None:
     ("html", "markdown"),
     [
         ("<p>Hello <b>bold</b> and <i> it </i>, ok</p>", "Hello **bold** and *it* , ok"),
-        ("<p>a*b_c [x] `y` &lt;b&gt; &amp;amp;</p>", r"a\*b\_c \[x\] \`y\` \<b> \&amp;"),
+        ("<p>a*b_c [x] `y` &lt;b&gt; &amp;amp;</p>", r"a\*b\_c \[x\] \`y\` \<b> &amp;amp;"),
         ("<p>中<strong>“引擎”</strong>中</p>", "中“**引擎**”中"),
         ("<h3>  Title\n here </h3>", "### Title here"),
         ('<p><a href="https://e.com/a b">x</a></p>', "[x](<https://e.com/a b>)"),

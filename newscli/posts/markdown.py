@@ -49,7 +49,8 @@ def _typography(text: str) -> str:
 
 def escape_text(text: str) -> str:
     """Escape characters Markdown (or a site generator's template language) would read as markup."""
-    return protect_braces(_typography(_ENTITY_LIKE.sub(r"\\&", _INLINE_SPECIAL.sub(r"\\\1", text))))
+    # `&amp;` rather than `\&`: kramdown does not take `\&` as an escape
+    return protect_braces(_typography(_ENTITY_LIKE.sub("&amp;", _INLINE_SPECIAL.sub(r"\\\1", text))))
 
 
 def _escape_line_start(line: str) -> str:
