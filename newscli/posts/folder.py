@@ -34,7 +34,7 @@ from newscli.posts.atomic import (
 from newscli.posts.index import SavedIndex
 from newscli.posts.names import article_key, numbered, safe_filename
 from newscli.posts.post import PostOptions, post_text
-from newscli.posts.templates import TemplateValues, render_with
+from newscli.posts.templates import TemplateValues, own_date, render_with
 
 MAX_COLLISIONS = 10_000
 POST_SUFFIXES = (".md", ".markdown", ".html")  # what archiving moves
@@ -118,7 +118,7 @@ class PostFolder:
         """
         options.check()
         key = article_key(article)
-        undated = article.published is None and article.updated is None
+        undated = own_date(article) is None
         if undated:
             now = self._first_date(article, options, key) or now or _now_for(article)
         values = TemplateValues(article, now=now or datetime.now().astimezone())

@@ -93,10 +93,22 @@ def _safe_url(url: str | None) -> str | None:
     return url.replace("{", "%7B").replace("}", "%7D")  # the same URL, and no Liquid or shortcode
 
 
+_DEST_ESCAPES = {
+    " ": "%20",
+    "\t": "%09",
+    "\n": "%0A",
+    "\r": "%0D",
+    "(": "%28",
+    ")": "%29",
+    "<": "%3C",
+    ">": "%3E",
+    "|": "%7C",
+}
+
+
 def _dest(url: str) -> str:
-    if re.search(r"[\s()<>]", url):
-        return "<" + url.replace("<", "%3C").replace(">", "%3E").replace("\n", "%0A") + ">"
-    return url
+    # percent-encoded, the same URL: kramdown knows no `<...>` destinations, and `|` would split a table row
+    return re.sub(r"[\s()<>|]", lambda m: _DEST_ESCAPES.get(m.group(0), "%20"), url)
 
 
 def _code_span(text: str) -> str:
@@ -251,7 +263,7 @@ class _Converter:
             inner = "\n\n".join(self.blocks(el))
             return ["\n".join(("> " + line) if line else ">" for line in inner.split("\n"))] if inner else []
         if tag == "table":
-            return [self._table(el)]
+            return self._table(el)
         if tag == "dt":
             text = self._paragraph(self.inline(el))
             return [f"**{text}**" if text and not _is_punct(text[0]) and not _is_punct(text[-1]) else text]
@@ -293,23 +305,80 @@ class _Converter:
             items.append(text.rstrip())
         return "\n".join(items)
 
-    def _table(self, el: etree._Element) -> str:
-        rows: list[list[str]] = []
-        for tr in el.iter("tr"):
-            cells = [
-                re.sub(r"(?<!\\)\|", r"\\|", self.inline(td).replace(_BR, " ")).strip()
-                for td in tr
-                if isinstance(td.tag, str) and td.tag.lower() in ("td", "th")
+    def _table(self, el: etree._Element) -> list[str]:
+        rows = [tr for tr in el.iter("tr") if _owner_table(tr) is el]  # not the rows of nested tables
+        cells = [
+            [td for td in tr if isinstance(td.tag, str) and td.tag.lower() in ("td", "th")] for tr in rows
+        ]
+        if _is_layout(el, cells):
+            # a table that lays out the page (old sites hold the article in one): its cells' content, in order
+            return [b for row in cells for td in row for b in self.blocks(td)]
+        texts = [
+            [
+                _WS.sub(" ", re.sub(r"(?<!\\)\|", r"\\|", self.inline(td).replace(_BR, " ")).strip())
+                for td in row
             ]
-            if cells:
-                rows.append([_WS.sub(" ", c) for c in cells])
-        if not rows:
-            return ""
-        width = max(len(r) for r in rows)
-        rows = [r + [""] * (width - len(r)) for r in rows]
-        lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * width]
-        lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
-        return "\n".join(lines)
+            for row in cells
+        ]
+        texts = [row for row in texts if row]
+        if not texts:
+            return []
+        width = max(len(r) for r in texts)
+        texts = [r + [""] * (width - len(r)) for r in texts]
+        lines = ["| " + " | ".join(texts[0]) + " |", "|" + "---|" * width]
+        lines += ["| " + " | ".join(r) + " |" for r in texts[1:]]
+        return ["\n".join(lines)]
+
+
+_LAYOUT_INSIDE = frozenset(
+    "table p div ul ol dl pre blockquote h1 h2 h3 h4 h5 h6 hr form section article".split()
+)
+
+
+def _owner_table(el: etree._Element) -> etree._Element | None:
+    parent = el.getparent()
+    while parent is not None and not (isinstance(parent.tag, str) and parent.tag.lower() == "table"):
+        parent = parent.getparent()
+    return parent
+
+
+def _is_layout(table: etree._Element, cells: list[list[etree._Element]]) -> bool:
+    """A table that holds blocks (paragraphs, lists, other tables) or a single cell lays a page out."""
+    if len(cells) <= 1 or all(sum(1 for td in row if td.text_content().strip()) <= 1 for row in cells):
+        return True  # one row, or one filled cell a row: text laid out, not data in columns
+    for row in cells:
+        for td in row:
+            for inner in td.iter():
+                if inner is not td and isinstance(inner.tag, str) and inner.tag.lower() in _LAYOUT_INSIDE:
+                    return True
+    return False
+
+
+_TABLE_PARTS = frozenset("tr td th tbody thead tfoot caption colgroup col".split())
+
+
+def unwrap_stray_table_parts(html: str) -> str:
+    """`html` without table rows and cells that stand outside any table (an article extracted from a `<tr>`).
+
+    Unchanged, byte for byte, when it has none.
+    """
+    if not re.search(r"<(?:tr|td|th|tbody|thead|tfoot|caption|colgroup|col)[\s>/]", html, re.IGNORECASE):
+        return html
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html
+    stray = [
+        el
+        for el in root.iter()
+        if isinstance(el.tag, str) and el.tag.lower() in _TABLE_PARTS and _owner_table(el) is None
+    ]
+    if not stray:
+        return html
+    for el in stray:
+        el.drop_tag()
+    # one <div> around it all: kramdown reads one HTML block, never an indented line as code
+    return str(lxml.html.tostring(root, encoding="unicode"))
 
 
 def html_to_markdown(html: str) -> str:

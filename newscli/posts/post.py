@@ -142,6 +142,7 @@ def _fields_for(article: Article, options: PostOptions, values: TemplateValues) 
 def _body(article: Article, options: PostOptions) -> str:
     if options.body == "html":
         body = article.html if article.html is not None else markdown.text_to_html(article.text or "")
+        body = markdown.unwrap_stray_table_parts(body)
         if options.profile != "plain":
             body = markdown.protect_braces(body)  # text, attributes and code all read `&#123;` as `{`
     elif article.html:

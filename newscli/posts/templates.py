@@ -68,9 +68,20 @@ class _Blank:
 BLANK = _Blank()
 
 
+MIN_YEAR = 1000  # below: a placeholder (Go's zero time 0001-01-01), which no site accepts as a post date
+
+
+def own_date(article: Article) -> datetime | None:
+    """The article's own date: published, else updated; None when it has none worth filing under."""
+    for when in (article.published, article.updated):
+        if when is not None and when.year >= MIN_YEAR:
+            return when
+    return None
+
+
 def article_date(article: Article, now: datetime | None = None) -> datetime:
-    """The date a post is filed under: published, else updated, else now (local zone)."""
-    return article.published or article.updated or now or datetime.now().astimezone()
+    """The date a post is filed under: its own date (own_date), else now (local zone)."""
+    return own_date(article) or now or datetime.now().astimezone()
 
 
 def article_key(article: Article) -> str:
