@@ -34,6 +34,7 @@ GOLDEN = TESTS / "data" / "golden"
 SEED_FILE = next(Path("/work/shared/seed").glob("*.md"), None)
 CST = timezone(timedelta(hours=8))
 URL = "http://127.0.0.1:8000" + SHARE_PATH
+DATE = datetime(2024, 5, 17, 20, 10, 6, tzinfo=timezone.utc)
 SEED_ARTICLE = Article(
     url=URL,
     id=URL,
@@ -742,3 +743,46 @@ def test_saved_index_from_before_first_dates_is_migrated(tmp_path: Path, out: Pa
         )
         assert index.first_date(out, article_key(UNDATED)) == "2024-05-17T00:00:00+00:00"
     assert saved.path.name.startswith("2024-05-17-")
+
+
+# ---- article text stays literal on Jekyll and Hugo sites (real builds: tests/test_sites.py) --------------
+
+
+def test_jekyll_marks_only_posts_whose_code_holds_liquid() -> None:
+    plain = Article(title="{{ t }}", html="<p>Text {{ page.title }} and {% if %}.</p>", published=DATE)
+    text = render_post(plain, PostOptions(profile="jekyll"))
+    assert "render_with_liquid" not in text and "&#123;{ page.title }}" in text and "&#123;% if %}" in text
+    coded = dataclasses.replace(plain, html="<pre><code>{{ page.title }}</code></pre>")
+    text = render_post(coded, PostOptions(profile="jekyll"))
+    assert "\nrender_with_liquid: false\n---\n" in text and "{{ page.title }}" in text
+    assert "render_with_liquid" not in render_post(coded, PostOptions(profile="hugo"))
+
+
+def test_hugo_writes_shortcodes_in_code_in_its_own_escape() -> None:
+    coded = Article(
+        title="t", html="<p><code>{{< x >}}</code> <code>{{% y %}}</code> <code>{{< open</code></p>"
+    )
+    body = render_post(coded, PostOptions(profile="hugo")).split("---\n", 2)[2]
+    assert body == "`{{</* x */>}}` `{{%/* y */%}}` `{\u2060{< open`\n"
+
+
+def test_footer_runs_the_sites_template_but_not_the_articles_text() -> None:
+    article = Article(title="{{ page.title }}", url="https://e.com/{% x %}", published=DATE, html="<p>b</p>")
+    options = PostOptions(profile="jekyll", footer="{title} <{url}> {{{{ site.url }}}}")
+    text = render_post(article, options)
+    assert text.endswith("\n\n&#123;{ page.title }} <https://e.com/&#123;% x %}> {{ site.url }}")
+    assert "render_with_liquid" not in text  # the site's own `{{ site.url }}` still runs
+
+
+def test_hugo_html_bodies_are_html_files() -> None:
+    assert PostOptions(profile="hugo", body="html").name_template == "{date:%Y-%m-%d}-{slug}.html"
+    assert PostOptions(profile="hugo").name_template == "{date:%Y-%m-%d}-{slug}.md"
+    assert PostOptions(profile="jekyll", body="html").name_template == "{date:%Y-%m-%d}-{slug}.md"
+
+
+@pytest.mark.parametrize("title", [None, "", "---", "???"])
+def test_untitled_posts_get_a_stable_slug(out: Path, title: str | None) -> None:
+    article = Article(id="tag:e.com,2024:1", title=title, published=DATE, html="<p>b</p>")
+    saved = save_post(article, out, PostOptions())
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d-untitled-[0-9a-f]{8}\.md", saved.path.name), saved.path.name
+    assert save_post(article, out, PostOptions()).path == saved.path

@@ -22,14 +22,17 @@ written. There the jekyll profile adds `render_with_liquid: false` to the post (
 post has no Liquid and keeps its exact bytes), and the hugo profile writes a shortcode `{{< x >}}`
 in Hugo's own escape `{{</* x */>}}` (an opener without its closer gets a word joiner after the
 first brace). Hugo posts with an HTML body are `.html` files, which Hugo shows as HTML on a default
-site (its Markdown renderer drops raw HTML).
+site (its Markdown renderer drops raw HTML). A footer is the site's own template: its Liquid or
+shortcodes run, but the article's values in it are written like text (`&#123;`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from newscli.config import BODIES, PROFILES
 from newscli.errors import UsageError
@@ -152,6 +155,23 @@ def _body(article: Article, options: PostOptions) -> str:
     return _STRIP_BODY.sub("", body).rstrip("\n")
 
 
+class _LiteralValues(Mapping[str, Any]):
+    """Template values whose text cannot open Liquid, a shortcode or `{:` (see markdown.protect_braces)."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = values
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._values[key]
+        return markdown.protect_braces(value) if isinstance(value, str) else value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
 def _hugo_literal(text: str) -> str:
     """`text` with every shortcode opener left as text: `{{< x >}}` in Hugo's escape, a lone opener broken."""
     text = _SHORTCODE.sub(lambda m: "{{" + m.group(1) + "/*" + m.group(2) + "*/" + m.group(3) + "}}", text)
@@ -170,14 +190,15 @@ def post_text(article: Article, options: PostOptions, values: TemplateValues) ->
     body = _body(article, options)
     footer = None
     if options.footer is not None:
-        footer = _STRIP_BODY.sub("", render_with(unescape(options.footer), values))
-    if options.profile == "jekyll" and _LIQUID.search(body + (footer or "")):
+        # the footer is the site's own template (its Liquid or shortcodes run); the article's values in it don't
+        shown = values if options.profile == "plain" else _LiteralValues(values)
+        footer = _STRIP_BODY.sub("", render_with(unescape(options.footer), shown))
+    if options.profile == "jekyll" and _LIQUID.search(body):
         # code the article quotes (`{{ page.title }}` in a code block) must not run
         if not any(key == "render_with_liquid" for key, _ in fields):
             fields.append(("render_with_liquid", False))
     elif options.profile == "hugo":
         body = _hugo_literal(body)
-        footer = _hugo_literal(footer) if footer is not None else None
     for placeholder, link in options.links:
         body = body.replace(placeholder, link)
     text = front_matter(fields) + body

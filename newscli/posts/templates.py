@@ -198,6 +198,6 @@ def render_template(template: str, article: Article, *, now: datetime | None = N
     return _render(template, TemplateValues(article, now=now))
 
 
-def render_with(template: str, values: TemplateValues) -> str:
+def render_with(template: str, values: Mapping[str, Any]) -> str:
     """Render a checked template over precomputed values (one `now` for a whole post)."""
     return _render(template, values)
