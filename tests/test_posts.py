@@ -691,11 +691,12 @@ def _front_date(path: Path) -> str:
 
 @pytest.mark.parametrize("profile", ["jekyll", "hugo"])
 def test_undated_article_keeps_its_first_date_and_file(out: Path, tmp_path: Path, profile: str) -> None:
-    options = PostOptions(profile=profile, body="markdown")
+    # jekyll posts name their URL only in a footer (as the seed's does); hugo's front matter has it
+    options = PostOptions(profile=profile, body="markdown", footer="<{url}>" if profile == "jekyll" else None)
     first_day = datetime(2024, 5, 17, 9, 30, tzinfo=timezone.utc)
+    later = datetime(2024, 6, 2, 8, 0, tzinfo=timezone.utc)
     with SavedIndex() as index:
         first = save_post(UNDATED, out, options, index=index, now=first_day)
-        later = datetime(2024, 6, 2, 8, 0, tzinfo=timezone.utc)
         again = save_post(UNDATED, out, options, index=index, now=later)
         assert again == type(first)(first.path, "unchanged")
         changed = save_post(
@@ -714,6 +715,39 @@ def test_undated_article_keeps_its_first_date_and_file(out: Path, tmp_path: Path
     assert third == type(first)(first.path, "updated")
     assert sorted(p.name for p in out.iterdir()) == [first.path.name]
     assert _front_date(first.path) == f"date: {stamp}" and "第三版" in first.path.read_text(encoding="utf-8")
+
+
+def test_undated_article_without_its_url_in_the_post_is_recognised_only_unchanged(
+    out: Path, tmp_path: Path
+) -> None:
+    # no URL anywhere in the file: a post of the same title may be another article's
+    options = PostOptions(profile="jekyll")
+    first_day = datetime(2024, 5, 17, 9, 30, tzinfo=timezone.utc)
+    later = datetime(2024, 6, 2, 8, 0, tzinfo=timezone.utc)
+    with SavedIndex() as index:
+        first = save_post(UNDATED, out, options, index=index, now=first_day)
+    changed = dataclasses.replace(UNDATED, html="<p>别的。</p>")
+    with SavedIndex(tmp_path / "fresh" / "newscli.db") as index:
+        other = save_post(changed, out, options, index=index, now=later)
+    assert other.status == "new" and other.path != first.path  # never over a file it cannot prove its own
+    assert "第一版" in first.path.read_text(encoding="utf-8")
+    with SavedIndex(tmp_path / "fresh2" / "newscli.db") as index:  # unchanged: its bytes prove it
+        assert save_post(UNDATED, out, options, index=index, now=later) == type(first)(
+            first.path, "unchanged"
+        )
+
+
+def test_post_saved_before_first_dates_were_kept_keeps_its_date(out: Path) -> None:
+    options = PostOptions(profile="hugo")
+    with SavedIndex() as index:
+        first = save_post(
+            UNDATED, out, options, index=index, now=datetime(2024, 5, 17, 9, 30, tzinfo=timezone.utc)
+        )
+        index.db.execute("UPDATE saved SET first_date = NULL")  # as a database of the previous version has it
+        changed = dataclasses.replace(UNDATED, html="<p>第二版。</p>")
+        again = save_post(changed, out, options, index=index, now=datetime(2024, 6, 2, tzinfo=timezone.utc))
+    assert again == type(first)(first.path, "updated")
+    assert _front_date(first.path) == "date: 2024-05-17T09:30:00+00:00"
 
 
 def test_undated_chinese_article_is_dated_in_shanghai(out: Path) -> None:

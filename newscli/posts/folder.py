@@ -137,38 +137,49 @@ class PostFolder:
                     return datetime.fromisoformat(known)
                 except ValueError:
                     pass
-            if self.index.lookup(self.path, key) is not None:
-                return None  # saved before this was remembered: its own file is found by the index
+            own = self.index.lookup(self.path, key)
+            if own is not None:  # saved before first dates were kept: its own file says
+                head = front_matter_head(self.path / own[0])
+                return front_matter_date(head) if head is not None else None
         # names the template gives on two far-apart dates: what they share is the date-free part
-        names = [render_with(options.name_template, TemplateValues(article, now=when)) for when in _PROBES]
-        fixed = [safe_filename(n, fallback_seed=key) for n in names]
-        head_len = len(os.path.commonprefix(fixed))
-        tail_len = len(os.path.commonprefix([n[::-1] for n in fixed]))
-        prefix, suffix = fixed[0][:head_len], fixed[0][len(fixed[0]) - tail_len :] if tail_len else ""
-        title = next(
-            (
-                line
-                for line in post_text(article, options, TemplateValues(article, now=_PROBES[0])).split("\n")
-                if line.startswith("title:")
-            ),
-            None,
+        a, b = (
+            safe_filename(
+                render_with(options.name_template, TemplateValues(article, now=when)), fallback_seed=key
+            )
+            for when in _PROBES
         )
+        head_len = len(os.path.commonprefix([a, b]))
+        tail_len = len(os.path.commonprefix([a[::-1], b[::-1]]))
+
+        def candidate(name: str) -> bool:
+            if a == b:
+                return name == a
+            return (
+                name.startswith(a[:head_len])
+                and name.endswith(a[len(a) - tail_len :])
+                and (len(name) >= head_len + tail_len)
+            )
+
+        rendered = post_text(article, options, TemplateValues(article, now=_PROBES[0]))
+        title = next((line for line in rendered.split("\n") if line.startswith("title:")), None)
         try:
             names_here = sorted(os.listdir(self.path))
         except OSError:
             return None
-        for name in names_here:
-            if not (name.startswith(prefix) and name.endswith(suffix)) or len(name) < head_len + tail_len:
-                continue
+        for name in filter(candidate, names_here):
             head = front_matter_head(self.path / name)
             if head is None or title is None or title not in head.split("\n"):
                 continue
-            if article.url and article.url not in head and options.profile != "jekyll":
-                continue  # hugo and plain posts name their URL: a namesake of another article
             when = front_matter_date(head)
-            if when is not None:
+            if when is None:
+                continue
+            current = read_existing(self.path / name) or b""
+            if article.url and article.url.encode("utf-8") in current:
+                # the same article for sure (its URL in the front matter or footer): its file, to rewrite
                 self.adopt(name, key, post_text(article, options, TemplateValues(article, now=when)))
-                return when
+            # else only a post of the same title: its date, so an unchanged article is recognised by
+            # its bytes, while a changed one is never written over what may be another article
+            return when
         return None
 
     def write(self, data: bytes, key: str, wanted: str) -> Saved:
