@@ -616,3 +616,33 @@ def test_dry_run_on_a_state_database_made_by_fetch_save(
     assert (code, stderr) == (0, "")
     assert stdout.splitlines()[0].startswith(f"would save {out}/2024-05-17-story-a1")
     assert not out.exists()
+
+
+def test_site_links_only_to_posts_the_site_builds(tmp_path: Path) -> None:
+    from newscli.digest.page import site_link
+    from newscli.digest.state import PostRecord
+
+    now = datetime(2024, 5, 17, 12, 0, tzinfo=timezone.utc)
+    (tmp_path / "2024-05-17-a story.md").write_text("x")
+    (tmp_path / "notes.md").write_text("x")
+
+    def record(name: str, published: str = "2024-05-17T10:00:00+00:00") -> PostRecord:
+        return PostRecord("i", "f", str(tmp_path / name), "2024-05-17", 0.0, published=published)
+
+    assert (
+        site_link(record("2024-05-17-a story.md"), tmp_path, "hugo", now)
+        == '{{< relref "2024-05-17-a story.md" >}}'
+    )
+    assert site_link(record("2024-05-17-a story.md"), tmp_path, "plain", now) == "2024-05-17-a%20story.md"
+    assert site_link(record("notes.md"), tmp_path, "jekyll", now) is None  # Jekyll reads no post from it
+    assert (
+        site_link(record("2024-05-17-a story.md"), tmp_path, "jekyll", now) is None
+    )  # post_url takes no space
+    (tmp_path / "2024-05-17-b.md").write_text("x")
+    assert site_link(record("2024-05-17-b.md"), tmp_path, "jekyll", now) == "{% post_url 2024-05-17-b %}"
+    future = record("2024-05-17-b.md", "2024-05-17T13:00:00+00:00")
+    assert (
+        site_link(future, tmp_path, "jekyll", now) is None
+    )  # the site skips it: a link would fail the build
+    assert site_link(record("gone.md"), tmp_path, "plain", now) is None
+    assert site_link(record("2024-05-17-b.md"), tmp_path / "elsewhere", "plain", now) is None
