@@ -65,6 +65,12 @@ CASES = [
         '<p>===</p><p>He said "hi" and don\'t... a -- b --- c &lt;&lt; d &gt;&gt; e</p>',
     ),
     Case(
+        "syntax",
+        "Math $$x$$ and ~~struck~~",
+        "<p>a ~~b~~ c $$x^2$$ and $5 [^1] *[HTML]: abbr</p><p>Term<br>: a definition</p><p>~~~</p>"
+        "<p>| A | B |<br>|---|---|</p><p>Setext<br>===</p><p>* * *</p><p>    indented</p>",
+    ),
+    Case(
         "script",
         "- starts with a dash 🎉 <script>alert(1)</script> @home",
         "<p>Emoji 🎉 and &lt;script&gt;alert(1)&lt;/script&gt; as text; &amp;amp; stays.</p>"

@@ -27,7 +27,7 @@ _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<|])")  # `|`: kramdown reads a line w
 # a `{` that opens Liquid (`{{`, `{%`), a Hugo shortcode (`{{<`, `{{%`) or a kramdown attribute list (`{:`)
 _BRACE_OPENER = re.compile(r"\{(?=[{%:])")
 _QUOTES = re.compile(r"([\"'])")
-_TYPO_RUN = re.compile(r"-{2,}|\.{3,}|>{2,}")
+_TYPO_RUN = re.compile(r"-{2,}|\.{3,}|>{2,}|\${2,}")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _ORDERED = re.compile(r"^(\d{1,9})([.)])(?= |$)")
 _RULE_LIKE = re.compile(r"^[-=_ ]+$")
@@ -44,7 +44,8 @@ def _typography(text: str) -> str:
     # kramdown and Hugo's Goldmark turn `"`, `'`, `--`, `...`, `<<`, `>>` into curly quotes, dashes,
     # an ellipsis and guillemets; escaped, each shows as written
     text = _QUOTES.sub(r"\\\1", text)
-    return _TYPO_RUN.sub(lambda m: re.sub(r"([-.>])", r"\\\1", m.group(0)), text)
+    text = _TYPO_RUN.sub(lambda m: re.sub(r"([-.>$])", r"\\\1", m.group(0)), text)  # `$$`: kramdown's math
+    return text.replace("~", "&#126;")  # Goldmark's strikethrough; kramdown has no `\~`
 
 
 def escape_text(text: str) -> str:
@@ -57,7 +58,7 @@ def _escape_line_start(line: str) -> str:
     if not line:
         return line
     first = line[0]
-    if first in "#>" or line.startswith("~~~") or first == "|":
+    if first in "#>:" or first == "|":  # `:` opens a definition (kramdown, Hugo's Goldmark)
         return "\\" + line
     if _RULE_LIKE.match(line) and len(line) > 1:
         # `\---` would show as `-–` (typographic dashes): escape every mark of a rule-like line
