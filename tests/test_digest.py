@@ -145,8 +145,11 @@ def test_first_run_saves_all_second_nothing_then_exactly_the_new(
     assert all(after[n] == before[n] for n in before if not n.endswith("-digest.md"))
     digest_text = (out / page).read_text()
     assert digest_text.count("[Story a") == 5 and digest_text.count("[Story b") == 2
-    print(digest_text)
-    assert "[Story a4](https://news.example.com/a/4.html)" in digest_text
+    # the post on this site, the origin beside it
+    assert (
+        "[Story a4]({% post_url 2024-05-17-story-a4 %}) · [Example News](https://news.example.com/a/4.html)"
+        in digest_text
+    )
 
 
 def test_same_article_in_two_feeds_is_saved_once(http_server: TestServer, tmp_path: Path) -> None:
@@ -227,8 +230,11 @@ def test_post_named_like_the_digest_page_is_kept_beside_it(
     assert 'title: "Digest"' in (out / "2024-05-17-digest-2.md").read_text()
     page = (out / "2024-05-17-digest.md").read_text()
     assert "title: Digest 2024-05-17" in page or 'title: "Digest 2024-05-17"' in page
-    assert "[Digest](https://news.example.com/a/1.html)" in page
-    assert "[Other story](https://news.example.com/a/2.html)" in page
+    assert (
+        "[Digest]({% post_url 2024-05-17-digest-2 %}) · [Example News](https://news.example.com/a/1.html)"
+        in page
+    )
+    assert "[Other story]({% post_url 2024-05-17-other-story %})" in page
     before = snapshot(out)
     assert digest(out, now=lambda: MAY_17_NOON).exit_code == 0  # the next run: nothing moves
     assert snapshot(out) == before
@@ -594,3 +600,49 @@ def test_a_surprise_in_one_feed_fails_that_feed_only(http_server: TestServer, tm
     assert outcomes["bad"].status == "failed"
     assert "unexpected error: RuntimeError: a library surprise" in str(outcomes["bad"].error)
     assert bad in str(outcomes["bad"].error)
+
+
+def test_dry_run_on_a_state_database_made_by_fetch_save(
+    http_server: TestServer, tmp_path: Path, newscli_home: Path
+) -> None:
+    from newscli.posts.index import SavedIndex
+
+    with SavedIndex() as index:  # what `fetch --save` leaves: a database holding only the `saved` table
+        index.record(tmp_path, "x", "x.md", "0" * 64)
+    assert (newscli_home / DB_NAME).exists()
+    add_feed(http_server.serve("/a.xml", rss([item(1)]), content_type=RSS_TYPE), name="alpha")
+    out = tmp_path / "out"
+    code, stdout, stderr = run_cli("--out", str(out), "--dry-run")
+    assert (code, stderr) == (0, "")
+    assert stdout.splitlines()[0].startswith(f"would save {out}/2024-05-17-story-a1")
+    assert not out.exists()
+
+
+def test_site_links_only_to_posts_the_site_builds(tmp_path: Path) -> None:
+    from newscli.digest.page import site_link
+    from newscli.digest.state import PostRecord
+
+    now = datetime(2024, 5, 17, 12, 0, tzinfo=timezone.utc)
+    (tmp_path / "2024-05-17-a story.md").write_text("x")
+    (tmp_path / "notes.md").write_text("x")
+
+    def record(name: str, published: str = "2024-05-17T10:00:00+00:00") -> PostRecord:
+        return PostRecord("i", "f", str(tmp_path / name), "2024-05-17", 0.0, published=published)
+
+    assert (
+        site_link(record("2024-05-17-a story.md"), tmp_path, "hugo", now)
+        == '{{< relref "2024-05-17-a story.md" >}}'
+    )
+    assert site_link(record("2024-05-17-a story.md"), tmp_path, "plain", now) == "2024-05-17-a%20story.md"
+    assert site_link(record("notes.md"), tmp_path, "jekyll", now) is None  # Jekyll reads no post from it
+    assert (
+        site_link(record("2024-05-17-a story.md"), tmp_path, "jekyll", now) is None
+    )  # post_url takes no space
+    (tmp_path / "2024-05-17-b.md").write_text("x")
+    assert site_link(record("2024-05-17-b.md"), tmp_path, "jekyll", now) == "{% post_url 2024-05-17-b %}"
+    future = record("2024-05-17-b.md", "2024-05-17T13:00:00+00:00")
+    assert (
+        site_link(future, tmp_path, "jekyll", now) is None
+    )  # the site skips it: a link would fail the build
+    assert site_link(record("gone.md"), tmp_path, "plain", now) is None
+    assert site_link(record("2024-05-17-b.md"), tmp_path / "elsewhere", "plain", now) is None

@@ -306,6 +306,16 @@ def test_canonical_image_description_tags_categories() -> None:
     assert got.categories == ("Business",)
 
 
+def test_meta_contents_are_unescaped_once() -> None:
+    html = page(
+        '<meta name="keywords" content="R&amp;amp;D, Fish &amp; chips">'
+        '<meta name="description" content="Write &amp;lt;p&amp;gt; tags">'
+    )
+    got = meta(html)
+    assert got.tags == ("R&amp;D", "Fish & chips")  # what a browser shows for these attributes
+    assert got.description == "Write &lt;p&gt; tags"
+
+
 def test_canonical_rejects_non_http_and_falls_back_to_og_url() -> None:
     assert meta(page('<link rel="canonical" href="javascript:alert(1)">')).canonical_url is None
     assert (

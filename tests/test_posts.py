@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -24,7 +26,7 @@ from newscli.posts.atomic import atomic_write, check_directory
 from newscli.posts.folder import PostFolder, save_post
 from newscli.posts.frontmatter import clean_text, front_matter
 from newscli.posts.index import SavedIndex
-from newscli.posts.names import safe_filename
+from newscli.posts.names import article_key, safe_filename
 from newscli.posts.post import PostOptions, parse_set, render_post
 
 TESTS = Path(__file__).parent
@@ -32,6 +34,7 @@ GOLDEN = TESTS / "data" / "golden"
 SEED_FILE = next(Path("/work/shared/seed").glob("*.md"), None)
 CST = timezone(timedelta(hours=8))
 URL = "http://127.0.0.1:8000" + SHARE_PATH
+DATE = datetime(2024, 5, 17, 20, 10, 6, tzinfo=timezone.utc)
 SEED_ARTICLE = Article(
     url=URL,
     id=URL,
@@ -668,3 +671,152 @@ def test_temp_names_stay_short_for_long_file_names(out: Path) -> None:
     name = safe_filename("科" * 100, fallback_seed="x")
     atomic_write(out / name, b"x")
     assert [p.name for p in out.iterdir()] == [name]
+
+
+# ---- undated articles keep the date they were first saved with ----------------------------------------
+
+
+UNDATED = Article(
+    url="https://www.example.cn/news/1.html",
+    id="https://www.example.cn/news/1.html",
+    title="无日期的文章",
+    lang="zh",
+    html="<p>第一版。</p>",
+)
+
+
+def _front_date(path: Path) -> str:
+    return next(line for line in path.read_text(encoding="utf-8").split("\n") if line.startswith("date:"))
+
+
+@pytest.mark.parametrize("profile", ["jekyll", "hugo"])
+def test_undated_article_keeps_its_first_date_and_file(out: Path, tmp_path: Path, profile: str) -> None:
+    # jekyll posts name their URL only in a footer (as the seed's does); hugo's front matter has it
+    options = PostOptions(profile=profile, body="markdown", footer="<{url}>" if profile == "jekyll" else None)
+    first_day = datetime(2024, 5, 17, 9, 30, tzinfo=timezone.utc)
+    later = datetime(2024, 6, 2, 8, 0, tzinfo=timezone.utc)
+    with SavedIndex() as index:
+        first = save_post(UNDATED, out, options, index=index, now=first_day)
+        again = save_post(UNDATED, out, options, index=index, now=later)
+        assert again == type(first)(first.path, "unchanged")
+        changed = save_post(
+            dataclasses.replace(UNDATED, html="<p>第二版。</p>"), out, options, index=index, now=later
+        )
+    assert changed == type(first)(first.path, "updated")  # its own file, rewritten: no `-2`
+    assert first.path.name.startswith("2024-05-17-")
+    stamp = "2024-05-17 09:30:00 +0000" if profile == "jekyll" else "2024-05-17T09:30:00+00:00"
+    assert _front_date(first.path) == f"date: {stamp}"
+
+    # a new state directory: the post in DIR says when it was first saved, and is rewritten in place
+    with SavedIndex(tmp_path / "fresh" / "newscli.db") as index:
+        third = save_post(
+            dataclasses.replace(UNDATED, html="<p>第三版。</p>"), out, options, index=index, now=later
+        )
+    assert third == type(first)(first.path, "updated")
+    assert sorted(p.name for p in out.iterdir()) == [first.path.name]
+    assert _front_date(first.path) == f"date: {stamp}" and "第三版" in first.path.read_text(encoding="utf-8")
+
+
+def test_undated_article_without_its_url_in_the_post_is_recognised_only_unchanged(
+    out: Path, tmp_path: Path
+) -> None:
+    # no URL anywhere in the file: a post of the same title may be another article's
+    options = PostOptions(profile="jekyll")
+    first_day = datetime(2024, 5, 17, 9, 30, tzinfo=timezone.utc)
+    later = datetime(2024, 6, 2, 8, 0, tzinfo=timezone.utc)
+    with SavedIndex() as index:
+        first = save_post(UNDATED, out, options, index=index, now=first_day)
+    changed = dataclasses.replace(UNDATED, html="<p>别的。</p>")
+    with SavedIndex(tmp_path / "fresh" / "newscli.db") as index:
+        other = save_post(changed, out, options, index=index, now=later)
+    assert other.status == "new" and other.path != first.path  # never over a file it cannot prove its own
+    assert "第一版" in first.path.read_text(encoding="utf-8")
+    with SavedIndex(tmp_path / "fresh2" / "newscli.db") as index:  # unchanged: its bytes prove it
+        assert save_post(UNDATED, out, options, index=index, now=later) == type(first)(
+            first.path, "unchanged"
+        )
+
+
+def test_post_saved_before_first_dates_were_kept_keeps_its_date(out: Path) -> None:
+    options = PostOptions(profile="hugo")
+    with SavedIndex() as index:
+        first = save_post(
+            UNDATED, out, options, index=index, now=datetime(2024, 5, 17, 9, 30, tzinfo=timezone.utc)
+        )
+        index.db.execute("UPDATE saved SET first_date = NULL")  # as a database of the previous version has it
+        changed = dataclasses.replace(UNDATED, html="<p>第二版。</p>")
+        again = save_post(changed, out, options, index=index, now=datetime(2024, 6, 2, tzinfo=timezone.utc))
+    assert again == type(first)(first.path, "updated")
+    assert _front_date(first.path) == "date: 2024-05-17T09:30:00+00:00"
+
+
+def test_undated_chinese_article_is_dated_in_shanghai(out: Path) -> None:
+    with SavedIndex() as index:
+        saved = save_post(UNDATED, out, PostOptions(profile="hugo"), index=index)
+    assert _front_date(saved.path).endswith("+08:00")
+    with SavedIndex() as index:  # and saved again later, the same date to the second
+        assert save_post(UNDATED, out, PostOptions(profile="hugo"), index=index).status == "unchanged"
+
+
+def test_saved_index_from_before_first_dates_is_migrated(tmp_path: Path, out: Path) -> None:
+    path = tmp_path / "old" / "newscli.db"
+    path.parent.mkdir()
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE saved (directory TEXT NOT NULL, id TEXT NOT NULL, filename TEXT NOT NULL,"
+        " sha256 TEXT NOT NULL, PRIMARY KEY (directory, id));"
+    )
+    db.execute("INSERT INTO saved VALUES ('/x', 'a', 'a.md', 'sha')")
+    db.commit()
+    db.close()
+    with SavedIndex(path) as index:
+        assert index.lookup(Path("/x"), "a") == ("a.md", "sha")
+        assert index.first_date(Path("/x"), "a") is None
+        saved = save_post(
+            UNDATED, out, PostOptions(), index=index, now=datetime(2024, 5, 17, tzinfo=timezone.utc)
+        )
+        assert index.first_date(out, article_key(UNDATED)) == "2024-05-17T00:00:00+00:00"
+    assert saved.path.name.startswith("2024-05-17-")
+
+
+# ---- article text stays literal on Jekyll and Hugo sites (real builds: tests/test_sites.py) --------------
+
+
+def test_jekyll_marks_only_posts_whose_code_holds_liquid() -> None:
+    plain = Article(title="{{ t }}", html="<p>Text {{ page.title }} and {% if %}.</p>", published=DATE)
+    text = render_post(plain, PostOptions(profile="jekyll"))
+    assert "render_with_liquid" not in text and "&#123;{ page.title }}" in text and "&#123;% if %}" in text
+    coded = dataclasses.replace(plain, html="<pre><code>{{ page.title }}</code></pre>")
+    text = render_post(coded, PostOptions(profile="jekyll"))
+    assert "\nrender_with_liquid: false\n---\n" in text and "{{ page.title }}" in text
+    assert "render_with_liquid" not in render_post(coded, PostOptions(profile="hugo"))
+
+
+def test_hugo_writes_shortcodes_in_code_in_its_own_escape() -> None:
+    coded = Article(
+        title="t", html="<p><code>{{< x >}}</code> <code>{{% y %}}</code> <code>{{< open</code></p>"
+    )
+    body = render_post(coded, PostOptions(profile="hugo")).split("---\n", 2)[2]
+    assert body == "`{{</* x */>}}` `{{%/* y */%}}` `{\u2060{< open`\n"
+
+
+def test_footer_runs_the_sites_template_but_not_the_articles_text() -> None:
+    article = Article(title="{{ page.title }}", url="https://e.com/{% x %}", published=DATE, html="<p>b</p>")
+    options = PostOptions(profile="jekyll", footer="{title} <{url}> {{{{ site.url }}}}")
+    text = render_post(article, options)
+    assert text.endswith("\n\n&#123;{ page.title }} <https://e.com/&#123;% x %}> {{ site.url }}")
+    assert "render_with_liquid" not in text  # the site's own `{{ site.url }}` still runs
+
+
+def test_hugo_html_bodies_are_html_files() -> None:
+    assert PostOptions(profile="hugo", body="html").name_template == "{date:%Y-%m-%d}-{slug}.html"
+    assert PostOptions(profile="hugo").name_template == "{date:%Y-%m-%d}-{slug}.md"
+    assert PostOptions(profile="jekyll", body="html").name_template == "{date:%Y-%m-%d}-{slug}.md"
+
+
+@pytest.mark.parametrize("title", [None, "", "---", "???"])
+def test_untitled_posts_get_a_stable_slug(out: Path, title: str | None) -> None:
+    article = Article(id="tag:e.com,2024:1", title=title, published=DATE, html="<p>b</p>")
+    saved = save_post(article, out, PostOptions())
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d-untitled-[0-9a-f]{8}\.md", saved.path.name), saved.path.name
+    assert save_post(article, out, PostOptions()).path == saved.path

@@ -1,13 +1,22 @@
-"""The day's digest page: per feed, each saved post's linked title, source, time and first sentence."""
+"""The day's digest page: per feed, each saved post's linked title, source, time and first sentence.
+
+Each title links to the post on this site — Jekyll: `{% post_url NAME %}`, Hugo: `{{< relref "NAME" >}}`,
+plain: the file's relative name — with the origin URL beside it. Only posts that the site will build
+get such a link (in the page's folder, a name Jekyll reads as a post, not dated in the future: Jekyll
+and Hugo fail the build on a link to a post they skip); the others link to the origin alone.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import os
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from newscli.digest.state import PostRecord, State
 from newscli.errors import NewsError
@@ -15,7 +24,9 @@ from newscli.models import Article
 from newscli.posts.folder import PostFolder
 
 # any day's page name: posts never take one, so a page never has to land on a post
-_PAGE_NAME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}-digest\.md\Z", re.IGNORECASE)
+_PAGE_NAME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}-digest\.(md|html)\Z", re.IGNORECASE)
+_JEKYLL_POST = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}-[^{}%\s]+)\.(md|markdown|html)\Z")
+_LINK = "https://newscli.invalid/post/{}/"  # stands for a site link until the page's body is protected
 _SENTENCE = re.compile(r".+?(?:[。！？!?](?:[”’」』\"')]*)|\.(?=\s|$))", re.DOTALL)
 
 
@@ -46,8 +57,36 @@ def first_sentence(text: str | None, limit: int = 160) -> str:
     return ""
 
 
-def digest_page_html(posts: Sequence[PostRecord], titles: dict[str, str], tz: tzinfo) -> str:
-    """The digest body: per feed a heading and a list of linked titles with source, local time, first sentence."""
+def site_link(post: PostRecord, folder: Path, profile: str, now: datetime) -> str | None:
+    """The link to `post` on the site built from `folder` (see the module doc), or None when it has none."""
+    path = Path(post.path)
+    if os.path.realpath(path.parent) != os.path.realpath(folder) or not path.is_file():
+        return None
+    if post.published:
+        try:
+            if datetime.fromisoformat(post.published) > now:
+                return None  # Jekyll and Hugo skip future posts, and a link to one fails the build
+        except (ValueError, TypeError):
+            pass
+    if profile == "jekyll":
+        m = _JEKYLL_POST.match(path.name)
+        return "{% post_url " + m.group(1) + " %}" if m else None
+    if profile == "hugo":
+        return '{{< relref "' + path.name + '" >}}' if '"' not in path.name else None
+    return quote(path.name)
+
+
+def digest_page_html(
+    posts: Sequence[PostRecord],
+    titles: dict[str, str],
+    tz: tzinfo,
+    links: dict[str, str] | None = None,
+) -> str:
+    """The digest body: per feed a heading and a list of linked titles with source, local time, first sentence.
+
+    `links` maps a post's path to the href of its page on this site; the origin URL then stands beside it.
+    """
+    links = links or {}
     parts: list[str] = []
     current = None
     for post in posts:
@@ -58,8 +97,11 @@ def digest_page_html(posts: Sequence[PostRecord], titles: dict[str, str], tz: tz
             parts.append(f"<h2>{html.escape(titles.get(post.feed, post.feed))}</h2>")
             parts.append("<ul>")
         title = html.escape(post.title or post.url or Path(post.path).name)
-        link = post.url or Path(post.path).name
-        meta = [post.source or ""]
+        own = links.get(post.path)
+        link = own or post.url or Path(post.path).name
+        meta = [html.escape(post.source or "")]
+        if own and post.url:  # the origin beside the site's own page
+            meta[0] = f'<a href="{html.escape(post.url, quote=True)}">{meta[0] or html.escape(post.url)}</a>'
         if post.published:
             try:
                 when = datetime.fromisoformat(post.published).astimezone(tz)
@@ -71,7 +113,7 @@ def digest_page_html(posts: Sequence[PostRecord], titles: dict[str, str], tz: tz
             except ValueError:
                 pass
         line = f'<a href="{html.escape(link, quote=True)}">{title}</a>'
-        meta_text = " · ".join(html.escape(m) for m in meta if m)
+        meta_text = " · ".join(m for m in meta if m)
         if meta_text:
             line += f" · {meta_text}"
         if post.summary:
@@ -102,32 +144,41 @@ def write_digest_page(
     from newscli.posts.post import PostOptions, render_post
 
     day = datetime.fromtimestamp(now(), tz).date().isoformat()
-    name, key = page_name(day), page_key(day)
-    posts = state.day_posts(day)
+    defaults = config.defaults
+    base = PostOptions(
+        profile=getattr(defaults, "profile", None) or "jekyll",
+        body=getattr(defaults, "body", None) or "markdown",
+        filename=page_name(day),
+    )
+    name, key = base.name_template, page_key(day)  # Hugo's HTML bodies: `<day>-digest.html`
     if dry_run:
         if any(line.startswith("would save") for line in planned):
             planned.append(f"would write {folder.path / name} (the day's digest page)")
         return None
+    posts = state.day_posts(day)
     if not posts:
         return None
     titles = {f.name: (getattr(f, "title", None) or f.name) for f in config.feeds}
     last = max(p.saved_at for p in posts)
+    when = datetime.fromtimestamp(now(), tz)
+    hrefs: dict[str, str] = {}
+    links: list[tuple[str, str]] = []
+    for post in posts:
+        link = site_link(post, folder.path, base.profile, when)
+        if link is not None and post.path not in hrefs:
+            hrefs[post.path] = _LINK.format(len(links) + 1)
+            links.append((hrefs[post.path], link))
     article = Article(
         title=f"Digest {day}",
         id=key,
         published=datetime.fromtimestamp(last, tz),
         categories=("digest",),
-        html=digest_page_html(posts, titles, tz),
+        html=digest_page_html(posts, titles, tz, hrefs),
     )
-    defaults = config.defaults
-    options = PostOptions(
-        profile=getattr(defaults, "profile", None) or "jekyll",
-        body=getattr(defaults, "body", None) or "markdown",
-        filename=name,
-    )
+    options = dataclasses.replace(base, links=tuple(links))
     try:
         folder.adopt(name, key, render_post(article, options))
-        saved = folder.save(article, options, now=datetime.fromtimestamp(now(), tz))
+        saved = folder.save(article, options, now=when)
     except NewsError as exc:
         warnings.append(f"digest page: {exc}")
         return None

@@ -281,6 +281,10 @@ class State:
         with self._lock:
             try:
                 return self._conn.execute(sql, args).fetchall()
+            except sqlite3.OperationalError as exc:
+                if self.readonly and "no such table" in str(exc):
+                    return []  # read-only (dry run) on a database someone else created: nothing of ours yet
+                raise self._error(exc, "read failed") from exc
             except sqlite3.Error as exc:
                 raise self._error(exc, "read failed") from exc
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from newscli.page.text import clean
+from newscli.page.text import SPACE
 
 
 def meta_tags(doc: Any) -> dict[str, list[str]]:
@@ -15,7 +15,8 @@ def meta_tags(doc: Any) -> dict[str, list[str]]:
     elements = doc.xpath("//meta[@content]")
     for attrs in (("property",), ("name", "itemprop", "http-equiv")):
         for meta in elements:
-            content = clean(meta.get("content"))
+            # the parser unescaped the attribute once; again would turn `&amp;amp;` (shown `&amp;`) into `&`
+            content = SPACE.sub(" ", meta.get("content") or "").strip()
             if not content:
                 continue
             for attr in attrs:
@@ -38,7 +39,14 @@ def keywords(metas: dict[str, list[str]]) -> tuple[str, ...]:
     """The page's keywords and article tags, in order, without repeats."""
     tags: list[str] = []
     for value in metas.get("keywords", []) + metas.get("news_keywords", []):
-        tags.extend(t.strip() for t in re.split(r"[,，、;；]", value))
+        parts = re.split(r"([,，、;；])", value)
+        merged = [parts[0]]
+        for sep, part in zip(parts[1::2], parts[2::2], strict=True):
+            if sep == ";" and re.search(r"&#?\w+\Z", merged[-1]):
+                merged[-1] += sep + part  # `&amp;` as written (the page escaped its `&` twice): no split
+            else:
+                merged.append(part)
+        tags.extend(t.strip() for t in merged)
     tags.extend(metas.get("article:tag", []))
     return tuple(unique(t for t in tags if t))
 

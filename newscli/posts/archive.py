@@ -6,11 +6,38 @@ import errno
 import os
 import re
 import shutil
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 _DATED = re.compile(r"(\d{4})-(\d{2})-(\d{2})-")
 _FM_DATE = re.compile(r"^date:\s*[\"']?(\d{4})-(\d{2})-(\d{2})", re.MULTILINE)
+# what our profiles write: `2024-01-02 10:00:00 +0800` (jekyll) or `2024-01-02T10:00:00+08:00`
+_FM_STAMP = re.compile(r"^date: (\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d) ?([+-]\d\d:?\d\d|Z)$", re.MULTILINE)
+
+
+def front_matter_head(path: Path) -> str | None:
+    """The front matter of the post at `path` (between its `---` lines), or None when it has none."""
+    try:
+        with path.open("rb") as f:
+            text = f.read(16384).decode("utf-8", "replace")
+    except OSError:
+        return None
+    head, sep, _ = text.removeprefix("---\n").partition("\n---\n")
+    return head if text.startswith("---\n") and sep else None
+
+
+def front_matter_date(head: str) -> datetime | None:
+    """The full date (with its offset) of a front matter our profiles wrote, or None."""
+    match = _FM_STAMP.search(head)
+    if match is None:
+        return None
+    offset = match[3].replace("Z", "+00:00")
+    if ":" not in offset:
+        offset = offset[:3] + ":" + offset[3:]
+    try:
+        return datetime.fromisoformat(f"{match[1]}T{match[2]}{offset}")
+    except ValueError:
+        return None
 
 
 def post_date(path: Path) -> date | None:

@@ -15,13 +15,15 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import urlsplit
 
+from newscli.dates import default_zone
 from newscli.errors import SaveError
 from newscli.models import Article
-from newscli.posts.archive import move_no_clobber, post_date
+from newscli.posts.archive import front_matter_date, front_matter_head, move_no_clobber, post_date
 from newscli.posts.atomic import (
     atomic_write,
     check_directory,
@@ -32,10 +34,15 @@ from newscli.posts.atomic import (
 from newscli.posts.index import SavedIndex
 from newscli.posts.names import article_key, numbered, safe_filename
 from newscli.posts.post import PostOptions, post_text
-from newscli.posts.templates import TemplateValues, render_with
+from newscli.posts.templates import TemplateValues, own_date, render_with
 
 MAX_COLLISIONS = 10_000
 POST_SUFFIXES = (".md", ".markdown", ".html")  # what archiving moves
+
+_PROBES = (
+    datetime(2001, 2, 3, 4, 5, 6, tzinfo=timezone.utc),
+    datetime(2012, 11, 10, 9, 8, 7, tzinfo=timezone.utc),
+)
 
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -103,11 +110,77 @@ class PostFolder:
     # ---- saving -----------------------------------------------------------------------------------
 
     def save(self, article: Article, options: PostOptions, *, now: datetime | None = None) -> Saved:
-        """Write `article` as a post: a new file, a rewrite of its own file, or nothing if unchanged."""
+        """Write `article` as a post: a new file, a rewrite of its own file, or nothing if unchanged.
+
+        An undated article is filed under the date it was first saved with (the saved index keeps
+        it; with a new index, its earlier post in this folder says), else `now` — by default the
+        current time in cli.md's zone for the article (Asia/Shanghai for Chinese pages).
+        """
         options.check()
+        key = article_key(article)
+        undated = own_date(article) is None
+        if undated:
+            now = self._first_date(article, options, key) or now or _now_for(article)
         values = TemplateValues(article, now=now or datetime.now().astimezone())
         data = post_text(article, options, values).encode("utf-8")
-        return self.write(data, article_key(article), render_with(options.filename, values))
+        saved = self.write(data, key, render_with(options.name_template, values))
+        if undated and self.index is not None and now is not None:
+            self.index.remember_date(self.path, key, now.isoformat(timespec="seconds"))
+        return saved
+
+    def _first_date(self, article: Article, options: PostOptions, key: str) -> datetime | None:
+        """When undated `article` was first saved here: from the index, else from its earlier post."""
+        if self.index is not None:
+            known = self.index.first_date(self.path, key)
+            if known:
+                try:
+                    return datetime.fromisoformat(known)
+                except ValueError:
+                    pass
+            own = self.index.lookup(self.path, key)
+            if own is not None:  # saved before first dates were kept: its own file says
+                head = front_matter_head(self.path / own[0])
+                return front_matter_date(head) if head is not None else None
+        # names the template gives on two far-apart dates: what they share is the date-free part
+        a, b = (
+            safe_filename(
+                render_with(options.name_template, TemplateValues(article, now=when)), fallback_seed=key
+            )
+            for when in _PROBES
+        )
+        head_len = len(os.path.commonprefix([a, b]))
+        tail_len = len(os.path.commonprefix([a[::-1], b[::-1]]))
+
+        def candidate(name: str) -> bool:
+            if a == b:
+                return name == a
+            return (
+                name.startswith(a[:head_len])
+                and name.endswith(a[len(a) - tail_len :])
+                and (len(name) >= head_len + tail_len)
+            )
+
+        rendered = post_text(article, options, TemplateValues(article, now=_PROBES[0]))
+        title = next((line for line in rendered.split("\n") if line.startswith("title:")), None)
+        try:
+            names_here = sorted(os.listdir(self.path))
+        except OSError:
+            return None
+        for name in filter(candidate, names_here):
+            head = front_matter_head(self.path / name)
+            if head is None or title is None or title not in head.split("\n"):
+                continue
+            when = front_matter_date(head)
+            if when is None:
+                continue
+            current = read_existing(self.path / name) or b""
+            if article.url and article.url.encode("utf-8") in current:
+                # the same article for sure (its URL in the front matter or footer): its file, to rewrite
+                self.adopt(name, key, post_text(article, options, TemplateValues(article, now=when)))
+            # else only a post of the same title: its date, so an unchanged article is recognised by
+            # its bytes, while a changed one is never written over what may be another article
+            return when
+        return None
 
     def write(self, data: bytes, key: str, wanted: str) -> Saved:
         """Save `data` as the file of `key`, named `wanted` (made safe; numbered when another's)."""
@@ -222,6 +295,15 @@ class PostFolder:
             moved(src, dst)
             done.append((src, dst))
         return done
+
+
+def _now_for(article: Article) -> datetime:
+    """Now, in the zone cli.md gives the article's dates (Asia/Shanghai for a Chinese page, else local)."""
+    try:
+        host = urlsplit(article.url or "").hostname
+    except ValueError:
+        host = None
+    return datetime.now(default_zone(lang=article.lang, host=host))
 
 
 def save_post(

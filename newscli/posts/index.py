@@ -1,7 +1,9 @@
 """Which saved file belongs to which article: a small SQLite index in the state directory.
 
-Table `saved(directory, id, filename, sha256)`, one row per article per output directory,
+Table `saved(directory, id, filename, sha256, first_date)`, one row per article per output directory,
 in `<state dir>/newscli.db` (shared with other state tables; this module owns only `saved`).
+`first_date` is the date an undated article was first saved with (ISO 8601 with offset), so that
+saving it again files it under the same date; databases from before it get the column added.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ CREATE TABLE IF NOT EXISTS saved (
     id TEXT NOT NULL,
     filename TEXT NOT NULL,
     sha256 TEXT NOT NULL,
+    first_date TEXT,
     PRIMARY KEY (directory, id)
 );
 CREATE INDEX IF NOT EXISTS saved_by_filename ON saved (directory, filename);
@@ -57,9 +60,20 @@ class SavedIndex:
             self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.executescript(_SCHEMA)
+            self._migrate()
         except sqlite3.Error as exc:
             self.close()
             raise self._error(exc) from None
+
+    def _migrate(self) -> None:
+        """Add the columns a `saved` table written by an older newscli lacks."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(saved)")}
+        if "first_date" not in columns:
+            try:
+                self.db.execute("ALTER TABLE saved ADD COLUMN first_date TEXT")
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):  # another process added it first
+                    raise
 
     def _error(self, exc: sqlite3.Error) -> StateError:
         text = str(exc)
@@ -117,6 +131,29 @@ class SavedIndex:
                     "INSERT INTO saved (directory, id, filename, sha256) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (directory, id) DO UPDATE SET filename = excluded.filename, sha256 = excluded.sha256",
                     (key, article_id, filename, sha256),
+                )
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+
+    def first_date(self, directory: Path, article_id: str) -> str | None:
+        """The date (ISO 8601) `article_id`, undated, was first saved with in `directory`, if known."""
+        try:
+            with self._lock:
+                row = self.db.execute(
+                    "SELECT first_date FROM saved WHERE directory = ? AND id = ?",
+                    (directory_key(directory), article_id),
+                ).fetchone()
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        return row[0] if row else None
+
+    def remember_date(self, directory: Path, article_id: str, when: str) -> None:
+        """Keep `when` as the first-saved date of the (recorded) `article_id` unless one is kept already."""
+        try:
+            with self._lock:
+                self.db.execute(
+                    "UPDATE saved SET first_date = ? WHERE directory = ? AND id = ? AND first_date IS NULL",
+                    (when, directory_key(directory), article_id),
                 )
         except sqlite3.Error as exc:
             raise self._error(exc) from None

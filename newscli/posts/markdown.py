@@ -23,7 +23,11 @@ BLOCK_TAGS = frozenset(
 SKIP_TAGS = frozenset("script style noscript template head title iframe object embed svg math button".split())
 _SAFE_SCHEMES = ("http:", "https:", "mailto:", "ftp:", "//", "/", "#", "./", "../", "?")
 _WS = re.compile(r"[ \t\n\r\f]+")
-_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<])")
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<|])")  # `|`: kramdown reads a line with one as a table row
+# a `{` that opens Liquid (`{{`, `{%`), a Hugo shortcode (`{{<`, `{{%`) or a kramdown attribute list (`{:`)
+_BRACE_OPENER = re.compile(r"\{(?=[{%:])")
+_QUOTES = re.compile(r"([\"'])")
+_TYPO_RUN = re.compile(r"-{2,}|\.{3,}|>{2,}|\${2,}")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _ORDERED = re.compile(r"^(\d{1,9})([.)])(?= |$)")
 _RULE_LIKE = re.compile(r"^[-=_ ]+$")
@@ -31,18 +35,35 @@ _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BR = "\x00br\x00"  # placeholder for a hard break until the paragraph is assembled
 
 
+def protect_braces(text: str) -> str:
+    """`text` with each `{` that would open Liquid, a shortcode or `{:` written `&#123;` (Markdown and HTML show `{`)."""
+    return _BRACE_OPENER.sub("&#123;", text)
+
+
+def _typography(text: str) -> str:
+    # kramdown and Hugo's Goldmark turn `"`, `'`, `--`, `...`, `<<`, `>>` into curly quotes, dashes,
+    # an ellipsis and guillemets; escaped, each shows as written
+    text = _QUOTES.sub(r"\\\1", text)
+    text = _TYPO_RUN.sub(lambda m: re.sub(r"([-.>$])", r"\\\1", m.group(0)), text)  # `$$`: kramdown's math
+    return text.replace("~", "&#126;")  # Goldmark's strikethrough; kramdown has no `\~`
+
+
 def escape_text(text: str) -> str:
-    """Escape characters Markdown would read as inline markup."""
-    return _ENTITY_LIKE.sub(r"\\&", _INLINE_SPECIAL.sub(r"\\\1", text))
+    """Escape characters Markdown (or a site generator's template language) would read as markup."""
+    # `&amp;` rather than `\&`: kramdown does not take `\&` as an escape
+    return protect_braces(_typography(_ENTITY_LIKE.sub("&amp;", _INLINE_SPECIAL.sub(r"\\\1", text))))
 
 
 def _escape_line_start(line: str) -> str:
     if not line:
         return line
     first = line[0]
-    if first in "#>" or line.startswith("~~~") or first == "|":
+    if first in "#>:" or first == "|":  # `:` opens a definition (kramdown, Hugo's Goldmark)
         return "\\" + line
-    if first in "-+=" and (len(line) == 1 or line[1] == " " or _RULE_LIKE.match(line)):
+    if _RULE_LIKE.match(line) and len(line) > 1:
+        # `\---` would show as `-–` (typographic dashes): escape every mark of a rule-like line
+        return re.sub(r"([-=])", r"\\\1", line)
+    if first in "-+=" and (len(line) == 1 or line[1] == " "):
         return "\\" + line
     m = _ORDERED.match(line)
     if m:
@@ -54,6 +75,15 @@ def _is_punct(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "PS"
 
 
+def _is_space(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch) == "Zs"
+
+
+def _plain_edge(ch: str) -> bool:
+    """A character that may stand outside emphasis markers as it is (not part of an escape or markup)."""
+    return (_is_punct(ch) or _is_space(ch)) and ch not in "\\`[]()!<>&*_|{}#;"
+
+
 def _safe_url(url: str | None) -> str | None:
     if not url:
         return None
@@ -61,13 +91,25 @@ def _safe_url(url: str | None) -> str | None:
     lower = re.sub(r"[\x00-\x20]", "", url).lower()
     if ":" in lower.split("/", 1)[0] and not lower.startswith(_SAFE_SCHEMES):
         return None  # javascript:, data:, vbscript: … never become live links
-    return url
+    return url.replace("{", "%7B").replace("}", "%7D")  # the same URL, and no Liquid or shortcode
+
+
+_DEST_ESCAPES = {
+    " ": "%20",
+    "\t": "%09",
+    "\n": "%0A",
+    "\r": "%0D",
+    "(": "%28",
+    ")": "%29",
+    "<": "%3C",
+    ">": "%3E",
+    "|": "%7C",
+}
 
 
 def _dest(url: str) -> str:
-    if re.search(r"[\s()<>]", url):
-        return "<" + url.replace("<", "%3C").replace(">", "%3E").replace("\n", "%0A") + ">"
-    return url
+    # percent-encoded, the same URL: kramdown knows no `<...>` destinations, and `|` would split a table row
+    return re.sub(r"[\s()<>|]", lambda m: _DEST_ESCAPES.get(m.group(0), "%20"), url)
 
 
 def _code_span(text: str) -> str:
@@ -83,11 +125,11 @@ def _code_span(text: str) -> str:
 class _Converter:
     def __init__(self) -> None:
         self.handlers: dict[str, Callable[[etree._Element], str]] = {
-            "strong": lambda el: self._wrap(el, "**", "strong"),
-            "b": lambda el: self._wrap(el, "**", "strong"),
-            "em": lambda el: self._wrap(el, "*", "em"),
-            "i": lambda el: self._wrap(el, "*", "em"),
-            "cite": lambda el: self._wrap(el, "*", "em"),
+            "strong": lambda el: self._wrap(el, "**"),
+            "b": lambda el: self._wrap(el, "**"),
+            "em": lambda el: self._wrap(el, "*"),
+            "i": lambda el: self._wrap(el, "*"),
+            "cite": lambda el: self._wrap(el, "*"),
             "code": self._code,
             "kbd": self._code,
             "samp": self._code,
@@ -123,17 +165,25 @@ class _Converter:
             return " " + self.inline(el) + " "
         return self.inline(el)
 
-    def _wrap(self, el: etree._Element, mark: str, html_tag: str) -> str:
+    def _wrap(self, el: etree._Element, mark: str) -> str:
         inner = self.inline(el)
-        core = inner.strip(" ")
-        if not core.replace(_BR, "").strip():
+        if not inner.replace(_BR, "").strip():
             return inner
-        lead = " " if inner.startswith(" ") else ""
-        trail = " " if inner.endswith(" ") else ""
-        if _is_punct(core[0]) or _is_punct(core[-1]) or core.startswith(_BR) or core.endswith(_BR):
-            # CommonMark's flanking rules reject `中**“引擎”**中`; inline HTML always works
-            return f"{lead}<{html_tag}>{core}</{html_tag}>{trail}"
-        return f"{lead}{mark}{core}{mark}{trail}"
+        # CommonMark opens `**` only before a non-space and, after a letter, a non-punctuation
+        # character (`中**“引擎”**中` and `**　　小标题**` stay literal asterisks): move the
+        # spaces, breaks and punctuation at the edges outside the markers
+        start, end = 0, len(inner)
+        while start < end and (inner.startswith(_BR, start) or _plain_edge(inner[start])):
+            start += len(_BR) if inner.startswith(_BR, start) else 1
+        while end > start and (inner.endswith(_BR, 0, end) or _plain_edge(inner[end - 1])):
+            end -= len(_BR) if inner.endswith(_BR, 0, end) else 1
+        core = inner[start:end]
+        if not core:
+            return inner
+        if _is_punct(core[0]) or _is_punct(core[-1]):
+            # a link, code span or escape at the edge: markers there might not open; keep the text
+            return inner
+        return f"{inner[:start]}{mark}{core}{mark}{inner[end:]}"
 
     def _code(self, el: etree._Element) -> str:
         return _code_span(el.text_content())
@@ -147,7 +197,9 @@ class _Converter:
             return f"<{url}>" if re.fullmatch(r"(https?|ftp)://[^\s<>]+", url) else ""
         title = el.get("title")
         suffix = (
-            ' "' + title.replace("\\", "\\\\").replace('"', '\\"') + '"' if title and title.strip() else ""
+            ' "' + protect_braces(title.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+            if title and title.strip()
+            else ""
         )
         return f"[{text}]({_dest(url)}{suffix})"
 
@@ -212,7 +264,7 @@ class _Converter:
             inner = "\n\n".join(self.blocks(el))
             return ["\n".join(("> " + line) if line else ">" for line in inner.split("\n"))] if inner else []
         if tag == "table":
-            return [self._table(el)]
+            return self._table(el)
         if tag == "dt":
             text = self._paragraph(self.inline(el))
             return [f"**{text}**" if text and not _is_punct(text[0]) and not _is_punct(text[-1]) else text]
@@ -254,23 +306,80 @@ class _Converter:
             items.append(text.rstrip())
         return "\n".join(items)
 
-    def _table(self, el: etree._Element) -> str:
-        rows: list[list[str]] = []
-        for tr in el.iter("tr"):
-            cells = [
-                self.inline(td).replace(_BR, " ").replace("|", "\\|").strip()
-                for td in tr
-                if isinstance(td.tag, str) and td.tag.lower() in ("td", "th")
+    def _table(self, el: etree._Element) -> list[str]:
+        rows = [tr for tr in el.iter("tr") if _owner_table(tr) is el]  # not the rows of nested tables
+        cells = [
+            [td for td in tr if isinstance(td.tag, str) and td.tag.lower() in ("td", "th")] for tr in rows
+        ]
+        if _is_layout(el, cells):
+            # a table that lays out the page (old sites hold the article in one): its cells' content, in order
+            return [b for row in cells for td in row for b in self.blocks(td)]
+        texts = [
+            [
+                _WS.sub(" ", re.sub(r"(?<!\\)\|", r"\\|", self.inline(td).replace(_BR, " ")).strip())
+                for td in row
             ]
-            if cells:
-                rows.append([_WS.sub(" ", c) for c in cells])
-        if not rows:
-            return ""
-        width = max(len(r) for r in rows)
-        rows = [r + [""] * (width - len(r)) for r in rows]
-        lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * width]
-        lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
-        return "\n".join(lines)
+            for row in cells
+        ]
+        texts = [row for row in texts if row]
+        if not texts:
+            return []
+        width = max(len(r) for r in texts)
+        texts = [r + [""] * (width - len(r)) for r in texts]
+        lines = ["| " + " | ".join(texts[0]) + " |", "|" + "---|" * width]
+        lines += ["| " + " | ".join(r) + " |" for r in texts[1:]]
+        return ["\n".join(lines)]
+
+
+_LAYOUT_INSIDE = frozenset(
+    "table p div ul ol dl pre blockquote h1 h2 h3 h4 h5 h6 hr form section article".split()
+)
+
+
+def _owner_table(el: etree._Element) -> etree._Element | None:
+    parent = el.getparent()
+    while parent is not None and not (isinstance(parent.tag, str) and parent.tag.lower() == "table"):
+        parent = parent.getparent()
+    return parent
+
+
+def _is_layout(table: etree._Element, cells: list[list[etree._Element]]) -> bool:
+    """A table that holds blocks (paragraphs, lists, other tables) or a single cell lays a page out."""
+    if len(cells) <= 1 or all(sum(1 for td in row if td.text_content().strip()) <= 1 for row in cells):
+        return True  # one row, or one filled cell a row: text laid out, not data in columns
+    for row in cells:
+        for td in row:
+            for inner in td.iter():
+                if inner is not td and isinstance(inner.tag, str) and inner.tag.lower() in _LAYOUT_INSIDE:
+                    return True
+    return False
+
+
+_TABLE_PARTS = frozenset("tr td th tbody thead tfoot caption colgroup col".split())
+
+
+def unwrap_stray_table_parts(html: str) -> str:
+    """`html` without table rows and cells that stand outside any table (an article extracted from a `<tr>`).
+
+    Unchanged, byte for byte, when it has none.
+    """
+    if not re.search(r"<(?:tr|td|th|tbody|thead|tfoot|caption|colgroup|col)[\s>/]", html, re.IGNORECASE):
+        return html
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html
+    stray = [
+        el
+        for el in root.iter()
+        if isinstance(el.tag, str) and el.tag.lower() in _TABLE_PARTS and _owner_table(el) is None
+    ]
+    if not stray:
+        return html
+    for el in stray:
+        el.drop_tag()
+    # one <div> around it all: kramdown reads one HTML block, never an indented line as code
+    return str(lxml.html.tostring(root, encoding="unicode"))
 
 
 def html_to_markdown(html: str) -> str:

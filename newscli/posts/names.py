@@ -10,7 +10,7 @@ from datetime import datetime
 from newscli.models import Article
 from newscli.posts.frontmatter import clean_text
 from newscli.posts.post import PostOptions
-from newscli.posts.templates import TemplateValues, render_with
+from newscli.posts.templates import TemplateValues, article_key, render_with
 
 MAX_NAME_BYTES = 255
 
@@ -64,10 +64,9 @@ def numbered(name: str, n: int) -> str:
 def post_filename(article: Article, options: PostOptions, *, now: datetime | None = None) -> str:
     """The safe file name the filename template gives for `article` (before collision numbering)."""
     return safe_filename(
-        render_with(options.filename, TemplateValues(article, now=now)), fallback_seed=article_key(article)
+        render_with(options.name_template, TemplateValues(article, now=now)),
+        fallback_seed=article_key(article),
     )
 
 
-def article_key(article: Article) -> str:
-    """What the saved index knows an article by: its id, else its URL, else its title."""
-    return article.id or article.url or "title:" + (article.title or "")
+__all__ = ["MAX_NAME_BYTES", "article_key", "numbered", "post_filename", "safe_filename"]

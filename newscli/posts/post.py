@@ -14,13 +14,25 @@ Profiles (`--set KEY=TEMPLATE` overrides a field in place or appends a new one):
 - plain:  title, date (RFC 3339), url, author, source
 
 Fields without a value (no author, no categories) are left out; `title` is always there.
+
+Article text stays literal on the site (Jekyll runs Liquid on post bodies, Hugo runs shortcodes):
+Markdown text writes a `{` that would open `{{`, `{%` or kramdown's `{:` as `&#123;` (markdown.py),
+and HTML bodies do the same; what is left is code, where character references would show as
+written. There the jekyll profile adds `render_with_liquid: false` to the post (only then: the seed
+post has no Liquid and keeps its exact bytes), and the hugo profile writes a shortcode `{{< x >}}`
+in Hugo's own escape `{{</* x */>}}` (an opener without its closer gets a word joiner after the
+first brace). Hugo posts with an HTML body are `.html` files, which Hugo shows as HTML on a default
+site (its Markdown renderer drops raw HTML). A footer is the site's own template: its Liquid or
+shortcodes run, but the article's values in it are written like text (`&#123;`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from newscli.config import BODIES, PROFILES
 from newscli.errors import UsageError
@@ -31,6 +43,10 @@ from newscli.posts.templates import TemplateValues, article_date, check_template
 
 # in bodies and footers: only what a terminal or editor would act on
 _STRIP_BODY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
+_LIQUID = re.compile(r"\{[{%]")
+_SHORTCODE = re.compile(r"\{\{([<%])(?!/\*)(.*?)([>%])\}\}")
+_OPENER = re.compile(r"\{(?=\{[<%])")
+WORD_JOINER = "\u2060"
 
 
 # ---- options and rendering ---------------------------------------------------------------------------
@@ -45,6 +61,15 @@ class PostOptions:
     sets: tuple[tuple[str, str], ...] = ()
     footer: str | None = None
     filename: str = "{date:%Y-%m-%d}-{slug}.md"
+    # (placeholder URL, site link) pairs: the digest page's links to posts, put in after the body is protected
+    links: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def name_template(self) -> str:
+        """The filename template as written, but `.html` for Hugo's HTML bodies (Hugo renders those as HTML)."""
+        if self.profile == "hugo" and self.body == "html" and self.filename.lower().endswith(".md"):
+            return self.filename[:-3] + ".html"
+        return self.filename
 
     def check(self) -> None:
         """Raise UsageError for a bad profile, body, field name or template (before any network work)."""
@@ -120,11 +145,38 @@ def _fields_for(article: Article, options: PostOptions, values: TemplateValues) 
 def _body(article: Article, options: PostOptions) -> str:
     if options.body == "html":
         body = article.html if article.html is not None else markdown.text_to_html(article.text or "")
+        body = markdown.unwrap_stray_table_parts(body)
+        if options.profile != "plain":
+            body = markdown.protect_braces(body)  # text, attributes and code all read `&#123;` as `{`
     elif article.html:
         body = markdown.html_to_markdown(article.html)
     else:
         body = markdown.text_to_markdown(article.text or "")
     return _STRIP_BODY.sub("", body).rstrip("\n")
+
+
+class _LiteralValues(Mapping[str, Any]):
+    """Template values whose text cannot open Liquid, a shortcode or `{:` (see markdown.protect_braces)."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = values
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._values[key]
+        return markdown.protect_braces(value) if isinstance(value, str) else value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def _hugo_literal(text: str) -> str:
+    """`text` with every shortcode opener left as text: `{{< x >}}` in Hugo's escape, a lone opener broken."""
+    text = _SHORTCODE.sub(lambda m: "{{" + m.group(1) + "/*" + m.group(2) + "*/" + m.group(3) + "}}", text)
+    parts = re.split(r"(\{\{[<%]/\*.*?\*/[>%]\}\})", text)
+    return "".join(p if i % 2 else _OPENER.sub("{" + WORD_JOINER, p) for i, p in enumerate(parts))
 
 
 def render_post(article: Article, options: PostOptions, *, now: datetime | None = None) -> str:
@@ -134,9 +186,23 @@ def render_post(article: Article, options: PostOptions, *, now: datetime | None 
 
 def post_text(article: Article, options: PostOptions, values: TemplateValues) -> str:
     """The whole post from already computed template values (the folder renders names from the same)."""
-    text = front_matter(_fields_for(article, options, values)) + _body(article, options)
+    fields = _fields_for(article, options, values)
+    body = _body(article, options)
+    footer = None
     if options.footer is not None:
-        footer = _STRIP_BODY.sub("", render_with(unescape(options.footer), values))
+        # the footer is the site's own template (its Liquid or shortcodes run); the article's values in it don't
+        shown = values if options.profile == "plain" else _LiteralValues(values)
+        footer = _STRIP_BODY.sub("", render_with(unescape(options.footer), shown))
+    if options.profile == "jekyll" and _LIQUID.search(body):
+        # code the article quotes (`{{ page.title }}` in a code block) must not run
+        if not any(key == "render_with_liquid" for key, _ in fields):
+            fields.append(("render_with_liquid", False))
+    elif options.profile == "hugo":
+        body = _hugo_literal(body)
+    for placeholder, link in options.links:
+        body = body.replace(placeholder, link)
+    text = front_matter(fields) + body
+    if footer is not None:
         return text + "\n\n" + footer
     return text + "\n"
 

@@ -6,6 +6,7 @@ or index access (`{url.__class__}`), no positional fields. Missing values render
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 from collections.abc import Iterator, Mapping
@@ -67,9 +68,31 @@ class _Blank:
 BLANK = _Blank()
 
 
+MIN_YEAR = 1000  # below: a placeholder (Go's zero time 0001-01-01), which no site accepts as a post date
+
+
+def own_date(article: Article) -> datetime | None:
+    """The article's own date: published, else updated; None when it has none worth filing under."""
+    for when in (article.published, article.updated):
+        if when is not None and when.year >= MIN_YEAR:
+            return when
+    return None
+
+
 def article_date(article: Article, now: datetime | None = None) -> datetime:
-    """The date a post is filed under: published, else updated, else now (local zone)."""
-    return article.published or article.updated or now or datetime.now().astimezone()
+    """The date a post is filed under: its own date (own_date), else now (local zone)."""
+    return own_date(article) or now or datetime.now().astimezone()
+
+
+def article_key(article: Article) -> str:
+    """What the saved index knows an article by: its id, else its URL, else its title."""
+    return article.id or article.url or "title:" + (article.title or "")
+
+
+def untitled_slug(article: Article) -> str:
+    """The stable slug of an article whose title gives none: `untitled-<8 hex digits of its key>`."""
+    digest = hashlib.sha256(article_key(article).encode("utf-8", "surrogatepass")).hexdigest()
+    return "untitled-" + digest[:8]
 
 
 class TemplateValues(Mapping[str, Any]):
@@ -91,7 +114,8 @@ class TemplateValues(Mapping[str, Any]):
                 return None
             return slugify(source) if self.dry else pinyin(source)
         if key == "slug":
-            return _bounded_slug(a.title or "")
+            # an empty slug would name a Jekyll post `2005-07-18.md`, which Jekyll ignores
+            return _bounded_slug(a.title or "") or untitled_slug(a)
         if key == "date":
             return article_date(a, self.now)
         if key == "feed_title":
@@ -174,6 +198,6 @@ def render_template(template: str, article: Article, *, now: datetime | None = N
     return _render(template, TemplateValues(article, now=now))
 
 
-def render_with(template: str, values: TemplateValues) -> str:
+def render_with(template: str, values: Mapping[str, Any]) -> str:
     """Render a checked template over precomputed values (one `now` for a whole post)."""
     return _render(template, values)
