@@ -54,7 +54,11 @@ def target(shell: str, environ: dict[str, str] | os._Environ[str] | None = None)
     if shell == "bash":
         # bash-completion loads completions/<command> from here on first TAB (needs the bash-completion package)
         user_dir = env.get("BASH_COMPLETION_USER_DIR", "").split(":")[0]
-        base = Path(user_dir) if os.path.isabs(user_dir) else _dir(env, "XDG_DATA_HOME", ".local/share") / "bash-completion"
+        base = (
+            Path(user_dir)
+            if os.path.isabs(user_dir)
+            else _dir(env, "XDG_DATA_HOME", ".local/share") / "bash-completion"
+        )
         path = base / "completions" / "newscli"
         return Target(path, "New bash shells complete newscli (this needs the bash-completion package).")
     if shell == "fish":
@@ -84,7 +88,9 @@ def install(shell: str, environ: dict[str, str] | os._Environ[str] | None = None
     except OSError as exc:
         from newscli.errors import SaveError
 
-        raise SaveError(f"cannot create the folder: {exc.strerror or exc}", source=str(where.path.parent)) from None
+        raise SaveError(
+            f"cannot create the folder: {exc.strerror or exc}", source=str(where.path.parent)
+        ) from None
     atomic_write(where.path, text.encode("utf-8"))
     verb = "Updated" if old is not None else "Wrote"
     return f"{verb} {where.path} ({shell} completion for newscli).\n{where.note}"
