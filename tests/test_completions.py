@@ -119,7 +119,7 @@ def test_bash_completes_options_and_choice_values():
     assert complete("newscli", "fetch", "--pro") == ["--profile"]
     assert complete("newscli", "fetch", "--profile", "") == ["hugo", "jekyll", "plain"]
     assert complete("newscli", "fetch", "URL", "--body", "") == ["html", "markdown"]
-    assert complete("newscli", "fetch", "-n", "5", "--no") == ["--no-full"]
+    assert complete("newscli", "fetch", "-n", "5", "--no") == ["--no-full", "--no-pager"]
     assert complete("newscli", "--v") == ["--version"]
 
 

@@ -158,6 +158,14 @@ def fetch(
         int | None, typer.Option("--concurrency", min=1, help="Requests in flight at once [default: 16].")
     ] = None,
     user_agent: Annotated[str | None, typer.Option("--user-agent", help="User-Agent header to send.")] = None,
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager",
+            help="Never page. On a terminal, a view taller than the screen goes through $NEWSCLI_PAGER, "
+            "else $PAGER, else less -FRX (NEWSCLI_PAGER= turns it off).",
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")] = False,
 ) -> None:
     """Fetch articles or feeds and show them, print them as JSON, or save them as posts.
@@ -189,6 +197,7 @@ def fetch(
         timeout=timeout,
         concurrency=concurrency,
         user_agent=user_agent,
+        pager=not no_pager,
         debug=debug,
     )
 

@@ -122,8 +122,9 @@ _newscli() {
                 _newscli_words "--help -h" ;;
             "newscli fetch")
                 _newscli_words "--base-url --body --concurrency --debug --encoding --filename
-                    --footer --format --full --help --limit --no-full --profile
-                    --save --set --since --timeout --tz --user-agent -f -h -n" ;;
+                    --footer --format --full --help --limit --no-full --no-pager
+                    --profile --save --set --since --timeout --tz --user-agent -f -h
+                    -n" ;;
         esac
         return
     fi

@@ -140,6 +140,7 @@ complete -c newscli -n '__newscli_is newscli fetch' -l full -d 'For feeds: fetch
 complete -c newscli -n '__newscli_is newscli fetch' -l no-full -d 'Turn off --full'
 complete -c newscli -n '__newscli_is newscli fetch' -s h -l help -d 'Show this message and exit'
 complete -c newscli -n '__newscli_is newscli fetch' -s n -l limit -x -d 'At most N entries per feed'
+complete -c newscli -n '__newscli_is newscli fetch' -l no-pager -d 'Never page'
 complete -c newscli -n '__newscli_is newscli fetch' -l profile -x -a 'jekyll hugo plain' -d 'Front-matter profile for --save and -f markdown'
 complete -c newscli -n '__newscli_is newscli fetch' -l save -x -a '(__fish_complete_directories)' -d 'Write each article as a Markdown post into DIR and print the paths'
 complete -c newscli -n '__newscli_is newscli fetch' -l set -x -d 'Add or override a front-matter field (repeatable)'
