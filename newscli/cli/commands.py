@@ -148,18 +148,32 @@ def _fetch(
         settings_for=_subscribed(config),
     )
 
+    from newscli.cli.terminal import StatusLine
+
     total = failed = flagged = 0
-    with Fetcher(options) as fetcher, _Output(fmt, save, post_options, pager=pager) as output:
+
+    def progress() -> str:
+        counts = f"{total}/{fetcher.planned} done" if fetcher.planned > total else f"{total} done"
+        return f"newscli: fetching… {counts} · {status.elapsed():.0f} s"
+
+    with (
+        Fetcher(options) as fetcher,
+        _Output(fmt, save, post_options, pager=pager) as output,
+        StatusLine(progress) as status,
+    ):
+        if hasattr(output.out, "on_start"):
+            output.out.on_start = status.stop  # the pager takes the screen
         for record in fetcher.run(sources):
             total += 1
-            for warning in record.warnings:
-                _say(f"warning: {record.input}: {warning}")
-            if record.error is not None:
-                _say(str(record.error) + (" (showing the feed's summary)" if record.article else ""))
-                failed += record.article is None
-                flagged += record.article is not None
-            if not output.emit(record):
-                failed += 1
+            with status.pause():
+                for warning in record.warnings:
+                    _say(f"warning: {record.input}: {warning}")
+                if record.error is not None:
+                    _say(str(record.error) + (" (showing the feed's summary)" if record.article else ""))
+                    failed += record.article is None
+                    flagged += record.article is not None
+                if not output.emit(record):
+                    failed += 1
     return exit_code(total, failed, flagged)
 
 
@@ -190,7 +204,7 @@ class _Output:
 
         self.fmt, self.save, self.out = fmt, save, sys.stdout
         if fmt in ("rich", "text") and save is None:
-            from newscli.cli.pager import open_paged
+            from newscli.cli.terminal import open_paged
 
             self.out = open_paged(pager)  # the terminal, through a pager once the view is taller than it
         self.post_options = post_options

@@ -150,3 +150,50 @@ def test_never_in_a_pipe(recorder):
     )
     assert result.returncode == 0
     assert TITLE in result.stdout.decode() and not log.exists()
+
+
+# ---- progress on stderr ---------------------------------------------------------------------------------
+
+
+def _slow_feed(http_server) -> str:  # type: ignore[no-untyped-def]
+    page = (
+        "<html><head><title>{0}</title></head><body><article><h1>{0}</h1>"
+        + "<p>{0} body text. </p>" * 8
+        + "</article></body></html>"
+    )
+    for name in ("one", "two"):
+        http_server.serve(f"/{name}.html", page.format(name.title()), delay=1.0)
+    base = http_server.url("")
+    items = "".join(
+        f"<item><title>{n}</title><link>{base}/{n}.html</link><description>teaser</description></item>"
+        for n in ("one", "two")
+    )
+    return http_server.serve(
+        "/feed.xml",
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title><link>{base}/</link>{items}</channel></rss>',
+        content_type="application/rss+xml",
+    )
+
+
+def test_long_fetch_shows_a_transient_progress_line_on_a_terminal(http_server):
+    feed = _slow_feed(http_server)
+    code, screen = run_in_pty(["fetch", feed, "--full", "-f", "text", "--concurrency", "1"], {}, rows=200)
+    assert code == 0, screen
+    assert "newscli: fetching… 0/2 done" in screen
+    assert "\r\x1b[2K" in screen  # wiped, not left behind
+    last_wipe = screen.rindex("\r\x1b[2K")
+    assert "fetching" not in screen[last_wipe:]  # gone at the end
+    assert "One" in screen and "Two" in screen
+
+
+def test_no_progress_line_in_a_pipe(http_server):
+    feed = _slow_feed(http_server)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "newscli", "fetch", feed, "--full", "-f", "text"],
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == b""

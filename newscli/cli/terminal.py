@@ -1,17 +1,20 @@
-"""A pager for what `fetch` shows on a terminal, the way git does it: $NEWSCLI_PAGER, else $PAGER, else
-`less -FRX`; empty (or `cat`) means none. Output is held back only until it is taller than the screen;
-then the pager starts and gets everything so far and the rest as it comes. Output that fits is printed
-directly, so a short article never starts a pager."""
+"""What `fetch` does on a terminal: a transient progress line on stderr, and a pager the way git does it:
+$NEWSCLI_PAGER, else $PAGER, else `less -FRX`; empty (or `cat`) means none. Output is held back only until
+it is taller than the screen; then the pager starts and gets everything so far and the rest as it comes.
+Output that fits is printed at the end, so a short article never starts a pager."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO
 
 DEFAULT = "less -FRX"
@@ -43,6 +46,9 @@ class Paged(io.TextIOBase):
 
     def __init__(self, out: IO[str], command: str, *, height: int, width: int) -> None:
         self.out, self.command, self.height, self.width = out, command, height, width
+        self.on_start: Callable[[], None] = lambda: (
+            None
+        )  # e.g. stop a progress line: the pager has the screen
         self.held: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
         self.direct = False  # the pager could not start: straight to the terminal
@@ -67,6 +73,7 @@ class Paged(io.TextIOBase):
         return len(text)
 
     def _start(self) -> None:
+        self.on_start()
         env = dict(os.environ)
         env.setdefault(
             "LESS", "FRX"
@@ -125,3 +132,76 @@ def open_paged(enabled: bool) -> IO[str]:
         return out
     size = shutil.get_terminal_size()
     return Paged(out, command, height=max(1, size.lines - 1), width=size.columns)  # type: ignore[return-value]
+
+
+class StatusLine:
+    """A transient progress line on stderr, only when stderr is a terminal (never in pipes or cron).
+
+    It appears after `delay` seconds of waiting, is redrawn from a thread, and is wiped before anything
+    else is printed (`pause`) and for good when a pager takes the screen (`stop`).
+    """
+
+    def __init__(self, text: Callable[[], str], *, delay: float = 0.5, every: float = 0.2) -> None:
+        self.text, self.delay, self.every = text, delay, every
+        self.err = sys.stderr
+        self.enabled = self.err.isatty()
+        self.lock = threading.RLock()
+        self.shown = False
+        self.last = ""
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.started = time.monotonic()
+
+    def __enter__(self) -> StatusLine:
+        if self.enabled:
+            self.thread = threading.Thread(target=self._run, name="status", daemon=True)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        if self.stopped.wait(self.delay):
+            return
+        while not self.stopped.is_set():
+            self._draw()
+            self.stopped.wait(self.every)
+
+    def _draw(self) -> None:
+        from rich.cells import set_cell_size
+
+        from newscli.cli.render import clean
+
+        with self.lock:
+            if self.stopped.is_set():
+                return
+            width = shutil.get_terminal_size().columns
+            line = set_cell_size(clean(self.text()), max(1, width - 1)).rstrip()
+            if self.shown and line == self.last:
+                return
+            self.last = line
+            self.err.write("\r\x1b[2K" + line)
+            self.err.flush()
+            self.shown = True
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def _wipe(self) -> None:
+        if self.shown:
+            self.err.write("\r\x1b[2K")
+            self.err.flush()
+            self.shown = False
+
+    @contextlib.contextmanager
+    def pause(self) -> Iterator[None]:
+        """Wipe the line while something else prints; it comes back at the next redraw."""
+        with self.lock:
+            self._wipe()
+            yield
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped.set()
+            self._wipe()
