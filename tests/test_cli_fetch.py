@@ -149,6 +149,18 @@ def test_stdin_of_only_bad_lines_exits_3_and_text_is_still_a_page(http_server):
     assert [r["title"] for r in json.loads(result.stdout)] == [SEED_TITLE]
 
 
+def test_text_view_names_a_local_file_as_typed_json_keeps_its_url(tmp_path):
+    (tmp_path / "share.html").write_bytes(share_page())
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = [sys.executable, "-m", "newscli", "fetch", "share.html"]
+    text = subprocess.run([*run, "-f", "text"], capture_output=True, env=env, cwd=tmp_path, timeout=60)
+    assert text.stdout.decode().splitlines()[2] == "share.html"  # the same wherever the folder lives
+    record = json.loads(
+        subprocess.run([*run, "-f", "json"], capture_output=True, env=env, cwd=tmp_path).stdout
+    )[0]
+    assert record["url"] == (tmp_path / "share.html").as_uri()
+
+
 def test_stdin_page_and_gz_file_with_base_url(tmp_path):
     page = tmp_path / "share.html.gz"
     page.write_bytes(gzip.compress(share_page()))
