@@ -179,14 +179,24 @@ def test_bash_completes_feed_names_for_feeds_remove(tmp_path):
     assert complete("newscli", "feeds", "remove", "h", path=path) == ["hacker-news"]
 
 
-@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def need(program: str) -> str:
+    """The path of a program the test drives: skipped when absent, but a failure in CI (.ci/run installs it)."""
+    found = shutil.which(program) if "/" not in program else (program if Path(program).exists() else None)
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{program} is not installed; CI must have it (.ci/run installs it)")
+        pytest.skip(f"{program} is not installed")
+    return found
+
+
 def test_zsh_script_parses():
+    need("zsh")
     subprocess.run(["zsh", "-n", str(ZSH_FILE)], check=True, timeout=10)
     assert ZSH_FILE.read_text("utf-8").startswith("#compdef newscli\n")
 
 
-@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
 def test_fish_script_parses_and_completes():
+    need("fish")
     subprocess.run(["fish", "--no-execute", str(FISH_FILE)], check=True, timeout=10)
     result = subprocess.run(
         ["fish", "--no-config", "-c", f"source {FISH_FILE}; complete -C 'newscli fetch --format '"],
@@ -391,3 +401,74 @@ def test_the_built_wheel_ships_license_and_completions_and_completes_in_bash(tmp
     target = tmp_path / "home/.local/share/bash-completion/completions/newscli"
     assert f"Wrote {target}" in installed.stdout
     assert complete("newscli", "fetch", "--fo", script_file=target) == ["--footer", "--format"]
+
+
+BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
+
+
+def _fake_on_path(tmp_path: Path) -> str:
+    """A PATH with a `newscli` on it (fish loads a command's completions only for a command it can find)."""
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    (bin_dir / "newscli").write_text("#!/bin/sh\n", "utf-8")
+    (bin_dir / "newscli").chmod(0o755)
+    return f"{bin_dir}:/usr/bin:/bin"
+
+
+def test_installed_bash_script_is_what_bash_completion_loads(tmp_path):
+    loader = need(BASH_COMPLETION)
+    home = tmp_path / "home"
+    assert (
+        run_newscli(
+            "completion", "--install", "bash", env={"HOME": str(home), "XDG_DATA_HOME": ""}
+        ).returncode
+        == 0
+    )
+    script = f'source {loader}; __load_completion newscli && complete -p newscli; COMP_WORDS=(newscli fetch --fo); COMP_CWORD=2; _newscli; printf "%s\\n" "${{COMPREPLY[@]}}"'
+    result = subprocess.run(
+        [BASH, "--norc", "--noprofile", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.stdout.splitlines() == ["complete -F _newscli newscli", "--footer", "--format"], (
+        result.stderr
+    )
+
+
+def test_installed_fish_script_is_what_fish_loads(tmp_path):
+    fish = need("fish")
+    home = tmp_path / "home"
+    assert (
+        run_newscli(
+            "completion", "--install", "fish", env={"HOME": str(home), "XDG_CONFIG_HOME": ""}
+        ).returncode
+        == 0
+    )
+    result = subprocess.run(
+        [fish, "-c", "complete -C 'newscli fetch --fo'"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"HOME": str(home), "PATH": _fake_on_path(tmp_path)},
+    )
+    assert sorted(line.split("\t")[0] for line in result.stdout.splitlines()) == ["--footer", "--format"], (
+        result.stderr
+    )
+
+
+def test_installed_zsh_script_is_found_with_the_printed_fpath_line(tmp_path):
+    zsh = need("zsh")
+    home = tmp_path / "home"
+    installed = run_newscli("completion", "--install", "zsh", env={"HOME": str(home)})
+    (line,) = [x.strip() for x in installed.stdout.splitlines() if x.strip().startswith("fpath=")]
+    script = f"{line}; autoload -Uz compinit; compinit -u -d {tmp_path}/zcompdump; print -r -- ${{_comps[newscli]}}"
+    result = subprocess.run(
+        [zsh, "-f", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.stdout.strip() == "_newscli", result.stderr
