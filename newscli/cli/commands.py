@@ -152,9 +152,9 @@ def _fetch(
 
     total = failed = flagged = 0
 
-    def progress() -> str:
+    def progress(elapsed: float) -> str:
         counts = f"{total}/{fetcher.planned} done" if fetcher.planned > total else f"{total} done"
-        return f"newscli: fetching… {counts} · {status.elapsed():.0f} s"
+        return f"newscli: fetching… {counts} · {elapsed:.0f} s"
 
     with (
         Fetcher(options) as fetcher,

@@ -141,7 +141,7 @@ class StatusLine:
     else is printed (`pause`) and for good when a pager takes the screen (`stop`).
     """
 
-    def __init__(self, text: Callable[[], str], *, delay: float = 0.5, every: float = 0.2) -> None:
+    def __init__(self, text: Callable[[float], str], *, delay: float = 0.5, every: float = 0.2) -> None:
         self.text, self.delay, self.every = text, delay, every
         self.err = sys.stderr
         self.enabled = self.err.isatty()
@@ -177,16 +177,15 @@ class StatusLine:
             if self.stopped.is_set():
                 return
             width = shutil.get_terminal_size().columns
-            line = set_cell_size(clean(self.text()), max(1, width - 1)).rstrip()
+            line = set_cell_size(
+                clean(self.text(time.monotonic() - self.started)), max(1, width - 1)
+            ).rstrip()
             if self.shown and line == self.last:
                 return
             self.last = line
             self.err.write("\r\x1b[2K" + line)
             self.err.flush()
             self.shown = True
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
 
     def _wipe(self) -> None:
         if self.shown:
