@@ -28,6 +28,28 @@ _SLASHED = re.compile(
     r"(?:\s*-?\s*(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?:\s*(?P<p>[AaPp])\.?[Mm]\.?)?)?"
 )
 _OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
+# What Python 3.10's datetime.fromisoformat does not take (3.11+ does): a fraction of other than 3 or 6
+# digits, an offset without its colon
+_ISO_FRACTION = re.compile(r"(?<=:\d\d)[.,](\d+)")
+_ISO_OFFSET = re.compile(r"(?<=\d)([+-]\d\d)(\d\d)$")
+
+
+def _fromisoformat(text: str) -> datetime:
+    """datetime.fromisoformat as Python 3.11 reads the usual forms, on every supported Python."""
+    text = text[:-1] + "+00:00" if text.endswith("Z") else text
+    text = _ISO_FRACTION.sub(lambda m: "." + m[1][:6].ljust(6, "0"), text, count=1)
+    return datetime.fromisoformat(_ISO_OFFSET.sub(r"\1:\2", text, count=1))
+
+
+def _fixed_zone(offset: str) -> tzinfo | None:
+    """The zone of an offset like Z, +0800 or -05:30; None when it is no real offset."""
+    if offset == "Z":
+        return timezone.utc
+    sign = -1 if offset[0] == "-" else 1
+    hours, minutes = int(offset[1:3]), int(offset[-2:])
+    if hours > 23 or minutes > 59:
+        return None
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
 def local_zone() -> tzinfo:
@@ -76,7 +98,7 @@ def parse_date(text: str | None, tz: tzinfo, *, now: datetime | None = None) -> 
     iso = text.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", text) else text
     if re.match(r"\d{4}-\d\d-\d\d", iso):
         try:
-            value = datetime.fromisoformat(iso.replace("Z", "+00:00") if iso.endswith("Z") else iso)
+            value = _fromisoformat(iso)
             return value if value.tzinfo else value.replace(tzinfo=tz)
         except ValueError:
             pass
@@ -110,9 +132,8 @@ def parse_date(text: str | None, tz: tzinfo, *, now: datetime | None = None) -> 
         return None
     tail = text[match.end() :].strip()
     offset = _OFFSET.search(tail[:6]) if tail else None
-    if offset:
-        return parse_date(value.isoformat() + offset.group(0), tz)
-    return value.replace(tzinfo=tz)
+    fixed = _fixed_zone(offset.group(0)) if offset else None
+    return value.replace(tzinfo=fixed or tz)
 
 
 def find_dates(text: str, tz: tzinfo, *, day_first: bool = True) -> list[tuple[int, datetime, bool]]:

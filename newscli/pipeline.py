@@ -162,6 +162,7 @@ class Fetcher:
         self._owned: list[Any] = []
         self._warming = False
         self._lock = threading.Lock()  # io threads ask for the client and pool at once: make each once
+        self.planned = 0  # records known to be coming so far (sources read, feed entries selected): progress
 
     # -- resources, made on first use so a run of local files never imports httpx
     @property
@@ -253,6 +254,12 @@ class Fetcher:
         self._io.submit(warm)
 
     def _plan(self, source: str, pre: Fetched | None, err: Exception | None) -> list[Future[Record]]:
+        planned = self._records(source, pre, err)
+        with self._lock:
+            self.planned += len(planned)
+        return planned
+
+    def _records(self, source: str, pre: Fetched | None, err: Exception | None) -> list[Future[Record]]:
         try:
             if err is not None:
                 raise err

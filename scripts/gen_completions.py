@@ -4,7 +4,7 @@ The scripts run no Python when completing: commands, options and choice values a
 written into them. Only feed names (`digest --feed`, `feeds remove`) come from
 `newscli feeds list --names` at completion time.
 
-    python scripts/gen_completions.py           # regenerate completions/ in place
+    python scripts/gen_completions.py           # regenerate newscli/cli/completions/ in place
     python scripts/gen_completions.py --check   # exit 1 if a file would change
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "completions"
+OUT = ROOT / "newscli" / "cli" / "completions"  # package data: `newscli completion SHELL` prints them
 PROG = "newscli"
 FEED_NAMES_COMMAND = "newscli feeds list --names 2>/dev/null"
 
@@ -61,6 +61,7 @@ class Argument:
     help: str
     nargs: int  # -1: any number
     kind: str
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def _argument(param: Any, path: tuple[str, ...]) -> Argument:
         help=summary(getattr(param, "help", None)),
         nargs=param.nargs,
         kind=KINDS.get((*path, "ARG"), _path_kind(param.type)),
+        choices=_choices(param.type),
     )
 
 
@@ -230,7 +232,7 @@ def bash(tree: Command) -> str:
     lines = [
         f"# bash completion for {PROG}",
         f"# {HEADER}",
-        f"# Install: cp completions/{PROG}.bash ~/.local/share/bash-completion/completions/{PROG}",
+        "# Install: newscli completion --install bash (or: newscli completion bash > FILE)",
         "# Runs no Python, except `newscli feeds list --names` for feed names.",
         "",
         "# The words of $1 that start with the word being completed.",
@@ -324,8 +326,10 @@ def bash(tree: Command) -> str:
             lines += _bash_cases([f"{command.words}:*"], f'_newscli_words "{names}"')
             continue
         for index, argument in enumerate(command.arguments):
-            if argument.kind:
-                pattern = f"{command.words}:*" if argument.nargs == -1 else f"{command.words}:{index}"
+            pattern = f"{command.words}:*" if argument.nargs == -1 else f"{command.words}:{index}"
+            if argument.choices:
+                lines += _bash_cases([pattern], f'_newscli_words "{" ".join(argument.choices)}"')
+            elif argument.kind:
                 lines += _bash_cases([pattern], _bash_arg_action(argument.kind))
             if argument.nargs == -1:
                 break
@@ -417,7 +421,7 @@ def _zsh_function(command: Command) -> list[str]:
         ]
         return lines
     for index, argument in enumerate(command.arguments):
-        action = _zsh_action(argument.kind, ())
+        action = _zsh_action(argument.kind, argument.choices)
         position = "*" if argument.nargs == -1 else str(index + 1)
         specs.append(f"'{position}:{_zsh_quote(argument.name)}:{action}'")
     return [
@@ -434,7 +438,8 @@ def zsh(tree: Command) -> str:
     lines = [
         f"#compdef {PROG}",
         f"# zsh completion for {PROG}. {HEADER}",
-        "# Install: copy to a directory on $fpath (before compinit runs), e.g. ~/.zfunc with",
+        "# Install: newscli completion --install zsh, or copy to a directory on $fpath (before compinit runs),",
+        "# e.g. ~/.zfunc with",
         "#   fpath=(~/.zfunc $fpath); autoload -Uz compinit; compinit",
         "# Runs no Python, except `newscli feeds list --names` for feed names.",
         "",
@@ -501,7 +506,7 @@ def fish(tree: Command) -> str:
     valued = [f"{c.words} {n}" for c in commands for o in c.options if o.takes_value for n in o.all_names]
     lines = [
         f"# fish completion for {PROG}. {HEADER}",
-        f"# Install: cp completions/{PROG}.fish ~/.config/fish/completions/",
+        "# Install: newscli completion --install fish (or: newscli completion fish > FILE)",
         "# Runs no Python, except `newscli feeds list --names` for feed names.",
         "",
         "# The (sub)command being completed, e.g. 'newscli feeds remove': option values are skipped.",
@@ -537,7 +542,9 @@ def fish(tree: Command) -> str:
         for option in command.options:
             lines += _fish_option(command, option)
         for argument in command.arguments[:1] if not command.subcommands else ():
-            if argument.kind == "file":
+            if argument.choices:
+                lines.append(f"complete -c {PROG} {condition} -a {_fish_quote(' '.join(argument.choices))}")
+            elif argument.kind == "file":
                 lines.append(f"complete -c {PROG} {condition} -F")
             elif argument.kind == "dir":
                 lines.append(f"complete -c {PROG} {condition} -a '(__fish_complete_directories)'")

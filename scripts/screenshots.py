@@ -86,7 +86,8 @@ def svg(shot: Shot, ansi: str) -> str:
     console = Console(
         record=True, width=WIDTH, file=io.StringIO(), force_terminal=True, color_system="truecolor"
     )
-    console.print(Text.assemble(("$ ", "green"), f"newscli fetch {shot.source}"))
+    # the zone is part of the command: the rich view shows dates in the reader's zone
+    console.print(Text.assemble(("$ ", "green"), f"TZ={shot.tz} newscli fetch {shot.source}"))
     lines = ansi.splitlines()
     kept = lines[: shot.lines]
     if len(lines) > shot.lines and "" in kept:

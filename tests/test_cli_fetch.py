@@ -117,6 +117,50 @@ def test_stdin_list_of_urls_in_order(http_server):
     assert [r["published"] for r in records] == ["2022-05-17T20:10:06+08:00", "2022-05-17T20:10:00+08:00"]
 
 
+def test_stdin_url_list_with_bad_lines_fetches_the_good_ones_and_names_each_bad_one(http_server):
+    a = http_server.serve("/a", share_page())
+    b = http_server.serve("/b", share_page(declare_charset=False, published_meta=False))
+    bare = a.removeprefix("http://")  # no scheme
+    stdin = f"# today\n{a}\n{bare}\nsee you tomorrow\n\n{b}\nftp://example.com/x\n".encode()
+    result = newscli("fetch", "-", "-f", "ndjson", stdin=stdin)
+    assert result.returncode == 1, result.stderr.decode()
+    records = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [r["input"] for r in records] == [a, bare, "see you tomorrow", b, "ftp://example.com/x"]
+    assert [r["title"] for r in records] == [SEED_TITLE, None, None, SEED_TITLE, None]
+    assert [r["error"] is None for r in records] == [True, False, False, True, False]
+    err = [line for line in result.stderr.decode().splitlines() if "warning:" not in line]
+    assert len(err) == 3, err
+    assert err[0].startswith("newscli: stdin line 3: not an http(s) URL: ") and f"http://{bare}" in err[0]
+    assert "stdin line 4" in err[1] and "'see you tomorrow'" in err[1]
+    assert "stdin line 7" in err[2] and "only http and https" in err[2]
+
+
+def test_stdin_of_only_bad_lines_exits_3_and_text_is_still_a_page(http_server):
+    result = newscli("fetch", "-", "-f", "json", stdin=b"example.com/a\nexample.com/b\n")
+    assert result.returncode == 3
+    assert [r["error"]["message"][:30] for r in json.loads(result.stdout)] == [
+        "stdin line 1: not an http(s) U",
+        "stdin line 2: not an http(s) U",
+    ]
+    # a page that merely mentions a URL is a page, not a list
+    page = share_page()
+    result = newscli("fetch", "-", "-f", "json", stdin=page + b"\nhttps://example.com/x\n")
+    assert result.returncode == 0, result.stderr.decode()
+    assert [r["title"] for r in json.loads(result.stdout)] == [SEED_TITLE]
+
+
+def test_text_view_names_a_local_file_as_typed_json_keeps_its_url(tmp_path):
+    (tmp_path / "share.html").write_bytes(share_page())
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = [sys.executable, "-m", "newscli", "fetch", "share.html"]
+    text = subprocess.run([*run, "-f", "text"], capture_output=True, env=env, cwd=tmp_path, timeout=60)
+    assert text.stdout.decode().splitlines()[2] == "share.html"  # the same wherever the folder lives
+    record = json.loads(
+        subprocess.run([*run, "-f", "json"], capture_output=True, env=env, cwd=tmp_path).stdout
+    )[0]
+    assert record["url"] == (tmp_path / "share.html").as_uri()
+
+
 def test_stdin_page_and_gz_file_with_base_url(tmp_path):
     page = tmp_path / "share.html.gz"
     page.write_bytes(gzip.compress(share_page()))

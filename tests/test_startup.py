@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,33 @@ def test_every_command_has_help_with_an_example():
         assert result.exit_code == 0, (path, result.output)
         assert "Usage:" in result.output
         assert "Example" in result.output, path
+
+
+def _examples(help_text: str) -> list[str]:
+    """The lines under every "Example…:" heading of a help text, up to the next blank line."""
+    found: list[str] = []
+    lines = help_text.splitlines()
+    for i, line in enumerate(lines):
+        if re.fullmatch(r"  Examples?\b[^:]*:", line):  # a heading of the description, not of an option
+            for example in lines[i + 1 :]:
+                if not example.strip():
+                    break
+                found.append(example.strip())
+    return found
+
+
+def test_help_examples_are_one_per_line_at_any_width():
+    group = typer.main.get_command(app)
+    runner = CliRunner()
+    for path in _commands(group, []):
+        wide, narrow = (
+            runner.invoke(app, [*path, "--help"], terminal_width=width).output for width in (200, 50)
+        )
+        examples = _examples(wide)
+        assert examples, (path, wide)
+        assert _examples(narrow) == examples, path  # never rewrapped into a paragraph
+        for example in examples:
+            assert example.count("newscli ") == 1, (path, example)  # one command line each
 
 
 def test_version():

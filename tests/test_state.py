@@ -8,10 +8,12 @@ import subprocess
 import sys
 import textwrap
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from newscli.digest import state as state_module
 from newscli.digest.lock import RunLock
 from newscli.digest.seen import normalise_url, seen_keys
 from newscli.digest.state import DB_NAME, Mark, PostRecord, State
@@ -68,7 +70,8 @@ def test_commit_and_reopen(tmp_path: Path) -> None:
             posts=[_post("/out/x.md", title="X")],
             validators=('W/"abc"', "Fri, 17 May 2024 12:00:00 GMT", "sha"),
         )
-    assert sqlite3.connect(tmp_path / DB_NAME).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with closing(sqlite3.connect(tmp_path / DB_NAME)) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     with State.open(tmp_path) as state:
         feed = state.feed("f")
         assert feed is not None
@@ -254,3 +257,13 @@ def test_lock_dies_with_its_process(tmp_path: Path) -> None:
         proc.wait()
     with RunLock(tmp_path):  # a SIGKILLed holder leaves no lock behind
         pass
+
+
+def test_sqlite_result_codes_are_sqlites_own() -> None:
+    # sqlite3 names them only from Python 3.11; the module's own numbers must agree where it does
+    names = ["PERM", "BUSY", "LOCKED", "READONLY", "CORRUPT", "FULL", "CANTOPEN", "NOTADB"]
+    if sys.version_info < (3, 11):
+        assert not hasattr(sqlite3, "SQLITE_BUSY")
+    for name in names:
+        ours = getattr(state_module, f"SQLITE_{name}")
+        assert getattr(sqlite3, f"SQLITE_{name}", ours) == ours

@@ -12,7 +12,10 @@ from newscli import __version__
 app = typer.Typer(
     name="newscli",
     help="News from the web in your terminal, your pipes and your static site.\n\n"
-    "Example: newscli fetch https://example.com/news/article.html",
+    "\b\nExamples:\n"
+    "  newscli fetch https://example.com/news/article.html\n"
+    "  newscli fetch https://example.com/feed.xml -f ndjson\n"
+    "  newscli completion --install",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -55,7 +58,11 @@ def main_callback(
 ) -> None:
     """News from the web in your terminal, your pipes and your static site.
 
-    Example: newscli fetch https://example.com/news/article.html
+    \b
+    Examples:
+      newscli fetch https://example.com/news/article.html
+      newscli fetch https://example.com/feed.xml -f ndjson
+      newscli completion --install
     """
 
 
@@ -182,10 +189,19 @@ def fetch(
             show_default=False,
         ),
     ] = None,
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager",
+            help="Never page. On a terminal, a view taller than the screen goes through $NEWSCLI_PAGER, "
+            "else $PAGER, else less -FRX (NEWSCLI_PAGER= turns it off).",
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")] = False,
 ) -> None:
     """Fetch articles or feeds and show them, print them as JSON, or save them as posts.
 
+    \b
     Examples:
       newscli fetch https://example.com/2024/05/story.html
       newscli fetch https://example.com/feed.xml -f ndjson | jq .title
@@ -216,6 +232,7 @@ def fetch(
         fields=field or [],
         templates=template or [],
         render=render,
+        pager=not no_pager,
         debug=debug,
     )
 
@@ -238,11 +255,48 @@ def discover(
 ) -> None:
     """List the feeds a site advertises, each checked to really be a feed.
 
-    Example: newscli discover https://example.com/
+    \b
+    Example:
+      newscli discover https://example.com/
     """
     from newscli.cli.commands import run_discover
 
     run_discover(url, timeout=timeout, format=format.value if format else None)
+
+
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+@app.command()
+def completion(
+    shell: Annotated[
+        Shell | None,
+        typer.Argument(
+            help="bash, zsh or fish [default: the shell $SHELL names].", show_default=False, metavar="[SHELL]"
+        ),
+    ] = None,
+    install: Annotated[
+        bool,
+        typer.Option("--install", help="Write the script where the shell loads it from, and say where."),
+    ] = False,
+) -> None:
+    """Print the shell completion script, or install it with --install.
+
+    The script completes commands, options and their values without starting Python.
+
+    \b
+    Examples:
+      newscli completion --install
+      newscli completion --install zsh
+      newscli completion bash > ~/.local/share/bash-completion/completions/newscli
+    """
+    from newscli.cli import completion as body
+    from newscli.cli.commands import run_command
+
+    run_command(lambda: body.run(shell.value if shell else None, install_it=install), debug=False)
 
 
 from newscli.cli.digest import digest  # noqa: E402  (typer only at import)

@@ -112,6 +112,7 @@ def _fetch(
     fields: list[str] | None = None,
     templates: list[str] | None = None,
     render: bool | None = None,
+    pager: bool = True,
 ) -> int:
     from newscli.config import effective, load_config
     from newscli.dates import parse_since, zone
@@ -159,18 +160,32 @@ def _fetch(
         render=render,
     )
 
+    from newscli.cli.terminal import StatusLine
+
     total = failed = flagged = 0
-    with Fetcher(options) as fetcher, _Output(fmt, save, post_options) as output:
+
+    def progress(elapsed: float) -> str:
+        counts = f"{total}/{fetcher.planned} done" if fetcher.planned > total else f"{total} done"
+        return f"newscli: fetching… {counts} · {elapsed:.0f} s"
+
+    with (
+        Fetcher(options) as fetcher,
+        _Output(fmt, save, post_options, pager=pager) as output,
+        StatusLine(progress) as status,
+    ):
+        if hasattr(output.out, "on_start"):
+            output.out.on_start = status.stop  # the pager takes the screen
         for record in fetcher.run(sources):
             total += 1
-            for warning in record.warnings:
-                _say(f"warning: {record.input}: {warning}")
-            if record.error is not None:
-                _say(str(record.error) + (" (showing the feed's summary)" if record.article else ""))
-                failed += record.article is None
-                flagged += record.article is not None
-            if not output.emit(record):
-                failed += 1
+            with status.pause():
+                for warning in record.warnings:
+                    _say(f"warning: {record.input}: {warning}")
+                if record.error is not None:
+                    _say(str(record.error) + (" (showing the feed's summary)" if record.article else ""))
+                    failed += record.article is None
+                    flagged += record.article is not None
+                if not output.emit(record):
+                    failed += 1
     return exit_code(total, failed, flagged)
 
 
@@ -214,13 +229,22 @@ def _subscribed(config: Any) -> Callable[[str], Any]:
 class _Output:
     """Where fetch's records go: saved as posts (paths printed), or printed in one format."""
 
-    def __init__(self, fmt: str, save: Path | None, post_options: Any) -> None:
+    def __init__(self, fmt: str, save: Path | None, post_options: Any, *, pager: bool = False) -> None:
         from newscli.cli import render
 
         self.fmt, self.save, self.out = fmt, save, sys.stdout
+        if fmt in ("rich", "text") and save is None:
+            from newscli.cli.terminal import open_paged
+
+            self.out = open_paged(pager)  # the terminal, through a pager once the view is taller than it
         self.post_options = post_options
         self.json = render.JsonArrayWriter(self.out) if fmt == "json" and save is None else None
-        self.show = render.rich_printer() if fmt == "rich" and save is None else None
+        paged = self.out is not sys.stdout
+        self.show = (
+            render.rich_printer(self.out if paged else None, width=getattr(self.out, "width", None))
+            if fmt == "rich" and save is None
+            else None
+        )
         self.folder: Any = None
         if save is not None:
             from newscli.posts.folder import PostFolder
@@ -236,6 +260,8 @@ class _Output:
             self.json.close()
         if self.folder is not None:
             self.folder.close()
+        if self.out is not sys.stdout:
+            self.out.close()  # prints what fitted, or waits until the reader quits the pager
 
     def emit(self, record: Any) -> bool:
         """Write one record; False when saving it failed (already reported)."""

@@ -60,9 +60,8 @@ def digest(
     Exit status: 0 done, 1 some feeds failed or must wait, 3 all failed,
     4 another digest is running, 2 usage error.
 
-    Example crontab line (every 10 minutes, keeping three days of posts):
-
     \b
+    Example crontab line (every 10 minutes, keeping three days of posts):
       */10 * * * * newscli digest --out ~/site/_posts --keep-days 3 --archive ~/site/old_post
     """
     from newscli.cli.commands import run_command

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 feeds_app = typer.Typer(
     help="Subscriptions: the feeds `newscli digest` follows, kept in the configuration file.\n\n"
-    "Example: newscli feeds add https://www.example.cn/rss/tech.xml --category 科技",
+    "\b\nExample:\n  newscli feeds add https://www.example.cn/rss/tech.xml --category 科技",
     no_args_is_help=True,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -108,7 +108,9 @@ def add(
     A page that is not a feed is refused, naming the feeds it advertises; so is a URL that cannot be
     fetched, or an API answer the mapping cannot read (exit code 3). --no-check subscribes without fetching.
 
-    Example: newscli feeds add https://www.example.cn/rss/tech.xml --name keji --category 新闻/科技 --tags 科技,新闻
+    \b
+    Example:
+      newscli feeds add https://www.example.cn/rss/tech.xml --name keji --category 新闻/科技 --tags 科技,新闻
     """
     from newscli.feeds.jsonapi import ApiMapping, parse_pairs
     from newscli.feeds.subscriptions import add_feed, check_addable
@@ -176,7 +178,9 @@ def list_(
 ) -> None:
     """List the subscribed feeds: name, category and URL.
 
-    Example: newscli feeds list --names
+    \b
+    Example:
+      newscli feeds list --names
     """
     from newscli.config import load_config  # tomllib only: completion calls this on every TAB
 
@@ -225,7 +229,9 @@ def remove(
 ) -> None:
     """Unsubscribe from a feed.
 
-    Example: newscli feeds remove keji
+    \b
+    Example:
+      newscli feeds remove keji
     """
     from newscli.feeds.subscriptions import remove_feed
 
@@ -244,7 +250,9 @@ def import_(
 
     Feeds already subscribed and outlines without a feed URL are skipped and listed.
 
-    Example: newscli feeds import subscriptions.opml
+    \b
+    Example:
+      newscli feeds import subscriptions.opml
     """
     from newscli.errors import UsageError
     from newscli.feeds.opml import import_opml
@@ -274,7 +282,9 @@ def export(
 ) -> None:
     """Print the subscriptions as OPML 2.0, grouped into folders by category.
 
-    Example: newscli feeds export > subscriptions.opml
+    \b
+    Example:
+      newscli feeds export > subscriptions.opml
     """
     from newscli.config import load_config  # tomllib only: completion calls this on every TAB
     from newscli.feeds.opml import to_opml

@@ -75,6 +75,16 @@ def ndjson_line(record: dict[str, Any]) -> str:
     return to_json(record) + "\n"
 
 
+def shown_url(record: dict[str, Any]) -> str:
+    """The URL line of the text and rich views: a local file as it was typed, not its file:// URL
+    (which depends on where it lives); JSON keeps the URL."""
+    url = record.get("url") or ""
+    given = record.get("input") or ""
+    if url.startswith("file:") and given and "://" not in given and given != "-":
+        return clean(given)
+    return clean(url)
+
+
 def text_block(record: dict[str, Any], published: datetime | None) -> str:
     """`--format text`: title, metadata line, URL, blank line, body paragraphs."""
     lines = [clean(record.get("title")) or "(untitled)"]
@@ -82,7 +92,7 @@ def text_block(record: dict[str, Any], published: datetime | None) -> str:
     if meta:
         lines.append(meta)
     if record.get("url"):
-        lines.append(clean(record["url"]))
+        lines.append(shown_url(record))
     body = clean(record.get("text")) or clean(record.get("description"))
     return "\n".join(lines) + ("\n\n" + body if body else "") + "\n"
 
@@ -177,7 +187,7 @@ def rich_printer(
         if meta:
             console.print(Text(meta, style="cyan"))
         if record.get("url"):
-            console.print(Text(clean(record["url"]), style="dim"))  # shown as text, never a live link
+            console.print(Text(shown_url(record), style="dim"))  # shown as text, never a live link
         for text, style in body_blocks(record):
             console.print()
             console.print(Text(text, style=style))

@@ -24,6 +24,10 @@ DB_NAME = "newscli.db"
 SCHEMA_VERSION = 1
 HISTORY_KEEP = 20  # failure rows kept per feed
 
+# SQLite's primary result codes (sqlite3 names them only from Python 3.11; the numbers are SQLite's, fixed).
+SQLITE_PERM, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 3, 5, 6, 8
+SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 11, 13, 14, 26
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS state_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS feeds (
@@ -226,8 +230,11 @@ class State:
         text = _describe(exc)
         low = text.lower()
         where = str(self.path)
-        code = getattr(exc, "sqlite_errorcode", None)
-        if "locked" in low or "busy" in low or code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        code = getattr(
+            exc, "sqlite_errorcode", None
+        )  # Python 3.11+; an extended code: the low byte is primary
+        code = code & 0xFF if isinstance(code, int) else None
+        if "locked" in low or "busy" in low or code in (SQLITE_BUSY, SQLITE_LOCKED):
             return StateError(
                 f"state database {where} is locked by another process (waited; try again later): {text}",
                 source=None,
@@ -238,8 +245,8 @@ class State:
             or "corrupt" in low
             or code
             in (
-                sqlite3.SQLITE_CORRUPT,
-                sqlite3.SQLITE_NOTADB,
+                SQLITE_CORRUPT,
+                SQLITE_NOTADB,
             )
         ):
             return StateError(
@@ -253,13 +260,13 @@ class State:
             or "unable to open" in low
             or code
             in (
-                sqlite3.SQLITE_READONLY,
-                sqlite3.SQLITE_CANTOPEN,
-                sqlite3.SQLITE_PERM,
+                SQLITE_READONLY,
+                SQLITE_CANTOPEN,
+                SQLITE_PERM,
             )
         ):
             return StateError(f"state database {where} is not writable: {text}", source=None)
-        if "full" in low or code == sqlite3.SQLITE_FULL:
+        if "full" in low or code == SQLITE_FULL:
             return StateError(f"state database {where}: disk full: {text}", source=None)
         return StateError(f"state database {where}: {doing}: {text}", source=None)
 

@@ -60,17 +60,47 @@ def read_stdin(stream: BinaryIO | None = None, *, base_url: str | None = None) -
     return _local(data, source="-", base_url=base_url or "stdin:", gz=False)
 
 
-def url_list(data: bytes) -> list[str] | None:
-    """The URLs of a list given on stdin (one per line, # comments allowed), or None if it isn't one."""
+# A line of a URL list that lacks its scheme: host[:port][/path] (example.com/a, 127.0.0.1:8765/a.html)
+_BARE_URL = re.compile(r"^(?:[\w-]+\.)+[\w-]+(?::\d+)?(?:/\S*)?$|^[\w.-]+:\d+(?:/\S*)?$", re.UNICODE)
+_SCHEME_URL = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$", re.IGNORECASE)
+
+
+def _url_like(line: str) -> bool:
+    return bool(_SCHEME_URL.match(line) or _BARE_URL.match(line))
+
+
+def url_list(data: bytes) -> list[tuple[int, str]] | None:
+    """The lines of a URL list given on stdin, as (line number, text), or None if it isn't one.
+
+    A list has one URL per line (# comments and blank lines allowed) and is mostly URLs: at least half
+    its lines look like URLs, and nothing in it looks like markup or JSON. Its other lines are still
+    returned, so that each becomes its own error rather than the whole list being read as a page.
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
-    lines = [line.strip() for line in text.splitlines()]
-    urls = [line for line in lines if line and not line.startswith("#")]
-    if urls and all(is_url(u) for u in urls):
-        return urls
-    return None
+    if text.lstrip()[:1] in ("<", "{", "["):
+        return None  # a page, a feed or JSON
+    lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1)]
+    lines = [(n, line) for n, line in lines if line and not line.startswith("#")]
+    if not lines or any("<" in line for _, line in lines):
+        return None
+    if 2 * sum(1 for _, line in lines if _url_like(line)) < len(lines):
+        return None
+    return lines
+
+
+def not_a_url(number: int, line: str) -> FetchError:
+    """The error of a URL-list line that is no http(s) URL, naming the line and what to do."""
+    shown = line if len(line) <= 100 else line[:99] + "…"
+    if _BARE_URL.match(line):
+        hint = f"; did you mean http://{shown} or https://{shown}?"
+    elif _SCHEME_URL.match(line):
+        hint = " (only http and https)"
+    else:
+        hint = " (a URL list on stdin has one http:// or https:// URL per line)"
+    return FetchError(f"not an http(s) URL: {shown!r}{hint}", source=f"stdin line {number}")
 
 
 def expand(
@@ -84,10 +114,10 @@ def expand(
             except FetchError as exc:
                 yield source, None, exc
                 continue
-            urls = url_list(fetched.content)
-            if urls is not None:
-                for url in urls:
-                    yield url, None, None
+            lines = url_list(fetched.content)
+            if lines is not None:
+                for number, line in lines:
+                    yield (line, None, None) if is_url(line) else (line, None, not_a_url(number, line))
             else:
                 yield source, fetched, None
         else:
