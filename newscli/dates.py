@@ -39,9 +39,10 @@ def local_zone() -> tzinfo:
 def zone(name: str) -> tzinfo:
     """A zone by IANA name or a fixed offset like +08:00; UsageError when unknown."""
     if re.fullmatch(r"[+-]\d\d:?\d\d", name):
-        sign = 1 if name[0] == "+" else -1
-        digits = name[1:].replace(":", "")
-        return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+        fixed = _fixed_offset(name)
+        if fixed is None:
+            raise UsageError(f"unknown time zone {name!r} (offsets run from -23:59 to +23:59)")
+        return fixed
     if name.upper() in ("UTC", "Z"):
         return timezone.utc
     try:
@@ -110,9 +111,20 @@ def parse_date(text: str | None, tz: tzinfo, *, now: datetime | None = None) -> 
         return None
     tail = text[match.end() :].strip()
     offset = _OFFSET.search(tail[:6]) if tail else None
-    if offset:
-        return parse_date(value.isoformat() + offset.group(0), tz)
-    return value.replace(tzinfo=tz)
+    fixed = _fixed_offset(offset.group(0)) if offset else None
+    return value.replace(tzinfo=fixed or tz)
+
+
+def _fixed_offset(text: str) -> tzinfo | None:
+    """`Z`, `+08:00` or `-0500` as a zone; None for an offset no clock has (`+89:00`, `+2500`)."""
+    if text == "Z":
+        return timezone.utc
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if hours > 23 or minutes > 59:
+        return None
+    sign = 1 if text[0] == "+" else -1
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
 def find_dates(text: str, tz: tzinfo, *, day_first: bool = True) -> list[tuple[int, datetime, bool]]:

@@ -251,6 +251,7 @@ class DigestRun:
         flagged: list[str] = []
         planned: list[str] = []
         error: NewsError | None = None
+        failed_entries: list[str] = []
         for (_entry, keys), fut in zip(todo, futures, strict=True):
             if error is not None or self.abort.is_set():
                 fut.cancel()
@@ -271,11 +272,18 @@ class DigestRun:
             except OSError as exc:  # should have been a SaveError; never let it kill the run
                 error = SaveError(exc.strerror or str(exc), source=str(self.folder.path))
                 continue
+            except Exception as exc:  # noqa: BLE001 - a surprise in one entry is that entry's, not its feed's
+                failed_entries.append(
+                    f"entry {article.url or article.id or article.title!r} not saved: "
+                    f"unexpected error: {type(exc).__name__}: {exc}"
+                )
+                continue
             if post.status != "unchanged":
                 saved.append(post.path)
             result.marks.append(Mark(tuple(keys), str(post.path)))
             result.posts.append(self._record(article, feed.name, post.path, keys))
-        if error is not None or self.abort.is_set():
+        flagged.extend(failed_entries)
+        if error is not None or failed_entries or self.abort.is_set():
             result.validators = None  # some entries were not saved: the next run must see them again
         if error is not None:
             failed = self._failed(job, error)
@@ -326,6 +334,11 @@ class DigestRun:
             page = self.fetcher.extract_url(url)
         except NewsError as exc:
             return article, f"{exc} (saved the feed's own content instead)"
+        except Exception as exc:  # noqa: BLE001 - a surprise on one page: the feed's content is still saved
+            return (
+                article,
+                f"{url}: unexpected error: {type(exc).__name__}: {exc} (saved the feed's own content instead)",
+            )
         return merge_entry(article, page), None
 
     def _plan(self, article: Article, options: Any, feed_name: str) -> str:

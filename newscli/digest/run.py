@@ -9,6 +9,7 @@ validators and body hash advance. Saving the same article again finds its own fi
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -151,7 +152,7 @@ def run_digest(
             PostFolder(out).check()
             if archive is not None:
                 PostFolder(Path(archive)).check()
-        state = State.open(state_dir, busy_timeout=busy_timeout, readonly=dry_run)
+        state = State.open(state_dir, busy_timeout=busy_timeout, readonly=dry_run, has_posts=_has_posts(out))
         owned.append(state)
         # one folder object, its index shared by the feed threads (saving is one step per folder anyway)
         folder = PostFolder(out) if dry_run else PostFolder.open(out, index_path=state.path)
@@ -211,6 +212,18 @@ def run_digest(
         for thing in reversed(owned):
             thing.close()
         lock.release()
+
+
+def _has_posts(out: Path) -> bool:
+    """Whether the output folder already holds posts (Markdown files not hidden)."""
+    try:
+        with os.scandir(out) as it:
+            return any(
+                not e.name.startswith(".") and e.name.endswith((".md", ".markdown")) and e.is_file()
+                for e in it
+            )
+    except OSError:
+        return False
 
 
 def _page_options(defaults: Any) -> Any:

@@ -40,10 +40,20 @@ _FIRST_ELEMENT = re.compile(r"<[A-Za-z_]")
 _ENTRY_CLOSE = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>")
 # Characters XML 1.0 forbids; Chinese CMS feeds often carry them and they make expat give up.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# A character reference to what no text can hold (a lone surrogate `&#xD800;`, NUL, beyond U+10FFFF):
+# feedparser encodes it to UTF-8 and raises. It is a replacement character instead.
+_CHARREF = re.compile(r"&#(?:[xX]0*([0-9A-Fa-f]{1,8})|0*([0-9]{1,10}));")
 _HTMLISH = re.compile(r"<!DOCTYPE\s+html|<html[\s>]|<head[\s>]|<body[\s>]", re.I)
 _HTML_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
 _XML_ENTITIES = frozenset(("amp", "lt", "gt", "quot", "apos"))
 _CST = re.compile(r"\s+CST$")
+
+
+def _safe_charref(match: re.Match[str]) -> str:
+    code = int(match[1], 16) if match[1] else int(match[2])
+    if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return "&#xFFFD;"
+    return match.group(0)
 
 
 def feed_kind(text: str) -> str | None:
@@ -154,6 +164,7 @@ def _cap(text: str, ctx: FeedContext) -> tuple[str, bool]:
 def _parse_xml(text: str, ctx: FeedContext) -> Feed:
     text = _XML_INVALID.sub("", text)
     text = _HTML_ENTITY.sub(_numeric_entity, text)
+    text = _CHARREF.sub(_safe_charref, text)
     text, truncated = _cap(text, ctx)
     decl = _XML_DECL.match(text)
     body = text[decl.end() :] if decl else text
@@ -165,7 +176,10 @@ def _parse_xml(text: str, ctx: FeedContext) -> Feed:
     # Our own cleaner (clean_html) is the one sanitising boundary; feedparser's would double the parse time.
     import feedparser  # ~80 ms: only when there is a feed to parse, not for every page's feed check
 
-    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=False)
+    try:
+        parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=False)
+    except Exception as exc:  # noqa: BLE001 - a parser surprise on hostile input is this feed's error
+        raise FeedError(f"the feed cannot be parsed ({type(exc).__name__}: {exc})", source=ctx.url) from None
     raw_entries: list[Any] = list(parsed.entries)
     if parsed.bozo:
         complete = len(_ENTRY_CLOSE.findall(body))

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from newscli.models import clean_json
 from newscli.page.text import clean
 
 ARTICLE_TYPES = {
@@ -42,13 +43,15 @@ def json_ld(doc: Any) -> Iterator[dict[str, Any]]:
             continue
         try:
             data = json.loads(text)
+        except RecursionError:
+            continue
         except ValueError:
             # Some sites wrap JSON-LD in CDATA or leave trailing commas; try once without the wrapping.
             try:
                 data = json.loads(re.sub(r"^\s*(?://)?<!\[CDATA\[|(?://)?\]\]>\s*$", "", text))
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
-        yield from _flatten(data)
+        yield from _flatten(clean_json(data))
 
 
 def _flatten(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
