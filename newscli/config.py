@@ -24,6 +24,8 @@ Layout::
     timeout = 30                        # seconds per request
     concurrency = 16                    # requests in flight
     per_host = 6                        # requests in flight to one host
+    allow_private = false               # let links and redirects in feeds reach private addresses
+    budget = 300                        # seconds a digest run may take before pages wait for the next
 
     [[feeds]]
     name = "kejiribao"                  # what `feeds remove` and `digest --feed` take
@@ -34,6 +36,7 @@ Layout::
     tz = "Asia/Shanghai"
     encoding = "gb18030"
     full = true
+    allow_private = true                # an intranet feed: its links may point into the intranet
     profile = "jekyll"
     set = { categories = "kejiribao" }   # merged over [defaults].set, key by key
     footer = "<{url}>"
@@ -120,6 +123,7 @@ class FeedConfig:
     filename: str | None = None
     body: str | None = None
     title: str | None = None
+    allow_private: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,8 @@ class Defaults:
     out: Path | None = None
     archive: Path | None = None
     keep_days: int | None = None
+    allow_private: bool | None = None
+    budget: float | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +180,7 @@ class Config:
             filename=feed.filename if feed.filename is not None else d.filename,
             tz=feed.tz if feed.tz is not None else d.tz,
             full=feed.full if feed.full is not None else d.full,
+            allow_private=feed.allow_private if feed.allow_private is not None else d.allow_private,
             sets=tuple(merged.items()),
         )
 
@@ -290,11 +297,11 @@ def build_config(data: Mapping[str, Any], text: str, path: Path) -> Config:
 
 _DEFAULT_KEYS = (
     "profile", "body", "set", "footer", "filename", "tz", "full", "user_agent", "timeout", "concurrency",
-    "per_host", "out", "archive", "keep_days",
+    "per_host", "out", "archive", "keep_days", "allow_private", "budget",
 )  # fmt: skip
 _FEED_KEYS = (
     "name", "url", "title", "category", "tags", "profile", "tz", "encoding", "full", "set", "footer",
-    "filename", "body",
+    "filename", "body", "allow_private",
 )  # fmt: skip
 
 
@@ -351,11 +358,12 @@ class _Builder:
         for key in ("user_agent",):
             if key in values:
                 values[key] = self.string(where, key, values[key])
-        if "timeout" in values:
-            value = values["timeout"]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise self.fail(where, "timeout", f"expected a number of seconds above 0, got {value!r}")
-            values["timeout"] = float(value)
+        for key in ("timeout", "budget"):
+            if key in values:
+                value = values[key]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                    raise self.fail(where, key, f"expected a number of seconds above 0, got {value!r}")
+                values[key] = float(value)
         for key, low in (("concurrency", 1), ("per_host", 1), ("keep_days", 0)):
             if key in values:
                 value = values[key]
@@ -435,8 +443,9 @@ class _Builder:
                 zone(tz)
             except UsageError as exc:
                 raise self.fail(where, "tz", exc.message) from None
-        if "full" in values and not isinstance(values["full"], bool):
-            raise self.fail(where, "full", f"expected true or false, got {values['full']!r}")
+        for key in ("full", "allow_private"):
+            if key in values and not isinstance(values[key], bool):
+                raise self.fail(where, key, f"expected true or false, got {values[key]!r}")
         if "set" in values:
             table = values.pop("set")
             if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):

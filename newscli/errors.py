@@ -52,6 +52,21 @@ class RedirectError(FetchError):
     kind = "redirect"
 
 
+class AddressRefused(FetchError):
+    """A URL that came from content (a link, a redirect) leads into a more private network than the content
+    came from: a public feed's link to loopback, a redirect from a public host to 10.0.0.1 (Private Network
+    Access). `address_class` names where it leads (loopback, private, link-local, multicast, unspecified)."""
+
+    kind = "address_refused"
+
+    def __init__(
+        self, message: str, *, source: str | None = None, address: str = "", address_class: str = ""
+    ) -> None:
+        super().__init__(message, source=source)
+        self.address = address
+        self.address_class = address_class
+
+
 class DecodeError(FetchError):
     """Content-encoding we refuse or cannot decode, or a body cut short."""
 

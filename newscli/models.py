@@ -93,6 +93,7 @@ class Fetched:
     headers: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     status: int = 200
     requested_url: str | None = None
+    address: str | None = None  # the IP address the body came from (None: unknown, a file, a proxy)
 
     @property
     def content_type(self) -> str:

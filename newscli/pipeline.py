@@ -54,6 +54,7 @@ class FetchOptions:
     concurrency: int = 16
     per_host: int = 6
     user_agent: str | None = None
+    allow_private: bool = False  # links and redirects in content may reach private addresses
     extract_time_limit: float = 20.0
     # the subscription settings of a feed URL, if it is subscribed (flags still win)
     settings_for: Callable[[str], FeedSettings | None] = lambda url: None
@@ -163,6 +164,7 @@ class Fetcher:
                     timeout=self.options.timeout,
                     user_agent=self.options.user_agent,
                     max_per_host=self.options.per_host,
+                    allow_private=self.options.allow_private,
                 )
                 self._owned.append(self._client)
             return self._client
@@ -268,7 +270,8 @@ class Fetcher:
                 tz_override=self.options.tz,
                 configured_tz=subscribed.tz,
             )
-            return self._entries(source, feed, subscribed.full)
+            origin = self.client.address_class(fetched.address) if fetched.address else None
+            return self._entries(source, feed, subscribed.full, origin)
         if len(fetched.content) > PAGE_MAX:
             raise TooLarge(f"too large for a page (over {PAGE_MAX // (1024 * 1024)} MiB)", source=source)
         if not decoded.text.strip():
@@ -301,7 +304,9 @@ class Fetcher:
             entries = entries[: max(0, self.options.limit)]
         return entries
 
-    def _entries(self, source: str, feed: Feed, full: bool | None = None) -> list[Future[Record]]:
+    def _entries(
+        self, source: str, feed: Feed, full: bool | None = None, origin: str | None = None
+    ) -> list[Future[Record]]:
         warnings = tuple(feed.warnings)
         out: list[Future[Record]] = []
         full = self.options.full if self.options.full is not None else full
@@ -309,27 +314,36 @@ class Fetcher:
             note = warnings if i == 0 else ()
             wanted = full if full is not None else not entry.content_is_full
             if wanted and entry.article.url and is_url(entry.article.url):
-                out.append(self._io.submit(self._full_entry, source, entry, note))
+                out.append(self._io.submit(self._full_entry, source, entry, note, origin))
             else:
                 out.append(_done(Record(source, entry.article, warnings=note)))
         return out
 
-    def _full_entry(self, source: str, entry: Entry, warnings: tuple[str, ...]) -> Record:
+    def _full_entry(
+        self, source: str, entry: Entry, warnings: tuple[str, ...], origin: str | None = None
+    ) -> Record:
         """Fetch and extract one entry's page; on failure keep the feed's own content, flagged."""
         url = entry.article.url or ""
         try:
-            page = self.extract_url(url)
+            page = self.extract_url(url, origin=origin)
         except NewsError as exc:
             return Record(source, entry.article, exc, warnings=warnings)
         except Exception as exc:  # as in _plan: one entry's surprise stays that entry's error
             return Record(source, entry.article, unexpected(exc, url), warnings=warnings)
         return Record(source, merge_entry(entry.article, page), warnings=warnings + _fallback_note(page))
 
-    def extract_url(self, url: str) -> Article:
-        """Fetch one article page and extract it (raises NewsError)."""
+    def extract_url(
+        self, url: str, *, origin: str | None = None, allow_private: bool | None = None
+    ) -> Article:
+        """Fetch one article page and extract it (raises NewsError).
+
+        `origin`: the address class of the feed or page the URL came from (HttpClient.get's address policy);
+        None when the user named it."""
         from newscli.page.charset import decode, sniff_binary
 
-        fetched = self.client.get(url, max_bytes=PAGE_MAX, accept=ACCEPT)
+        fetched = self.client.get(
+            url, max_bytes=PAGE_MAX, accept=ACCEPT, origin=origin, allow_private=allow_private
+        )
         what = sniff_binary(fetched.content)
         if what:
             raise NotHTML(f"not a page: {what}", source=url)

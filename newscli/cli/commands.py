@@ -144,6 +144,7 @@ def _fetch(
         concurrency=int(effective(concurrency, "NEWSCLI_CONCURRENCY", defaults.concurrency, 16)),
         per_host=int(effective(None, "NEWSCLI_PER_HOST", defaults.per_host, 6)),
         user_agent=effective(user_agent, "NEWSCLI_USER_AGENT", defaults.user_agent, None),
+        allow_private=bool(defaults.allow_private),
         settings_for=_subscribed(config),
     )
 

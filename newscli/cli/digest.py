@@ -52,6 +52,14 @@ def digest(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Say what was done for every feed.")
     ] = False,
+    allow_private: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private",
+            help="Let links and redirects in feeds reach loopback and private addresses (an intranet); "
+            "also allow_private = true in the config.",
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")] = False,
 ) -> None:
     """Save every new article of the subscribed feeds as a post, plus the day's digest page.
@@ -76,6 +84,7 @@ def digest(
             keep_days=keep_days,
             archive=archive,
             verbose=verbose,
+            allow_private=allow_private,
         ),
         debug=debug,
     )
@@ -96,6 +105,7 @@ def _run(
     keep_days: int | None,
     archive: Path | None,
     verbose: bool,
+    allow_private: bool = False,
 ) -> int:
     import sys
 
@@ -130,6 +140,7 @@ def _run(
             archive=archive,
             config=config,
             progress=progress,
+            allow_private=allow_private,
         )
     finally:
         stop()

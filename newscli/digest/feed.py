@@ -122,7 +122,9 @@ class DigestRun:
         now: Callable[[], float],
         tz: tzinfo,
         pages: ThreadPoolExecutor,
+        allow_private: bool = False,
     ) -> None:
+        self.allow_private = allow_private
         self.folder = folder
         self.state = state
         self.client = client
@@ -160,7 +162,12 @@ class DigestRun:
         last_modified = remembered.last_modified if same_url else None
         try:
             fetched = self.client.get(
-                url, max_bytes=_feed_max(), accept=FEED_ACCEPT, etag=etag, last_modified=last_modified
+                url,
+                max_bytes=_feed_max(),
+                accept=FEED_ACCEPT,
+                etag=etag,
+                last_modified=last_modified,
+                allow_private=self._allow_private(feed),
             )
         except HTTPStatusError as exc:
             if exc.status in (429, 503):
@@ -195,7 +202,12 @@ class DigestRun:
             # entries past the cut were not looked at: the next run must read this body again
             validators = None
             warnings += ("the feed was cut short; only its first entries were read",)
-        return self._entries(job, parsed.entries, warnings, validators)
+        # the entries' links may not lead into a more private network than the feed came from
+        origin = None if self._allow_private(feed) else self.client.address_class(fetched.address)
+        return self._entries(job, parsed.entries, warnings, validators, origin)
+
+    def _allow_private(self, feed: Any) -> bool:
+        return bool(self.allow_private or setting(feed, "allow_private"))
 
     def failed_unexpectedly(self, job: FeedJob, exc: Exception) -> FeedResult:
         """A surprise while running one feed: that feed's failure, named, not the end of the run."""
@@ -229,6 +241,7 @@ class DigestRun:
         entries: Sequence[Entry],
         warnings: tuple[str, ...],
         validators: tuple[str | None, str | None, str | None] | None,
+        origin: str | None = None,
     ) -> FeedResult:
         feed, options = job.feed, job.options
         result = FeedResult(
@@ -246,7 +259,9 @@ class DigestRun:
                 continue
             todo.append((entry, keys))
         # Pages are fetched concurrently; saving goes in feed order as each one is ready.
-        futures: list[Future[tuple[Article, str | None]]] = [self._full_text(feed, e) for e, _ in todo]
+        futures: list[Future[tuple[Article, str | None]]] = [
+            self._full_text(feed, e, origin) for e, _ in todo
+        ]
         saved: list[Path] = []
         flagged: list[str] = []
         planned: list[str] = []
@@ -310,7 +325,9 @@ class DigestRun:
         # a page-shaped name is digits, dashes and letters only: safe as a literal template
         return dataclasses.replace(options, filename=numbered(name, 2))
 
-    def _full_text(self, feed: Any, entry: Entry) -> Future[tuple[Article, str | None]]:
+    def _full_text(
+        self, feed: Any, entry: Entry, origin: str | None = None
+    ) -> Future[tuple[Article, str | None]]:
         full = setting(feed, "full")
         wanted = full if full is not None else not entry.content_is_full
         url = entry.article.url
@@ -323,15 +340,17 @@ class DigestRun:
             done: Future[tuple[Article, str | None]] = Future()
             done.set_result((entry.article, None))
             return done
-        return self.pages.submit(self._page, entry.article, url)
+        return self.pages.submit(self._page, entry.article, url, origin, self._allow_private(feed))
 
-    def _page(self, article: Article, url: str) -> tuple[Article, str | None]:
+    def _page(
+        self, article: Article, url: str, origin: str | None = None, allow_private: bool = False
+    ) -> tuple[Article, str | None]:
         if self.abort.is_set():
             return article, None
         from newscli.pipeline import merge_entry
 
         try:
-            page = self.fetcher.extract_url(url)
+            page = self.fetcher.extract_url(url, origin=origin, allow_private=allow_private or None)
         except NewsError as exc:
             return article, f"{exc} (saved the feed's own content instead)"
         except Exception as exc:  # noqa: BLE001 - a surprise on one page: the feed's content is still saved

@@ -118,6 +118,7 @@ def run_digest(
     busy_timeout: float = 5.0,
     now: Callable[[], float] = time.time,
     progress: Callable[[int, int, FeedOutcome], None] | None = None,
+    allow_private: bool = False,
 ) -> DigestReport:
     """Fetch the subscribed feeds (or those named), save new entries as posts, rebuild the day's digest page."""
     from newscli.config import effective
@@ -162,7 +163,10 @@ def run_digest(
 
             per_host = int(effective(None, "NEWSCLI_PER_HOST", setting(defaults, "per_host"), 6))
             client = HttpClient(
-                timeout=page_options.timeout, user_agent=page_options.user_agent, max_per_host=per_host
+                timeout=page_options.timeout,
+                user_agent=page_options.user_agent,
+                max_per_host=per_host,
+                allow_private=allow_private,
             )
             owned.append(client)
         if fetcher is None:
@@ -185,6 +189,7 @@ def run_digest(
                 now=now,
                 tz=tz,
                 pages=pages,
+                allow_private=allow_private,
             )
             if workers is None:
                 workers = int(effective(None, "NEWSCLI_CONCURRENCY", setting(defaults, "concurrency"), 16))
