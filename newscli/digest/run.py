@@ -194,7 +194,10 @@ def run_digest(
             if workers is None:
                 workers = int(effective(None, "NEWSCLI_CONCURRENCY", setting(defaults, "concurrency"), 16))
             outcomes = _run_feeds(run, selected, options, workers, progress)
-        finally:
+        except KeyboardInterrupt:
+            pages.shutdown(wait=False, cancel_futures=True)  # Ctrl-C, SIGTERM: leave now, wait for nothing
+            raise
+        else:
             pages.shutdown(wait=True, cancel_futures=True)
         planned = [p for o in outcomes for p in o.planned]
         warnings: list[str] = []
@@ -213,6 +216,11 @@ def run_digest(
                 moved=lambda src, dst: state.moved(str(src), str(dst)),  # the day's page follows the file
             )
         return DigestReport(tuple(outcomes), page, tuple(archived), tuple(planned), tuple(warnings), dry_run)
+    except KeyboardInterrupt:
+        # Interrupted: every file is written atomically and every commit is whole, so nothing needs closing
+        # (closing waits for requests in flight); the process ends now and its workers go with it.
+        owned.clear()
+        raise
     finally:
         for thing in reversed(owned):
             thing.close()
@@ -294,10 +302,11 @@ def _run_feeds(
             outcomes[outcome.name] = outcome
             if progress is not None:
                 progress(len(outcomes), len(selected), outcome)
-    except BaseException:
+    except BaseException as exc:
         run.abort.set()
-        for t in threads:
-            t.join(timeout=30)
+        if not isinstance(exc, KeyboardInterrupt):  # interrupted: leave without waiting for requests
+            for t in threads:
+                t.join(timeout=30)
         raise
     for t in threads:
         t.join()
