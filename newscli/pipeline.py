@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from newscli.errors import ExtractError, FetchError, NewsError, NotHTML, TooLarge
+from newscli.errors import ExtractError, FetchError, NewsError, NotHTML, TooLarge, redact
 from newscli.models import Article, Entry, Feed, Fetched
 from newscli.net.sources import expand, is_url, read_file
 
@@ -74,7 +74,7 @@ class Record:
         fields = (self.article or Article()).as_record()
         return {
             "schema": SCHEMA,
-            "input": self.input,
+            "input": redact(self.input),  # a password in a URL is never printed
             **fields,
             "error": self.error.as_record() if self.error else None,
         }

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from newscli.errors import NewsError, UsageError
+from newscli.errors import NewsError, UsageError, redact
 
 
 def _say(message: str) -> None:
@@ -168,7 +168,7 @@ def _fetch(
         for record in fetcher.run(sources):
             total += 1
             for warning in record.warnings:
-                _say(f"warning: {record.input}: {warning}")
+                _say(f"warning: {redact(record.input)}: {warning}")
             if record.error is not None:
                 _say(str(record.error) + (" (showing the feed's summary)" if record.article else ""))
                 failed += record.article is None

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from newscli.errors import redact
+
 if TYPE_CHECKING:
     from newscli.config import FeedConfig
 
@@ -83,7 +85,7 @@ def add(
     split = [tag for item in tags or () for tag in item.replace("，", ",").split(",")]
     with _errors():
         feed = add_feed(url, name=name, category=category, tags=split, title=title)
-    _say(f"added {feed.name}: {feed.url}")
+    _say(f"added {feed.name}: {redact(feed.url)}")
 
 
 @feeds_app.command("list")
@@ -114,7 +116,8 @@ def list_(
 def _table(feeds: list[FeedConfig]) -> str:
     rows = [("NAME", "CATEGORY", "TITLE", "URL")]
     rows += [
-        (_clean(f.name), _clean(f.category or "-"), _clean(f.title or "-"), _clean(f.url)) for f in feeds
+        (_clean(f.name), _clean(f.category or "-"), _clean(f.title or "-"), _clean(redact(f.url)))
+        for f in feeds
     ]
     widths = [max(_width(row[i]) for row in rows) for i in range(3)]
     lines = []
@@ -149,7 +152,7 @@ def remove(
 
     with _errors():
         feed = remove_feed(name)
-    _say(f"removed {feed.name}: {feed.url}")
+    _say(f"removed {feed.name}: {redact(feed.url)}")
 
 
 @feeds_app.command("import")

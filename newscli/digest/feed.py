@@ -14,7 +14,7 @@ from typing import Any
 from newscli.digest.page import first_sentence, is_page_name
 from newscli.digest.seen import seen_keys
 from newscli.digest.state import Mark, PostRecord, State, body_hash
-from newscli.errors import HTTPStatusError, NewsError, SaveError
+from newscli.errors import HTTPStatusError, NewsError, SaveError, redact
 from newscli.models import Article, Entry
 from newscli.posts.folder import PostFolder
 
@@ -150,7 +150,7 @@ class DigestRun:
     # -- one feed
     def process(self, job: FeedJob) -> FeedResult:
         feed = job.feed
-        name, url = feed.name, feed.url
+        name, url = feed.name, redact(feed.url)  # what is shown and stored: never the password
         remembered = job.remembered
         now = self.now()
         if remembered is not None and remembered.retry_after and remembered.retry_after > now:
@@ -162,7 +162,7 @@ class DigestRun:
         last_modified = remembered.last_modified if same_url else None
         try:
             fetched = self.client.get(
-                url,
+                feed.url,
                 max_bytes=_feed_max(),
                 accept=FEED_ACCEPT,
                 etag=etag,
@@ -225,7 +225,7 @@ class DigestRun:
         began = earlier[min(before, len(earlier)) - 1].at if earlier else self.now()
         outcome = FeedOutcome(
             feed.name,
-            feed.url,
+            redact(feed.url),
             status,
             error=exc,
             retry_after=retry_after,
@@ -245,12 +245,12 @@ class DigestRun:
     ) -> FeedResult:
         feed, options = job.feed, job.options
         result = FeedResult(
-            FeedOutcome(feed.name, feed.url, "unchanged", warnings=warnings), validators=validators
+            FeedOutcome(feed.name, redact(feed.url), "unchanged", warnings=warnings), validators=validators
         )
         todo: list[tuple[Entry, list[str]]] = []
         for entry in entries:
             art = entry.article
-            keys = seen_keys(art.id, art.url, feed.url)
+            keys = seen_keys(art.id, art.url, redact(feed.url))
             if not keys or not self.claim(keys):
                 continue
             when = art.published or art.updated

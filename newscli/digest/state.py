@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from newscli.errors import StateError
+from newscli.errors import StateError, redact
 from newscli.models import clean_value
 
 DB_NAME = "newscli.db"
@@ -399,7 +399,7 @@ class State:
         if self.readonly:
             return
         # whatever a stage let through, nothing unencodable reaches SQLite (it would fail the whole feed)
-        name, url = clean_value(name), clean_value(url)
+        name, url = clean_value(name), redact(clean_value(url))
         marks = [Mark(clean_value(m.keys), clean_value(m.path)) for m in marks]
         posts = [PostRecord(**{k: clean_value(v) for k, v in vars(p).items()}) for p in posts]
         if error is not None:

@@ -27,6 +27,7 @@ from newscli.errors import (
     RedirectError,
     Timeout,
     TooLarge,
+    redact,
 )
 from newscli.models import Fetched
 from newscli.net import transport as _transport
@@ -88,6 +89,16 @@ def _validator(value: str | None) -> bytes | None:
         return None
     # httpx decoded it as UTF-8 (or ASCII); encoding it the same way gives back the server's bytes.
     return value.encode("utf-8")
+
+
+def _basic_auth(url: httpx.URL) -> bytes | None:
+    """The Authorization value for the user:password@ of `url`, or None when it has none."""
+    if not url.userinfo:
+        return None
+    import base64
+
+    pair = f"{url.username}:{url.password}".encode()
+    return b"Basic " + base64.b64encode(pair)
 
 
 def _peer(response: httpx.Response) -> str | None:
@@ -311,6 +322,12 @@ class HttpClient:
         `allow_private` (None: the client's setting) lifts the policy for this request.
         """
         current = _checked_url(url, url)
+        # user:password@ in a feed URL: HTTP Basic auth for that origin only, never sent in the URL itself
+        auth = _basic_auth(current)
+        auth_origin = (current.scheme, current.host, current.port)
+        if current.userinfo:
+            current = current.copy_with(userinfo=b"")
+        url = redact(url)
         allow = self.allow_private if allow_private is None else allow_private
         limit = None if origin is None or allow else RANKS.get(origin, 0)
         came_from = f"content served from a {origin} address"
@@ -329,7 +346,10 @@ class HttpClient:
         set_deadline(deadline)
         try:
             while True:
-                with self._exchange(current, headers, deadline, url, route.transport) as response:
+                hop_headers = headers
+                if auth is not None and (current.scheme, current.host, current.port) == auth_origin:
+                    hop_headers = [*headers, (b"Authorization", auth)]
+                with self._exchange(current, hop_headers, deadline, url, route.transport) as response:
                     status = response.status_code
                     location = response.headers.get("location")
                     peer = None if route.via else _peer(response)
@@ -422,7 +442,8 @@ class HttpClient:
             raise RedirectError(f"invalid redirect target {location[:200]!r}", source=source) from exc
         if target.scheme not in _SCHEMES or not target.host:
             raise RedirectError(f"refused redirect to {location.strip()[:200]}", source=source)
-        return target
+        # credentials in a Location are the server's words, not the user's: never sent
+        return target.copy_with(userinfo=b"") if target.userinfo else target
 
     def _slot(self, host: str) -> threading.BoundedSemaphore:
         with self._hosts_lock:
