@@ -333,7 +333,12 @@ class Fetcher:
         return Record(source, merge_entry(entry.article, page), warnings=warnings + _fallback_note(page))
 
     def extract_url(
-        self, url: str, *, origin: str | None = None, allow_private: bool | None = None
+        self,
+        url: str,
+        *,
+        origin: str | None = None,
+        allow_private: bool | None = None,
+        deadline: float | None = None,
     ) -> Article:
         """Fetch one article page and extract it (raises NewsError).
 
@@ -342,7 +347,12 @@ class Fetcher:
         from newscli.page.charset import decode, sniff_binary
 
         fetched = self.client.get(
-            url, max_bytes=PAGE_MAX, accept=ACCEPT, origin=origin, allow_private=allow_private
+            url,
+            max_bytes=PAGE_MAX,
+            accept=ACCEPT,
+            origin=origin,
+            allow_private=allow_private,
+            deadline=deadline,
         )
         what = sniff_binary(fetched.content)
         if what:

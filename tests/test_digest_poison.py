@@ -189,3 +189,25 @@ def test_zero_byte_state_next_to_posts_is_refused_with_advice(
     assert posts(out) == before and db.read_bytes() == b"" and http_server.hits("/a.xml") == hits
     # without posts in the output folder, an empty database is a fresh start
     assert digest(tmp_path / "elsewhere").exit_code == 0
+
+
+def test_a_run_budget_leaves_slow_pages_for_the_next_run(http_server: TestServer, tmp_path: Path) -> None:
+    import time
+
+    links = [http_server.serve(f"/slow{n}.html", page(f"Slow {n}"), delay=1.0) for n in range(6)]
+    items = [(f"Slow {n}", link, f"Fri, 17 May 2024 1{n}:00:00 +0000") for n, link in enumerate(links)]
+    add_feed(http_server.serve("/slow.xml", teaser_rss(items), content_type=RSS_TYPE), name="slow")
+    add_feed(http_server.serve("/late.xml", teaser_rss([]), content_type=RSS_TYPE), name="late")
+    out = tmp_path / "out"
+    started = time.monotonic()
+    first = digest(out, budget=1.5, page_workers=1, workers=1)
+    assert time.monotonic() - started < 4  # six pages of a second each would take six
+    outcomes = {o.name: o for o in first.feeds}
+    assert 1 <= len(outcomes["slow"].saved) <= 2 and first.exit_code == 1
+    assert any("wait for the next run" in f and "budget of 1.5 s" in f for f in outcomes["slow"].flagged)
+    assert outcomes["late"].status == "waiting" and "waits for the next run" in str(outcomes["late"].error)
+    for path in outcomes["slow"].saved:  # what was saved is the page, never a teaser
+        assert WORDS in path.read_text(encoding="utf-8")
+    second = digest(out)
+    assert second.exit_code == 0
+    assert sorted(p.name for p in out.glob("*slow*")) == [f"2024-05-17-slow-{n}.md" for n in range(6)]

@@ -52,6 +52,16 @@ def digest(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Say what was done for every feed.")
     ] = False,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            "--budget",
+            min=1,
+            help="Seconds the run may spend fetching; what is left waits for the next run "
+            "[default: budget in the config, else 240].",
+            show_default=False,
+        ),
+    ] = None,
     allow_private: Annotated[
         bool,
         typer.Option(
@@ -85,6 +95,7 @@ def digest(
             archive=archive,
             verbose=verbose,
             allow_private=allow_private,
+            budget=budget,
         ),
         debug=debug,
     )
@@ -106,6 +117,7 @@ def _run(
     archive: Path | None,
     verbose: bool,
     allow_private: bool = False,
+    budget: float | None = None,
 ) -> int:
     import sys
 
@@ -141,6 +153,7 @@ def _run(
             config=config,
             progress=progress,
             allow_private=allow_private,
+            budget=budget,
         )
     finally:
         stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
     "text/xml;q=0.9, */*;q=0.5"
 )
+_WAIT = "\x00wait"  # a page the run's budget left unfetched: its entry waits for the next run
 DEFAULT_BACKOFF = 600.0  # a 429/503 without a usable Retry-After: leave the server alone this long
 MAX_BACKOFF = 86400.0  # never obey a Retry-After beyond a day: a broken header must not silence a feed
 
@@ -31,7 +33,8 @@ class FeedOutcome:
     """What happened to one feed in one run.
 
     status: "new" (posts saved), "unchanged" (nothing new, 304, or the same body),
-    "skipped" (a server's Retry-After still runs), "deferred" (429/503 now), "failed".
+    "skipped" (a server's Retry-After still runs), "deferred" (429/503 now), "failed",
+    "waiting" (the run's budget ran out before the feed was fetched).
     """
 
     name: str
@@ -123,8 +126,13 @@ class DigestRun:
         tz: tzinfo,
         pages: ThreadPoolExecutor,
         allow_private: bool = False,
+        budget: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.allow_private = allow_private
+        self.budget = budget
+        self.clock = clock
+        self.ends = None if budget is None else clock() + budget
         self.folder = folder
         self.state = state
         self.client = client
@@ -147,11 +155,21 @@ class DigestRun:
             self._claimed.update(keys)
             return True
 
+    def out_of_time(self) -> bool:
+        """The run's budget is used up: what is not yet fetched waits for the next run."""
+        return self.ends is not None and self.clock() >= self.ends
+
+    def _budget_note(self) -> str:
+        return f"the run's budget of {self.budget:g} s was used up"
+
     # -- one feed
     def process(self, job: FeedJob) -> FeedResult:
         feed = job.feed
         name, url = feed.name, redact(feed.url)  # what is shown and stored: never the password
         remembered = job.remembered
+        if self.out_of_time():
+            waits = NewsError(f"not fetched: {self._budget_note()}; it waits for the next run", source=url)
+            return FeedResult(FeedOutcome(name, url, "waiting", error=waits), touched=False)
         now = self.now()
         if remembered is not None and remembered.retry_after and remembered.retry_after > now:
             return FeedResult(
@@ -168,6 +186,7 @@ class DigestRun:
                 etag=etag,
                 last_modified=last_modified,
                 allow_private=self._allow_private(feed),
+                deadline=self.ends,
             )
         except HTTPStatusError as exc:
             if exc.status in (429, 503):
@@ -267,11 +286,15 @@ class DigestRun:
         planned: list[str] = []
         error: NewsError | None = None
         failed_entries: list[str] = []
+        waiting = 0
         for (_entry, keys), fut in zip(todo, futures, strict=True):
             if error is not None or self.abort.is_set():
                 fut.cancel()
                 continue
             article, problem = fut.result()
+            if problem is _WAIT:
+                waiting += 1  # not saved, not marked: the next run fetches its page
+                continue
             article = _with_feed_labels(article, feed, options)
             post_options = self._off_page_names(article, options)
             if problem:
@@ -298,7 +321,11 @@ class DigestRun:
             result.marks.append(Mark(tuple(keys), str(post.path)))
             result.posts.append(self._record(article, feed.name, post.path, keys))
         flagged.extend(failed_entries)
-        if error is not None or failed_entries or self.abort.is_set():
+        if waiting:
+            flagged.append(
+                f"{waiting} entr{'y waits' if waiting == 1 else 'ies wait'} for the next run ({self._budget_note()})"
+            )
+        if error is not None or failed_entries or waiting or self.abort.is_set():
             result.validators = None  # some entries were not saved: the next run must see them again
         if error is not None:
             failed = self._failed(job, error)
@@ -347,11 +374,17 @@ class DigestRun:
     ) -> tuple[Article, str | None]:
         if self.abort.is_set():
             return article, None
+        if self.out_of_time():
+            return article, _WAIT
         from newscli.pipeline import merge_entry
 
         try:
-            page = self.fetcher.extract_url(url, origin=origin, allow_private=allow_private or None)
+            page = self.fetcher.extract_url(
+                url, origin=origin, allow_private=allow_private or None, deadline=self.ends
+            )
         except NewsError as exc:
+            if self.out_of_time():  # cut short by the run's budget, not the page's fault
+                return article, _WAIT
             return article, f"{exc} (saved the feed's own content instead)"
         except Exception as exc:  # noqa: BLE001 - a surprise on one page: the feed's content is still saved
             return (

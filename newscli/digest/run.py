@@ -27,6 +27,7 @@ from newscli.digest.state import State
 from newscli.errors import NewsError, UsageError
 from newscli.posts.folder import PostFolder
 
+DEFAULT_BUDGET = 240.0  # seconds: well under the */10 cron interval digest is made for
 HISTORY_AFTER = 3  # consecutive failed runs before the report shows a feed's history
 
 
@@ -63,6 +64,8 @@ class DigestReport:
                 lines.append(
                     f"{f.name}: skipped until {_when(f.retry_after, tz)} (the server asked to wait; {f.url})"
                 )
+            elif f.status == "waiting":
+                lines.append(f"{f.name}: {f.error}")
             elif f.status == "deferred":
                 lines.append(f"{f.name}: {f.error}; will retry after {_when(f.retry_after, tz)}")
             elif f.status == "failed":
@@ -119,8 +122,13 @@ def run_digest(
     now: Callable[[], float] = time.time,
     progress: Callable[[int, int, FeedOutcome], None] | None = None,
     allow_private: bool = False,
+    budget: float | None = None,
 ) -> DigestReport:
-    """Fetch the subscribed feeds (or those named), save new entries as posts, rebuild the day's digest page."""
+    """Fetch the subscribed feeds (or those named), save new entries as posts, rebuild the day's digest page.
+
+    `budget`: seconds the run may spend fetching (else `budget` in [defaults], else DEFAULT_BUDGET); when
+    they are used up, feeds and pages not yet fetched wait for the next run, and the report says so.
+    """
     from newscli.config import effective
     from newscli.dates import local_zone, zone
 
@@ -133,6 +141,10 @@ def run_digest(
         raise UsageError("--keep-days N and --archive DIR go together")
     if keep_days is not None and keep_days < 1:
         raise UsageError("--keep-days: must be at least 1")
+    if budget is None:
+        budget = float(effective(None, "NEWSCLI_BUDGET", setting(defaults, "budget"), DEFAULT_BUDGET))
+    if budget <= 0:
+        raise UsageError("--budget: must be more than 0 seconds")
     selected = _select(config, feeds)
     options = {f.name: post_options_for(f) for f in selected}
     tz_name = effective(None, "NEWSCLI_TZ", setting(defaults, "tz"), None)
@@ -190,6 +202,7 @@ def run_digest(
                 tz=tz,
                 pages=pages,
                 allow_private=allow_private,
+                budget=budget,
             )
             if workers is None:
                 workers = int(effective(None, "NEWSCLI_CONCURRENCY", setting(defaults, "concurrency"), 16))

@@ -311,6 +311,7 @@ class HttpClient:
         last_modified: str | None = None,
         origin: str | None = None,
         allow_private: bool | None = None,
+        deadline: float | None = None,
     ) -> Fetched:
         """Fetch `url` (following redirects) and return its decoded body; 304 comes back as status 304.
 
@@ -320,6 +321,8 @@ class HttpClient:
         before it (a public feed's link, or a redirect from a public host, never reaches loopback, private,
         link-local, multicast or unspecified addresses): AddressRefused, checked at connect time.
         `allow_private` (None: the client's setting) lifts the policy for this request.
+        `deadline` (a time.monotonic() value, e.g. the end of a run's budget) ends the request sooner
+        than the client's timeout would.
         """
         current = _checked_url(url, url)
         # user:password@ in a feed URL: HTTP Basic auth for that origin only, never sent in the URL itself
@@ -331,7 +334,8 @@ class HttpClient:
         allow = self.allow_private if allow_private is None else allow_private
         limit = None if origin is None or allow else RANKS.get(origin, 0)
         came_from = f"content served from a {origin} address"
-        deadline = time.monotonic() + self.timeout
+        own = time.monotonic() + self.timeout
+        deadline = own if deadline is None else min(own, deadline)
         headers = [
             (b"User-Agent", self.user_agent.encode("utf-8")),
             (b"Accept", (accept or DEFAULT_ACCEPT).encode("utf-8")),
