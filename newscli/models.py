@@ -13,9 +13,10 @@ _EMPTY: Mapping[str, str] = MappingProxyType({})
 
 # What decoded text may not carry: surrogates (a CMS cutting a string inside an emoji writes "\\ud83d";
 # nothing can encode it: SQLite, UTF-8 files and terminals all refuse) and the C0 controls and DEL the
-# render boundary strips anyway (tab, newline and carriage return stay).
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# render boundary strips anyway (tab, newline and carriage return stay), and the two non-characters
+# U+FFFE/U+FFFF that XML (lxml) and YAML refuse.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
