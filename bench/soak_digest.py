@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -50,7 +51,7 @@ class Feeds:
         items = []
         for k in range(n):
             teaser = k % 3 == 2
-            link = f"http://127.0.0.1:{PORT}/page/{i}/{k}.html" if teaser else f"https://f{i}.example.com/{k}"
+            link = f"http://127.0.0.1:{PORT}/page/{i}/{k}.html"  # fetched when the content looks short
             body = (
                 ""
                 if teaser
@@ -163,18 +164,24 @@ def main() -> int:
         "NEWSCLI_TZ": "UTC",
     }
 
-    def run(mark: str, kill_after: float | None) -> tuple[int | None, float]:
-        env = {**base_env, "NEWSCLI_SOAK": mark}
+    def run(mark: str, kill_after: float | None, name: str = "last-run") -> tuple[int | None, float]:
+        env = {**base_env, "NEWSCLI_SOAK": mark, "PYTHONFAULTHANDLER": "1"}
         t0 = time.monotonic()
+        log = open(work / f"{name}.stderr", "wb")  # noqa: SIM115 - closed below
         proc = subprocess.Popen(
             [sys.executable, "-m", "newscli", "digest", "--out", str(out)],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=log,
         )
         try:
             if kill_after is None:
-                proc.wait(timeout=300)
+                try:
+                    proc.wait(timeout=300)
+                except subprocess.TimeoutExpired:
+                    proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack to the log
+                    proc.wait(timeout=30)
+                    print(f"  a clean run hung: stacks in {work / f'{name}.stderr'}")
             else:
                 try:
                     proc.wait(timeout=kill_after)
@@ -185,6 +192,7 @@ def main() -> int:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+            log.close()
         return proc.returncode, time.monotonic() - t0
 
     codes: dict[str, int] = {}
@@ -211,7 +219,7 @@ def main() -> int:
 
     with feeds.lock:
         feeds.frozen = True
-    clean_code, clean_secs = run(uuid.uuid4().hex, None)
+    clean_code, clean_secs = run(uuid.uuid4().hex, None, "clean-run")
     again_before = {p.name for p in out.iterdir()}
     again_code, _ = run(uuid.uuid4().hex, None)
     again_after = {p.name for p in out.iterdir()}
@@ -219,7 +227,7 @@ def main() -> int:
     names = sorted(p.name for p in out.iterdir())
     stories = [n for n in names if "-story-" in n]
     expected = {f"2024-05-17-feed-{i}-story-{k}.md" for i in range(args.feeds) for k in range(feeds.count[i])}
-    duplicates = [n for n in stories if n.endswith("-2.md")]
+    duplicates = [n for n in stories if re.search(r"-story-\d+-\d+\.md$", n)]  # a numbered second copy
     missing = sorted(expected - set(stories))
     extra = sorted(set(stories) - expected)
     temps = [n for n in names if n.endswith(".tmp")]
@@ -238,6 +246,8 @@ def main() -> int:
         f"missing: {len(missing)}; unexpected: {len(extra)}; temp files: {len(temps)}; "
         f"teasers saved instead of pages: {len(teasers)}"
     )
+    said = (work / "clean-run.stderr").read_text(errors="replace").splitlines()
+    print(f"  the clean run said ({len(said)} lines): {said[:6]}")
     print(f"  total {time.monotonic() - started:.0f} s; work folder {work}")
     ok = (
         exits_4 == 0

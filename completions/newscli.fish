@@ -23,6 +23,7 @@ function __newscli_command
                 'newscli fetch'
                 set cmd "$cmd $word"
             case 'newscli digest --archive' \
+                'newscli digest --budget' \
                 'newscli digest --feed' \
                 'newscli digest --keep-days' \
                 'newscli digest --out' \
@@ -74,7 +75,9 @@ complete -c newscli -n '__newscli_is newscli' -s h -l help -d 'Show this message
 complete -c newscli -n '__newscli_is newscli' -l version -d 'Show the version and exit'
 
 # newscli digest
+complete -c newscli -n '__newscli_is newscli digest' -l allow-private -d 'Let links and redirects in feeds reach loopback and private addresses (an intranet); also allow_private = true in the config'
 complete -c newscli -n '__newscli_is newscli digest' -l archive -x -a '(__fish_complete_directories)' -d 'Where --keep-days moves older posts'
+complete -c newscli -n '__newscli_is newscli digest' -l budget -x -d 'Seconds the run may spend fetching; what is left waits for the next run'
 complete -c newscli -n '__newscli_is newscli digest' -l debug -d 'Show tracebacks for unexpected errors'
 complete -c newscli -n '__newscli_is newscli digest' -l dry-run -d 'Print what would be written; write nothing'
 complete -c newscli -n '__newscli_is newscli digest' -l feed -x -a '(newscli feeds list --names 2>/dev/null)' -d 'Only this subscribed feed (repeatable)'

@@ -51,20 +51,29 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def _open_fds() -> set[int]:
-    """The descriptors open in this process now (Linux: /proc/self/fd); empty when that cannot be read."""
+def _open_fds() -> dict[int, tuple[int, int]]:
+    """The descriptors open in this process now, each with the (device, inode) it refers to (Linux)."""
     try:
-        return {int(name) for name in os.listdir("/proc/self/fd")}
+        names = os.listdir("/proc/self/fd")
     except OSError:
-        return set()
+        return {}
+    found: dict[int, tuple[int, int]] = {}
+    for name in names:
+        with contextlib.suppress(OSError, ValueError):
+            st = os.fstat(int(name))
+            found[int(name)] = (st.st_dev, st.st_ino)
+    return found
 
 
-def _close_inherited(fds: tuple[int, ...]) -> None:
-    """In a forked worker: close the parent's descriptors, as listed just before the fork (not the pipes
-    multiprocessing makes for the fork itself, which tell the parent when the worker ends)."""
-    for fd in fds:
+def _close_inherited(fds: tuple[tuple[int, int, int], ...]) -> None:
+    """In a forked worker: close the parent's descriptors as listed just before the fork, each only if it
+    still refers to the same file (another thread may have closed one and os.pipe() reused its number for
+    the pipe that tells the parent when this worker ends: that one must stay open)."""
+    for fd, dev, ino in fds:
         with contextlib.suppress(OSError):
-            os.close(fd)
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) == (dev, ino):
+                os.close(fd)
 
 
 def _die_with_parent() -> None:
@@ -89,7 +98,9 @@ def _die_with_parent() -> None:
         os.close(devnull)
 
 
-def _serve(conn: multiprocessing.connection.Connection, inherited: tuple[int, ...] = ()) -> None:
+def _serve(
+    conn: multiprocessing.connection.Connection, inherited: tuple[tuple[int, int, int], ...] = ()
+) -> None:
     """Worker loop: run jobs until told to stop; every outcome goes back as a picklable tuple."""
     _close_inherited(inherited)
     _die_with_parent()
@@ -241,9 +252,13 @@ class ExtractorPool:
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        inherited: tuple[int, ...] = ()
+        inherited: tuple[tuple[int, int, int], ...] = ()
         if self._ctx.get_start_method() == "fork":
-            inherited = tuple(sorted(fd for fd in _open_fds() if fd > 2 and fd != child.fileno()))
+            inherited = tuple(
+                (fd, dev, ino)
+                for fd, (dev, ino) in sorted(_open_fds().items())
+                if fd > 2 and fd != child.fileno()
+            )
         process = self._ctx.Process(
             target=_serve, args=(child, inherited), name="newscli-extract", daemon=True
         )
