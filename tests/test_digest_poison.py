@@ -211,3 +211,37 @@ def test_a_run_budget_leaves_slow_pages_for_the_next_run(http_server: TestServer
     second = digest(out)
     assert second.exit_code == 0
     assert sorted(p.name for p in out.glob("*slow*")) == [f"2024-05-17-slow-{n}.md" for n in range(6)]
+
+
+def test_a_symlinked_lock_file_is_refused_and_its_target_untouched(
+    tmp_path: Path, newscli_home: Path
+) -> None:
+    import pytest
+
+    from newscli.digest.lock import LOCK_NAME, RunLock
+    from newscli.errors import StateError
+
+    precious = tmp_path / "precious.txt"
+    precious.write_text("do not truncate\n")
+    (newscli_home / LOCK_NAME).symlink_to(precious)
+    with pytest.raises(StateError, match="symbolic link"):
+        RunLock(newscli_home).acquire()
+    assert precious.read_text() == "do not truncate\n"
+
+
+def test_a_partial_disk_full_run_is_not_nothing_fetched() -> None:
+    from newscli.digest.feed import FeedOutcome
+    from newscli.digest.run import DigestReport
+    from newscli.errors import SaveError
+
+    full = SaveError("disk full", source="/site")
+    partial = DigestReport((FeedOutcome("a", "u", "failed", saved=(Path("/site/a.md"),), error=full),))
+    assert partial.exit_code == 1
+    assert DigestReport((FeedOutcome("a", "u", "failed", error=full),)).exit_code == 3
+
+
+def test_bidi_marks_never_reach_a_file_name() -> None:
+    from newscli.posts.names import safe_filename
+
+    name = safe_filename("2024-05-17-\u200fשלום\u200e-\u061cمرحبا.md", fallback_seed="k")
+    assert not any(c in name for c in "\u200e\u200f\u061c") and name.endswith(".md")

@@ -48,9 +48,10 @@ class DigestReport:
 
     @property
     def exit_code(self) -> int:
-        """0 all done; 1 some feeds failed, waited or fell back; 3 every feed failed (cli.md)."""
+        """0 all done; 1 some feeds failed, waited or fell back; 3 every feed failed and nothing was saved
+        (cli.md): a disk that filled after 50 of 120 posts is a partial run, not "nothing could be fetched"."""
         failed = sum(1 for f in self.feeds if f.status == "failed")
-        if self.feeds and failed == len(self.feeds):
+        if self.feeds and failed == len(self.feeds) and not self.saved:
             return 3
         if failed or self.warnings or any(not f.ok for f in self.feeds):
             return 1
