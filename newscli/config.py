@@ -25,6 +25,8 @@ Layout::
     timeout = 30                        # seconds per request
     concurrency = 16                    # requests in flight
     per_host = 6                        # requests in flight to one host
+    allow_private = false               # let links and redirects in feeds reach private addresses
+    budget = 300                        # seconds a digest run may take before pages wait for the next
 
     [[feeds]]
     name = "kejiribao"                  # what `feeds remove` and `digest --feed` take
@@ -35,6 +37,7 @@ Layout::
     tz = "Asia/Shanghai"
     encoding = "gb18030"
     full = true
+    allow_private = true                # an intranet feed: its links may point into the intranet
     profile = "jekyll"
     set = { categories = "kejiribao" }   # merged over [defaults].set, key by key
     footer = "<{url}>"
@@ -146,6 +149,7 @@ class FeedConfig:
     fields: tuple[tuple[str, str], ...] = ()
     templates: tuple[tuple[str, str], ...] = ()
     render: bool | None = None  # load entry pages in a headless browser (`fetch --render`)
+    allow_private: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,8 @@ class Defaults:
     archive: Path | None = None
     keep_days: int | None = None
     render: bool | None = None
+    allow_private: bool | None = None
+    budget: float | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +208,7 @@ class Config:
             tz=feed.tz if feed.tz is not None else d.tz,
             full=feed.full if feed.full is not None else d.full,
             render=feed.render if feed.render is not None else d.render,
+            allow_private=feed.allow_private if feed.allow_private is not None else d.allow_private,
             sets=tuple(merged.items()),
         )
 
@@ -318,11 +325,11 @@ def build_config(data: Mapping[str, Any], text: str, path: Path) -> Config:
 
 _DEFAULT_KEYS = (
     "profile", "body", "set", "footer", "filename", "tz", "full", "user_agent", "timeout", "concurrency",
-    "per_host", "out", "archive", "keep_days", "render",
+    "per_host", "out", "archive", "keep_days", "render", "allow_private", "budget",
 )  # fmt: skip
 _FEED_KEYS = (
     "name", "url", "title", "category", "tags", "profile", "tz", "encoding", "full", "set", "footer",
-    "filename", "body", "type", "items", "fields", "templates", "render",
+    "filename", "body", "type", "items", "fields", "templates", "render", "allow_private",
 )  # fmt: skip
 
 
@@ -379,11 +386,12 @@ class _Builder:
         for key in ("user_agent",):
             if key in values:
                 values[key] = self.string(where, key, values[key])
-        if "timeout" in values:
-            value = values["timeout"]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise self.fail(where, "timeout", f"expected a number of seconds above 0, got {value!r}")
-            values["timeout"] = float(value)
+        for key in ("timeout", "budget"):
+            if key in values:
+                value = values[key]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                    raise self.fail(where, key, f"expected a number of seconds above 0, got {value!r}")
+                values[key] = float(value)
         for key, low in (("concurrency", 1), ("per_host", 1), ("keep_days", 0)):
             if key in values:
                 value = values[key]
@@ -491,7 +499,7 @@ class _Builder:
                 zone(tz)
             except UsageError as exc:
                 raise self.fail(where, "tz", exc.message) from None
-        for key in ("full", "render"):
+        for key in ("full", "render", "allow_private"):
             if key in values and not isinstance(values[key], bool):
                 raise self.fail(where, key, f"expected true or false, got {values[key]!r}")
         if "set" in values:

@@ -61,9 +61,10 @@ def local_zone() -> tzinfo:
 def zone(name: str) -> tzinfo:
     """A zone by IANA name or a fixed offset like +08:00; UsageError when unknown."""
     if re.fullmatch(r"[+-]\d\d:?\d\d", name):
-        sign = 1 if name[0] == "+" else -1
-        digits = name[1:].replace(":", "")
-        return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+        fixed = _fixed_zone(name)
+        if fixed is None:
+            raise UsageError(f"unknown time zone {name!r} (offsets run from -23:59 to +23:59)")
+        return fixed
     if name.upper() in ("UTC", "Z"):
         return timezone.utc
     try:

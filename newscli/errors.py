@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
+# scheme://user:password@ — the password part of a URL's userinfo, wherever a URL sits in a text
+_USERINFO = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*):(?P<password>[^/@\s]+)@")
+
+
+def redact(text: str) -> str:
+    """`text` with the password of every URL in it replaced: http://alice:***@host/ (never shown, logged
+    or stored; the URL's user name stays, so the user can tell which credentials were meant)."""
+    if "@" not in text:
+        return text
+    return _USERINFO.sub(lambda m: f"{m['head']}:***@", text)
+
 
 class NewsError(Exception):
     """Base of every error newscli reports; `kind` goes into JSON records, `exit_code` to the shell."""
@@ -10,9 +23,10 @@ class NewsError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, *, source: str | None = None) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.source = source
+        self.source = redact(source) if source else source
 
     def __str__(self) -> str:
         return f"{self.source}: {self.message}" if self.source else self.message
@@ -50,6 +64,21 @@ class Timeout(FetchError):
 
 class RedirectError(FetchError):
     kind = "redirect"
+
+
+class AddressRefused(FetchError):
+    """A URL that came from content (a link, a redirect) leads into a more private network than the content
+    came from: a public feed's link to loopback, a redirect from a public host to 10.0.0.1 (Private Network
+    Access). `address_class` names where it leads (loopback, private, link-local, multicast, unspecified)."""
+
+    kind = "address_refused"
+
+    def __init__(
+        self, message: str, *, source: str | None = None, address: str = "", address_class: str = ""
+    ) -> None:
+        super().__init__(message, source=source)
+        self.address = address
+        self.address_class = address_class
 
 
 class DecodeError(FetchError):

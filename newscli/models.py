@@ -2,13 +2,85 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+
+# What decoded text may not carry: surrogates (a CMS cutting a string inside an emoji writes "\\ud83d";
+# nothing can encode it: SQLite, UTF-8 files and terminals all refuse) and the C0 controls and DEL the
+# render boundary strips anyway (tab, newline and carriage return stay), and the two non-characters
+# U+FFFE/U+FFFF that XML (lxml) and YAML refuse.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """`text` as valid Unicode: a surrogate pair becomes its character, a lone surrogate U+FFFD, controls go.
+
+    The one normalisation point: every Article, FeedRef and Feed passes its strings through it on creation,
+    so whatever a stage decoded (JSON, feeds, HTML) is encodable by every later one.
+    """
+    if not _UNSAFE.search(text):
+        return text
+    if _SURROGATES.search(text):
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return _CONTROLS.sub("", text)
+
+
+def clean_value(value: Any) -> Any:
+    """clean_text over a string, or each string of a tuple; anything else as it is."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, tuple) and any(isinstance(v, str) and _UNSAFE.search(v) for v in value):
+        return tuple(clean_text(v) if isinstance(v, str) else v for v in value)
+    return value
+
+
+def clean_json(data: Any) -> Any:
+    """A decoded JSON document with clean_text over every string (keys too), in place, at any depth.
+
+    JSON escapes can spell a lone surrogate (`"\\ud83d"`): cleaned here, before any stage parses the HTML
+    inside such a string (lxml would silently drop everything after it).
+    """
+    if isinstance(data, str):
+        return clean_text(data)
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in list(node):
+                value = node[key]
+                if (
+                    type(value) is str
+                ):  # exactly str: subclasses (a JSON number kept as text) stay as they are
+                    value = clean_text(value)
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+                if isinstance(key, str) and _UNSAFE.search(key):
+                    del node[key]
+                    key = clean_text(key)
+                node[key] = value
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                if type(value) is str:
+                    node[i] = clean_text(value)
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+    return data
+
+
+def _clean_fields(obj: Any) -> None:
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        cleaned = clean_value(value)
+        if cleaned is not value:
+            object.__setattr__(obj, f.name, cleaned)
 
 
 @dataclass(frozen=True)
@@ -24,6 +96,7 @@ class Fetched:
     headers: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     status: int = 200
     requested_url: str | None = None
+    address: str | None = None  # the IP address the body came from (None: unknown, a file, a proxy)
 
     @property
     def content_type(self) -> str:
@@ -46,6 +119,9 @@ class FeedRef:
 
     title: str | None
     url: str | None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self)
 
     def as_dict(self) -> dict[str, str | None]:
         return {"title": self.title, "url": self.url}
@@ -71,6 +147,9 @@ class Article:
     text: str | None = None
     html: str | None = None
     feed: FeedRef | None = None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self)
 
     def as_record(self) -> dict[str, Any]:
         """The JSON record fields of cli.md (without `schema`, `input`, `error`)."""
@@ -114,3 +193,6 @@ class Feed:
     truncated: bool = False
     warnings: tuple[str, ...] = ()
     failed: tuple[str, ...] = ()  # entries that could not be read, each named with its reason
+
+    def __post_init__(self) -> None:
+        _clean_fields(self)

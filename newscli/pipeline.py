@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from newscli.errors import ExtractError, FeedError, FetchError, NewsError, NotHTML, TooLarge
+from newscli.errors import ExtractError, FeedError, FetchError, NewsError, NotHTML, TooLarge, redact
 from newscli.models import Article, Entry, Feed, Fetched
 from newscli.net.sources import expand, is_url, read_file
 
@@ -59,6 +59,7 @@ class FetchOptions:
     concurrency: int = 16
     per_host: int = 6
     user_agent: str | None = None
+    allow_private: bool = False  # links and redirects in content may reach private addresses
     extract_time_limit: float = 20.0
     api: ApiMapping | None = None  # read every source as a JSON list API with this mapping
     render: bool = False  # load HTML pages in a headless browser first (net/browser.py)
@@ -81,7 +82,7 @@ class Record:
         fields = (self.article or getattr(self.error, "article", None) or Article()).as_record()
         return {
             "schema": SCHEMA,
-            "input": self.input,
+            "input": redact(self.input),  # a password in a URL is never printed
             **fields,
             "error": self.error.as_record() if self.error else None,
         }
@@ -175,6 +176,7 @@ class Fetcher:
                     timeout=self.options.timeout,
                     user_agent=self.options.user_agent,
                     max_per_host=self.options.per_host,
+                    allow_private=self.options.allow_private,
                 )
                 self._owned.append(self._client)
             return self._client
@@ -295,7 +297,8 @@ class Fetcher:
                 configured_tz=subscribed.tz,
             )
             failed = [_done(Record(source, None, FeedError(reason, source=source))) for reason in feed.failed]
-            return failed + self._entries(source, feed, subscribed.full, subscribed.render)
+            origin = self.client.address_class(fetched.address) if fetched.address else None
+            return failed + self._entries(source, feed, subscribed.full, origin, subscribed.render)
         what = sniff_binary(fetched.content)
         if what:
             raise NotHTML(f"not a page or feed: {what}", source=source)
@@ -311,7 +314,8 @@ class Fetcher:
                 tz_override=self.options.tz,
                 configured_tz=subscribed.tz,
             )
-            return self._entries(source, feed, subscribed.full, subscribed.render)
+            origin = self.client.address_class(fetched.address) if fetched.address else None
+            return self._entries(source, feed, subscribed.full, origin, subscribed.render)
         if len(fetched.content) > PAGE_MAX:
             raise TooLarge(f"too large for a page (over {PAGE_MAX // (1024 * 1024)} MiB)", source=source)
         if not decoded.text.strip():
@@ -354,7 +358,12 @@ class Fetcher:
         return entries
 
     def _entries(
-        self, source: str, feed: Feed, full: bool | None = None, render: bool | None = None
+        self,
+        source: str,
+        feed: Feed,
+        full: bool | None = None,
+        origin: str | None = None,
+        render: bool | None = None,
     ) -> list[Future[Record]]:
         warnings = tuple(feed.warnings)
         out: list[Future[Record]] = []
@@ -363,29 +372,53 @@ class Fetcher:
             note = warnings if i == 0 else ()
             wanted = full if full is not None else not entry.content_is_full
             if wanted and entry.article.url and is_url(entry.article.url):
-                out.append(self._io.submit(self._full_entry, source, entry, note, bool(render)))
+                out.append(self._io.submit(self._full_entry, source, entry, note, origin, bool(render)))
             else:
                 out.append(_done(Record(source, entry.article, warnings=note)))
         return out
 
     def _full_entry(
-        self, source: str, entry: Entry, warnings: tuple[str, ...], render: bool = False
+        self,
+        source: str,
+        entry: Entry,
+        warnings: tuple[str, ...],
+        origin: str | None = None,
+        render: bool = False,
     ) -> Record:
         """Fetch and extract one entry's page; on failure keep the feed's own content, flagged."""
         url = entry.article.url or ""
         try:
-            page = self.extract_url(url, render=self.options.render or render)
+            page = self.extract_url(url, origin=origin, render=self.options.render or render)
         except NewsError as exc:
             return Record(source, entry.article, exc, warnings=warnings)
         except Exception as exc:  # as in _plan: one entry's surprise stays that entry's error
             return Record(source, entry.article, unexpected(exc, url), warnings=warnings)
         return Record(source, merge_entry(entry.article, page), warnings=warnings + _fallback_note(page))
 
-    def extract_url(self, url: str, *, render: bool | None = None) -> Article:
-        """Fetch one article page (`render`: in the browser; default: as the options say) and extract it."""
+    def extract_url(
+        self,
+        url: str,
+        *,
+        origin: str | None = None,
+        allow_private: bool | None = None,
+        deadline: float | None = None,
+        render: bool | None = None,
+    ) -> Article:
+        """Fetch one article page and extract it (raises NewsError); `render`: in the browser (default: as
+        the options say).
+
+        `origin`: the address class of the feed or page the URL came from (HttpClient.get's address policy);
+        None when the user named it."""
         from newscli.page.charset import decode, sniff_binary
 
-        fetched = self.client.get(url, max_bytes=PAGE_MAX, accept=ACCEPT)
+        fetched = self.client.get(
+            url,
+            max_bytes=PAGE_MAX,
+            accept=ACCEPT,
+            origin=origin,
+            allow_private=allow_private,
+            deadline=deadline,
+        )
         what = sniff_binary(fetched.content)
         if what:
             raise NotHTML(f"not a page: {what}", source=url)

@@ -29,7 +29,8 @@ class TestServer:
     `serve(path, body, ...)` is the ordinary case.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.routes: dict[str, Route] = {}
         routes = self.routes
 
@@ -63,7 +64,7 @@ class TestServer:
             def handle_error(self, request: object, client_address: object) -> None:
                 pass  # clients dropping connections on purpose (caps, timeouts) are not errors here
 
-        self.httpd = _Server(("127.0.0.1", 0), _H)
+        self.httpd = _Server((host, 0), _H)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -71,7 +72,7 @@ class TestServer:
         self.thread.start()
 
     def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def add(self, path: str, handler: Handler) -> str:
         self.routes[path] = Route(handler)

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from newscli.errors import NewsError, UsageError
+from newscli.errors import NewsError, UsageError, redact
 
 
 def _say(message: str) -> None:
@@ -20,16 +20,31 @@ def _say(message: str) -> None:
     say(message)
 
 
-def interrupted() -> NoReturn:
-    """Ctrl-C: say so and leave now; threads waiting on the network would hold a normal exit to their deadline."""
-    _say("interrupted")
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (kill, systemd, a cron timeout): handled as Ctrl-C is, with its own exit status."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def interrupted(status: int = 130) -> NoReturn:
+    """Ctrl-C or SIGTERM: say so and leave now; threads waiting on the network would hold a normal exit to
+    their deadline. 130 = 128 + SIGINT, 143 = 128 + SIGTERM, as shells report them."""
+    _say("terminated" if status == 143 else "interrupted")
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
-    os._exit(130)
+    os._exit(status)
 
 
 def run_command(body: Callable[[], int], *, debug: bool) -> NoReturn:
     """Run a command body and leave with its exit code; the one place errors become messages and codes."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         code = body()
     except NewsError as exc:
@@ -37,9 +52,9 @@ def run_command(body: Callable[[], int], *, debug: bool) -> NoReturn:
             raise
         _say(str(exc))
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # Safe for every command: files are written atomically, state advances only after they are on disk.
-        interrupted()
+        interrupted(143 if isinstance(exc, Terminated) else 130)
     except BrokenPipeError:
         # `| head` closed the pipe: that reader has what it wanted. Leave quietly, now.
         os._exit(141)
@@ -155,6 +170,7 @@ def _fetch(
         concurrency=int(effective(concurrency, "NEWSCLI_CONCURRENCY", defaults.concurrency, 16)),
         per_host=int(effective(None, "NEWSCLI_PER_HOST", defaults.per_host, 6)),
         user_agent=effective(user_agent, "NEWSCLI_USER_AGENT", defaults.user_agent, None),
+        allow_private=bool(defaults.allow_private),
         settings_for=_subscribed(config),
         api=api,
         render=render,
@@ -179,7 +195,7 @@ def _fetch(
             total += 1
             with status.pause():
                 for warning in record.warnings:
-                    _say(f"warning: {record.input}: {warning}")
+                    _say(f"warning: {redact(record.input)}: {warning}")
                 if record.error is not None:
                     _say(str(record.error) + (" (showing the feed's summary)" if record.article else ""))
                     failed += record.article is None

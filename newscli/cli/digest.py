@@ -52,6 +52,24 @@ def digest(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Say what was done for every feed.")
     ] = False,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            "--budget",
+            min=1,
+            help="Seconds the run may spend fetching; what is left waits for the next run "
+            "[default: budget in the config, else 240].",
+            show_default=False,
+        ),
+    ] = None,
+    allow_private: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private",
+            help="Let links and redirects in feeds reach loopback and private addresses (an intranet); "
+            "also allow_private = true in the config.",
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")] = False,
 ) -> None:
     """Save every new article of the subscribed feeds as a post, plus the day's digest page.
@@ -75,6 +93,8 @@ def digest(
             keep_days=keep_days,
             archive=archive,
             verbose=verbose,
+            allow_private=allow_private,
+            budget=budget,
         ),
         debug=debug,
     )
@@ -95,6 +115,8 @@ def _run(
     keep_days: int | None,
     archive: Path | None,
     verbose: bool,
+    allow_private: bool = False,
+    budget: float | None = None,
 ) -> int:
     import sys
 
@@ -129,6 +151,8 @@ def _run(
             archive=archive,
             config=config,
             progress=progress,
+            allow_private=allow_private,
+            budget=budget,
         )
     finally:
         stop()

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from newscli.errors import redact
+
 if TYPE_CHECKING:
     from newscli.config import FeedConfig
 
@@ -138,7 +140,7 @@ def add(
             templates=templates,
             tz=tz,
         )
-    _say(f"added {feed.name}: {feed.url}")
+    _say(f"added {feed.name}: {redact(feed.url)}")
 
 
 def _feed_title(url: str, mapping: Any = None) -> str | None:
@@ -200,7 +202,8 @@ def list_(
 def _table(feeds: list[FeedConfig]) -> str:
     rows = [("NAME", "CATEGORY", "TITLE", "URL")]
     rows += [
-        (_clean(f.name), _clean(f.category or "-"), _clean(f.title or "-"), _clean(f.url)) for f in feeds
+        (_clean(f.name), _clean(f.category or "-"), _clean(f.title or "-"), _clean(redact(f.url)))
+        for f in feeds
     ]
     widths = [max(_width(row[i]) for row in rows) for i in range(3)]
     lines = []
@@ -237,7 +240,7 @@ def remove(
 
     with _errors():
         feed = remove_feed(name)
-    _say(f"removed {feed.name}: {feed.url}")
+    _say(f"removed {feed.name}: {redact(feed.url)}")
 
 
 @feeds_app.command("import")

@@ -36,6 +36,8 @@ def say(message: str) -> None:
 def to_json(obj: Any, *, indent: int | None = None) -> str:
     """JSON text with C1 and bidi controls escaped too (json escapes only C0)."""
     text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    if not text.isascii():  # a lone surrogate (an argument in an unknown encoding) cannot be written
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Any
 from newscli.digest.page import first_sentence, is_page_name
 from newscli.digest.seen import seen_keys
 from newscli.digest.state import Mark, PostRecord, State, body_hash
-from newscli.errors import HTTPStatusError, NewsError, SaveError
+from newscli.errors import HTTPStatusError, NewsError, SaveError, redact
 from newscli.models import Article, Entry
 from newscli.posts.folder import PostFolder
 
@@ -23,6 +24,7 @@ FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
     "text/xml;q=0.9, */*;q=0.5"
 )
+_WAIT = "\x00wait"  # a page the run's budget left unfetched: its entry waits for the next run
 DEFAULT_BACKOFF = 600.0  # a 429/503 without a usable Retry-After: leave the server alone this long
 MAX_BACKOFF = 86400.0  # never obey a Retry-After beyond a day: a broken header must not silence a feed
 
@@ -32,7 +34,8 @@ class FeedOutcome:
     """What happened to one feed in one run.
 
     status: "new" (posts saved), "unchanged" (nothing new, 304, or the same body),
-    "skipped" (a server's Retry-After still runs), "deferred" (429/503 now), "failed".
+    "skipped" (a server's Retry-After still runs), "deferred" (429/503 now), "failed",
+    "waiting" (the run's budget ran out before the feed was fetched).
     """
 
     name: str
@@ -123,7 +126,14 @@ class DigestRun:
         now: Callable[[], float],
         tz: tzinfo,
         pages: ThreadPoolExecutor,
+        allow_private: bool = False,
+        budget: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.allow_private = allow_private
+        self.budget = budget
+        self.clock = clock
+        self.ends = None if budget is None else clock() + budget
         self.folder = folder
         self.state = state
         self.client = client
@@ -146,11 +156,21 @@ class DigestRun:
             self._claimed.update(keys)
             return True
 
+    def out_of_time(self) -> bool:
+        """The run's budget is used up: what is not yet fetched waits for the next run."""
+        return self.ends is not None and self.clock() >= self.ends
+
+    def _budget_note(self) -> str:
+        return f"the run's budget of {self.budget:g} s was used up"
+
     # -- one feed
     def process(self, job: FeedJob) -> FeedResult:
         feed = job.feed
-        name, url = feed.name, feed.url
+        name, url = feed.name, redact(feed.url)  # what is shown and stored: never the password
         remembered = job.remembered
+        if self.out_of_time():
+            waits = NewsError(f"not fetched: {self._budget_note()}; it waits for the next run", source=url)
+            return FeedResult(FeedOutcome(name, url, "waiting", error=waits), touched=False)
         now = self.now()
         if remembered is not None and remembered.retry_after and remembered.retry_after > now:
             return FeedResult(
@@ -169,6 +189,8 @@ class DigestRun:
                 accept=API_ACCEPT if mapping is not None else FEED_ACCEPT,
                 etag=etag,
                 last_modified=last_modified,
+                allow_private=self._allow_private(feed),
+                deadline=self.ends,
             )
         except HTTPStatusError as exc:
             if exc.status in (429, 503):
@@ -210,7 +232,12 @@ class DigestRun:
             # entries past the cut were not looked at: the next run must read this body again
             validators = None
             warnings += ("the feed was cut short; only its first entries were read",)
-        return self._entries(job, parsed.entries, warnings, validators, unreadable=parsed.failed)
+        # the entries' links may not lead into a more private network than the feed came from
+        origin = None if self._allow_private(feed) else self.client.address_class(fetched.address)
+        return self._entries(job, parsed.entries, warnings, validators, origin, unreadable=parsed.failed)
+
+    def _allow_private(self, feed: Any) -> bool:
+        return bool(self.allow_private or setting(feed, "allow_private"))
 
     def failed_unexpectedly(self, job: FeedJob, exc: Exception) -> FeedResult:
         """A surprise while running one feed: that feed's failure, named, not the end of the run."""
@@ -228,7 +255,7 @@ class DigestRun:
         began = earlier[min(before, len(earlier)) - 1].at if earlier else self.now()
         outcome = FeedOutcome(
             feed.name,
-            feed.url,
+            redact(feed.url),
             status,
             error=exc,
             retry_after=retry_after,
@@ -244,16 +271,17 @@ class DigestRun:
         entries: Sequence[Entry],
         warnings: tuple[str, ...],
         validators: tuple[str | None, str | None, str | None] | None,
+        origin: str | None = None,
         unreadable: tuple[str, ...] = (),
     ) -> FeedResult:
         feed, options = job.feed, job.options
         result = FeedResult(
-            FeedOutcome(feed.name, feed.url, "unchanged", warnings=warnings), validators=validators
+            FeedOutcome(feed.name, redact(feed.url), "unchanged", warnings=warnings), validators=validators
         )
         todo: list[tuple[Entry, list[str]]] = []
         for entry in entries:
             art = entry.article
-            keys = seen_keys(art.id, art.url, feed.url)
+            keys = seen_keys(art.id, art.url, redact(feed.url))
             if not keys or not self.claim(keys):
                 continue
             when = art.published or art.updated
@@ -262,16 +290,23 @@ class DigestRun:
                 continue
             todo.append((entry, keys))
         # Pages are fetched concurrently; saving goes in feed order as each one is ready.
-        futures: list[Future[tuple[Article, str | None]]] = [self._full_text(feed, e) for e, _ in todo]
+        futures: list[Future[tuple[Article, str | None]]] = [
+            self._full_text(feed, e, origin) for e, _ in todo
+        ]
         saved: list[Path] = []
         flagged: list[str] = [f"{reason} (not saved)" for reason in unreadable]  # the other items still are
         planned: list[str] = []
         error: NewsError | None = None
+        failed_entries: list[str] = []
+        waiting = 0
         for (_entry, keys), fut in zip(todo, futures, strict=True):
             if error is not None or self.abort.is_set():
                 fut.cancel()
                 continue
             article, problem = fut.result()
+            if problem is _WAIT:
+                waiting += 1  # not saved, not marked: the next run fetches its page
+                continue
             article = _with_feed_labels(article, feed, options)
             post_options = self._off_page_names(article, options)
             if problem:
@@ -287,11 +322,22 @@ class DigestRun:
             except OSError as exc:  # should have been a SaveError; never let it kill the run
                 error = SaveError(exc.strerror or str(exc), source=str(self.folder.path))
                 continue
+            except Exception as exc:  # noqa: BLE001 - a surprise in one entry is that entry's, not its feed's
+                failed_entries.append(
+                    f"entry {article.url or article.id or article.title!r} not saved: "
+                    f"unexpected error: {type(exc).__name__}: {exc}"
+                )
+                continue
             if post.status != "unchanged":
                 saved.append(post.path)
             result.marks.append(Mark(tuple(keys), str(post.path)))
             result.posts.append(self._record(article, feed.name, post.path, keys))
-        if error is not None or self.abort.is_set():
+        flagged.extend(failed_entries)
+        if waiting:
+            flagged.append(
+                f"{waiting} entr{'y waits' if waiting == 1 else 'ies wait'} for the next run ({self._budget_note()})"
+            )
+        if error is not None or failed_entries or waiting or self.abort.is_set():
             result.validators = None  # some entries were not saved: the next run must see them again
         if error is not None:
             failed = self._failed(job, error)
@@ -318,7 +364,9 @@ class DigestRun:
         # a page-shaped name is digits, dashes and letters only: safe as a literal template
         return dataclasses.replace(options, filename=numbered(name, 2))
 
-    def _full_text(self, feed: Any, entry: Entry) -> Future[tuple[Article, str | None]]:
+    def _full_text(
+        self, feed: Any, entry: Entry, origin: str | None = None
+    ) -> Future[tuple[Article, str | None]]:
         full = setting(feed, "full")
         wanted = full if full is not None else not entry.content_is_full
         url = entry.article.url
@@ -331,17 +379,37 @@ class DigestRun:
             done: Future[tuple[Article, str | None]] = Future()
             done.set_result((entry.article, None))
             return done
-        return self.pages.submit(self._page, entry.article, url, bool(setting(feed, "render")))
+        return self.pages.submit(
+            self._page, entry.article, url, origin, self._allow_private(feed), bool(setting(feed, "render"))
+        )
 
-    def _page(self, article: Article, url: str, render: bool = False) -> tuple[Article, str | None]:
+    def _page(
+        self,
+        article: Article,
+        url: str,
+        origin: str | None = None,
+        allow_private: bool = False,
+        render: bool = False,
+    ) -> tuple[Article, str | None]:
         if self.abort.is_set():
             return article, None
+        if self.out_of_time():
+            return article, _WAIT
         from newscli.pipeline import merge_entry
 
         try:
-            page = self.fetcher.extract_url(url, render=render)
+            page = self.fetcher.extract_url(
+                url, origin=origin, allow_private=allow_private or None, deadline=self.ends, render=render
+            )
         except NewsError as exc:
+            if self.out_of_time():  # cut short by the run's budget, not the page's fault
+                return article, _WAIT
             return article, f"{exc} (saved the feed's own content instead)"
+        except Exception as exc:  # noqa: BLE001 - a surprise on one page: the feed's content is still saved
+            return (
+                article,
+                f"{url}: unexpected error: {type(exc).__name__}: {exc} (saved the feed's own content instead)",
+            )
         return merge_entry(article, page), None
 
     def _plan(self, article: Article, options: Any, feed_name: str) -> str:

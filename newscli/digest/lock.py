@@ -24,8 +24,16 @@ class RunLock:
         """Take the lock or raise AlreadyRunning (naming the holder's pid); StateError when impossible."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            # never through a symlink: truncating the pid would truncate whatever file it points to
+            fd = os.open(
+                self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), 0o644
+            )
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise StateError(
+                    "the lock file is a symbolic link; remove it (a real file is made in its place)",
+                    source=str(self.path),
+                ) from exc
             raise StateError(
                 f"cannot create the lock file: {exc.strerror or exc} (is the state directory writable?)",
                 source=str(self.path),

@@ -9,6 +9,7 @@ validators and body hash advance. Saving the same article again finds its own fi
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -26,6 +27,7 @@ from newscli.digest.state import State
 from newscli.errors import NewsError, UsageError
 from newscli.posts.folder import PostFolder
 
+DEFAULT_BUDGET = 240.0  # seconds: well under the */10 cron interval digest is made for
 HISTORY_AFTER = 3  # consecutive failed runs before the report shows a feed's history
 
 
@@ -46,9 +48,10 @@ class DigestReport:
 
     @property
     def exit_code(self) -> int:
-        """0 all done; 1 some feeds failed, waited or fell back; 3 every feed failed (cli.md)."""
+        """0 all done; 1 some feeds failed, waited or fell back; 3 every feed failed and nothing was saved
+        (cli.md): a disk that filled after 50 of 120 posts is a partial run, not "nothing could be fetched"."""
         failed = sum(1 for f in self.feeds if f.status == "failed")
-        if self.feeds and failed == len(self.feeds):
+        if self.feeds and failed == len(self.feeds) and not self.saved:
             return 3
         if failed or self.warnings or any(not f.ok for f in self.feeds):
             return 1
@@ -62,6 +65,8 @@ class DigestReport:
                 lines.append(
                     f"{f.name}: skipped until {_when(f.retry_after, tz)} (the server asked to wait; {f.url})"
                 )
+            elif f.status == "waiting":
+                lines.append(f"{f.name}: {f.error}")
             elif f.status == "deferred":
                 lines.append(f"{f.name}: {f.error}; will retry after {_when(f.retry_after, tz)}")
             elif f.status == "failed":
@@ -117,8 +122,14 @@ def run_digest(
     busy_timeout: float = 5.0,
     now: Callable[[], float] = time.time,
     progress: Callable[[int, int, FeedOutcome], None] | None = None,
+    allow_private: bool = False,
+    budget: float | None = None,
 ) -> DigestReport:
-    """Fetch the subscribed feeds (or those named), save new entries as posts, rebuild the day's digest page."""
+    """Fetch the subscribed feeds (or those named), save new entries as posts, rebuild the day's digest page.
+
+    `budget`: seconds the run may spend fetching (else `budget` in [defaults], else DEFAULT_BUDGET); when
+    they are used up, feeds and pages not yet fetched wait for the next run, and the report says so.
+    """
     from newscli.config import effective
     from newscli.dates import local_zone, zone
 
@@ -131,6 +142,10 @@ def run_digest(
         raise UsageError("--keep-days N and --archive DIR go together")
     if keep_days is not None and keep_days < 1:
         raise UsageError("--keep-days: must be at least 1")
+    if budget is None:
+        budget = float(effective(None, "NEWSCLI_BUDGET", setting(defaults, "budget"), DEFAULT_BUDGET))
+    if budget <= 0:
+        raise UsageError("--budget: must be more than 0 seconds")
     selected = _select(config, feeds)
     options = {f.name: post_options_for(f) for f in selected}
     tz_name = effective(None, "NEWSCLI_TZ", setting(defaults, "tz"), None)
@@ -151,7 +166,7 @@ def run_digest(
             PostFolder(out).check()
             if archive is not None:
                 PostFolder(Path(archive)).check()
-        state = State.open(state_dir, busy_timeout=busy_timeout, readonly=dry_run)
+        state = State.open(state_dir, busy_timeout=busy_timeout, readonly=dry_run, has_posts=_has_posts(out))
         owned.append(state)
         # one folder object, its index shared by the feed threads (saving is one step per folder anyway)
         folder = PostFolder(out) if dry_run else PostFolder.open(out, index_path=state.path)
@@ -161,7 +176,10 @@ def run_digest(
 
             per_host = int(effective(None, "NEWSCLI_PER_HOST", setting(defaults, "per_host"), 6))
             client = HttpClient(
-                timeout=page_options.timeout, user_agent=page_options.user_agent, max_per_host=per_host
+                timeout=page_options.timeout,
+                user_agent=page_options.user_agent,
+                max_per_host=per_host,
+                allow_private=allow_private,
             )
             owned.append(client)
         if fetcher is None:
@@ -184,11 +202,16 @@ def run_digest(
                 now=now,
                 tz=tz,
                 pages=pages,
+                allow_private=allow_private,
+                budget=budget,
             )
             if workers is None:
                 workers = int(effective(None, "NEWSCLI_CONCURRENCY", setting(defaults, "concurrency"), 16))
             outcomes = _run_feeds(run, selected, options, workers, progress)
-        finally:
+        except KeyboardInterrupt:
+            pages.shutdown(wait=False, cancel_futures=True)  # Ctrl-C, SIGTERM: leave now, wait for nothing
+            raise
+        else:
             pages.shutdown(wait=True, cancel_futures=True)
         planned = [p for o in outcomes for p in o.planned]
         warnings: list[str] = []
@@ -207,10 +230,27 @@ def run_digest(
                 moved=lambda src, dst: state.moved(str(src), str(dst)),  # the day's page follows the file
             )
         return DigestReport(tuple(outcomes), page, tuple(archived), tuple(planned), tuple(warnings), dry_run)
+    except KeyboardInterrupt:
+        # Interrupted: every file is written atomically and every commit is whole, so nothing needs closing
+        # (closing waits for requests in flight); the process ends now and its workers go with it.
+        owned.clear()
+        raise
     finally:
         for thing in reversed(owned):
             thing.close()
         lock.release()
+
+
+def _has_posts(out: Path) -> bool:
+    """Whether the output folder already holds posts (Markdown files not hidden)."""
+    try:
+        with os.scandir(out) as it:
+            return any(
+                not e.name.startswith(".") and e.name.endswith((".md", ".markdown")) and e.is_file()
+                for e in it
+            )
+    except OSError:
+        return False
 
 
 def _page_options(defaults: Any) -> Any:
@@ -276,10 +316,11 @@ def _run_feeds(
             outcomes[outcome.name] = outcome
             if progress is not None:
                 progress(len(outcomes), len(selected), outcome)
-    except BaseException:
+    except BaseException as exc:
         run.abort.set()
-        for t in threads:
-            t.join(timeout=30)
+        if not isinstance(exc, KeyboardInterrupt):  # interrupted: leave without waiting for requests
+            for t in threads:
+                t.join(timeout=30)
         raise
     for t in threads:
         t.join()

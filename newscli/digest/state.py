@@ -18,7 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from newscli.errors import StateError
+from newscli.errors import StateError, redact
+from newscli.models import clean_value
 
 DB_NAME = "newscli.db"
 SCHEMA_VERSION = 1
@@ -139,10 +140,19 @@ class State:
 
     # -- opening
     @classmethod
-    def open(cls, directory: Path, *, busy_timeout: float = 5.0, readonly: bool = False) -> State:
+    def open(
+        cls,
+        directory: Path,
+        *,
+        busy_timeout: float = 5.0,
+        readonly: bool = False,
+        has_posts: bool = False,
+    ) -> State:
         """Open (creating if needed) the database in `directory`; StateError when unusable.
 
         `readonly` never creates or changes anything: a missing database reads as empty.
+        `has_posts`: the output folder already holds posts, so a database that exists but is empty
+        (0 bytes, no tables) is a lost state, not a fresh one: refused, never silently started over.
         """
         path = Path(directory) / DB_NAME
         if readonly and not path.exists():
@@ -161,6 +171,10 @@ class State:
             if path.exists() and not os.access(path, os.W_OK):
                 raise StateError("the state database is not writable", source=str(path))
         try:
+            size_before: int | None = path.stat().st_size  # connecting creates the file: look first
+        except OSError:
+            size_before = None
+        try:
             if readonly:
                 conn = sqlite3.connect(
                     f"{path.resolve().as_uri()}?mode=ro",
@@ -177,11 +191,30 @@ class State:
             raise StateError(f"cannot open the state database: {_describe(exc)}", source=str(path)) from exc
         state = cls(conn, path, readonly=readonly)
         try:
+            if has_posts and size_before is not None:
+                state._refuse_empty(size_before)
             state._prepare(busy_timeout)
         except BaseException:
             conn.close()
             raise
         return state
+
+    def _refuse_empty(self, size: int) -> None:
+        try:
+            tables = (
+                0 if size == 0 else self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            )
+        except sqlite3.Error:
+            return  # not a database at all: _prepare names that
+        if tables:
+            return
+        what = "empty (0 bytes)" if size == 0 else "a database without any tables"
+        raise StateError(
+            f"the state database is {what}, but the output folder already holds posts: starting over would "
+            "save every archived entry again. Restore the database from a backup, or, to start over on "
+            f"purpose, delete {self.path} (and run once with --since to skip old entries)",
+            source=str(self.path),
+        )
 
     def _prepare(self, busy_timeout: float) -> None:
         conn = self._conn
@@ -376,6 +409,14 @@ class State:
         """
         if self.readonly:
             return
+        # whatever a stage let through, nothing unencodable reaches SQLite (it would fail the whole feed)
+        name, url = clean_value(name), redact(clean_value(url))
+        marks = [Mark(clean_value(m.keys), clean_value(m.path)) for m in marks]
+        posts = [PostRecord(**{k: clean_value(v) for k, v in vars(p).items()}) for p in posts]
+        if error is not None:
+            error = (clean_value(error[0]), clean_value(error[1]))
+        if validators is not None:
+            validators = (clean_value(validators[0]), clean_value(validators[1]), validators[2])
         with self._lock:
             conn = self._conn
             try:

@@ -112,6 +112,7 @@ def discover(
         if found:
             return found
         raise exc
+    run.origin = client.address_class(page.address)  # its links may not lead into a more private network
     text = _text(page)
     if text is not None and feed_kind(text) is not None:
         feed = parse_feed(page)
@@ -184,6 +185,7 @@ class _Run:
         self.budget = budget
         self.notes = notes
         self.unchecked = 0
+        self.origin: str | None = None  # the address class of the page the links came from
 
     def verified(self, candidates: list[FeedLink]) -> list[FeedLink]:
         """Candidates that really are feeds, in the given order, without repeats (same final URL or bytes).
@@ -199,7 +201,7 @@ class _Run:
         done: queue.SimpleQueue[tuple[int, tuple[FeedLink, str] | None, BaseException | None]]
         done = queue.SimpleQueue()
         stop = threading.Event()
-        client = self.client
+        client, origin = self.client, self.origin
 
         def worker() -> None:
             while not stop.is_set():
@@ -208,7 +210,7 @@ class _Run:
                 except queue.Empty:
                     return
                 try:
-                    done.put((i, _check(candidates[i], client), None))
+                    done.put((i, _check(candidates[i], client, origin), None))
                 except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
                     done.put((i, None, exc))
 
@@ -256,10 +258,11 @@ class _Run:
         return out
 
 
-def _check(candidate: FeedLink, client: HttpClient) -> tuple[FeedLink, str] | None:
-    """The candidate as found at its final URL, with a digest of its bytes; None if it is not a feed."""
+def _check(candidate: FeedLink, client: HttpClient, origin: str | None = None) -> tuple[FeedLink, str] | None:
+    """The candidate as found at its final URL, with a digest of its bytes; None if it is not a feed (or the
+    address policy refuses it: a public page advertising a loopback feed)."""
     try:
-        fetched = client.get(candidate.url, max_bytes=FEED_MAX, accept=FEED_ACCEPT)
+        fetched = client.get(candidate.url, max_bytes=FEED_MAX, accept=FEED_ACCEPT, origin=origin)
         feed = parse_feed(fetched)
     except (FetchError, FeedError):
         return None

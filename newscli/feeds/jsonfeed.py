@@ -9,14 +9,14 @@ from newscli.dates import parse_date
 from newscli.errors import FeedError, NotAFeed
 from newscli.feeds.content import entry_body
 from newscli.feeds.entry import FeedContext, dedupe, http_url, make_entry
-from newscli.models import Entry, Feed, FeedRef
+from newscli.models import Entry, Feed, FeedRef, clean_json
 
 
 def parse_json_feed(text: str, ctx: FeedContext) -> Feed:
     """A JSON Feed document as a Feed; NotAFeed for other JSON, FeedError when it cannot be read."""
     try:
         # Numbers stay as written (an id 3.1415 is "3.1415", 1e3 is "1e3"), and huge ones cost nothing.
-        doc = json.loads(text, parse_int=_Number, parse_float=_Number)
+        doc = clean_json(json.loads(text, parse_int=_Number, parse_float=_Number))
     except (ValueError, RecursionError) as exc:
         raise FeedError(f"cannot parse the JSON Feed ({exc})", source=ctx.url) from None
     if not isinstance(doc, dict):

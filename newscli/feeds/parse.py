@@ -70,6 +70,9 @@ _EXPANDABLE = re.compile(r"<!\[CDATA\[|<!--|&([^\s&;<>\"'#]+);")
 _ENTRY_CLOSE = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>")
 # Characters XML 1.0 forbids; Chinese CMS feeds often carry them and they make expat give up.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# A character reference to what no text can hold (a lone surrogate `&#xD800;`, NUL, beyond U+10FFFF):
+# feedparser encodes it to UTF-8 and raises. It is a replacement character instead.
+_CHARREF = re.compile(r"&#(?:[xX]0*([0-9A-Fa-f]{1,8})|0*([0-9]{1,10}));")
 _HTMLISH = re.compile(r"<!DOCTYPE\s+html|<html[\s>]|<head[\s>]|<body[\s>]", re.I)
 _HTML_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
 _XML_ENTITIES = frozenset(("amp", "lt", "gt", "quot", "apos"))
@@ -84,6 +87,13 @@ _NOT_VOID = (
 # Linear: an attempt never scans past the next < or >.
 _SELF_CLOSED = re.compile(rf"<({_NOT_VOID})(\s(?:[^<>\"']|\"[^<>\"]*\"|'[^<>']*')*?)?/>", re.I)
 _SELF_CLOSED_ESCAPED = re.compile(rf"&lt;({_NOT_VOID})(\s(?:(?!&[lg]t;)[^<>])*?)?/&gt;", re.I)
+
+
+def _safe_charref(match: re.Match[str]) -> str:
+    code = int(match[1], 16) if match[1] else int(match[2])
+    if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return "&#xFFFD;"
+    return match.group(0)
 
 
 def feed_kind(text: str) -> str | None:
@@ -357,6 +367,7 @@ def _parse_xml(text: str, ctx: FeedContext) -> Feed:
         text = _SELF_CLOSED.sub(r"<\1\2></\1>", text)
     if "/&gt;" in text:
         text = _SELF_CLOSED_ESCAPED.sub(r"&lt;\1\2&gt;&lt;/\1&gt;", text)
+    text = _CHARREF.sub(_safe_charref, text)
     text, truncated = _cap(text, ctx)
     decl = _XML_DECL.match(text)
     body = text[decl.end() :] if decl else text
@@ -367,7 +378,10 @@ def _parse_xml(text: str, ctx: FeedContext) -> Feed:
     # A stream, never str or bytes: feedparser would try those as a URL or a file name first.
     # Our own cleaner (clean_html) is the one sanitising boundary; feedparser's would double the parse time.
     feedparser = _feedparser()
-    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=False)
+    try:
+        parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=False)
+    except Exception as exc:  # noqa: BLE001 - a parser surprise on hostile input is this feed's error
+        raise FeedError(f"the feed cannot be parsed ({type(exc).__name__}: {exc})", source=ctx.url) from None
     raw_entries: list[Any] = list(parsed.entries)
     if parsed.bozo:
         complete = len(_ENTRY_CLOSE.findall(body))

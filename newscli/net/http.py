@@ -19,10 +19,20 @@ from types import TracebackType
 import httpx
 
 from newscli import __version__
-from newscli.errors import DecodeError, FetchError, HTTPStatusError, RedirectError, Timeout, TooLarge
+from newscli.errors import (
+    AddressRefused,
+    DecodeError,
+    FetchError,
+    HTTPStatusError,
+    RedirectError,
+    Timeout,
+    TooLarge,
+    redact,
+)
 from newscli.models import Fetched
+from newscli.net import transport as _transport
 from newscli.net.decompress import Decoder, content_coding, size_text, too_large
-from newscli.net.transport import DeadlineTransport, set_deadline
+from newscli.net.transport import RANKS, Classifier, DeadlineTransport, address_class, set_deadline
 
 PAGE_MAX = 5 * 1024 * 1024
 FEED_MAX = 10 * 1024 * 1024
@@ -79,6 +89,28 @@ def _validator(value: str | None) -> bytes | None:
         return None
     # httpx decoded it as UTF-8 (or ASCII); encoding it the same way gives back the server's bytes.
     return value.encode("utf-8")
+
+
+def _basic_auth(url: httpx.URL) -> bytes | None:
+    """The Authorization value for the user:password@ of `url`, or None when it has none."""
+    if not url.userinfo:
+        return None
+    import base64
+
+    pair = f"{url.username}:{url.password}".encode()
+    return b"Basic " + base64.b64encode(pair)
+
+
+def _peer(response: httpx.Response) -> str | None:
+    """The IP address the response came from, when the transport tells it (not through a proxy)."""
+    stream = response.extensions.get("network_stream")
+    if stream is None:
+        return None
+    try:
+        addr = stream.get_extra_info("server_addr")
+    except Exception:  # noqa: BLE001 - a transport that cannot say: unknown
+        return None
+    return str(addr[0]) if isinstance(addr, tuple) and addr else None
 
 
 def _lower_headers(headers: httpx.Headers) -> dict[str, str]:
@@ -177,6 +209,8 @@ class HttpClient:
         transport: httpx.BaseTransport | None = None,
         proxy: str | None = None,
         trust_env: bool = True,
+        allow_private: bool = False,
+        classify: Classifier = address_class,
     ) -> None:
         self.timeout = float(timeout)
         self.connect_timeout = float(connect_timeout)
@@ -192,6 +226,12 @@ class HttpClient:
         self._transport = transport if transport is not None else DeadlineTransport(limits)
         self._limits = limits
         self._direct = _Route(self._transport)
+        # Address policy: one direct pool per limit, so a kept-alive connection is only reused by requests
+        # under the limit it was checked against when it connected. An injected transport has no policy.
+        self.allow_private = allow_private
+        self._classify = classify
+        self._policed = transport is None
+        self._limited: dict[int, _Route] = {}
         self._proxy = None if transport is not None else proxy
         env = trust_env and transport is None and proxy is None
         self._env_proxies = urllib.request.getproxies_environment() if env else {}
@@ -218,15 +258,38 @@ class HttpClient:
         for route in routes:
             route.transport.close()
 
-    def _route(self, target: httpx.URL, source: str) -> _Route:
-        """Direct, or through the proxy set for the target's scheme unless NO_PROXY names its host."""
+    def address_class(self, address: str | None) -> str | None:
+        """The class (public, private, loopback …) of an address a body came from; None when unknown."""
+        if not address:
+            return None
+        try:
+            return self._classify(address)
+        except ValueError:
+            return None
+
+    def _direct_route(self, limit: int | None) -> _Route:
+        if limit is None or not self._policed or limit >= max(RANKS.values()):
+            return self._direct
+        with self._routes_lock:
+            route = self._limited.get(limit)
+            if route is None:
+                transport = DeadlineTransport(self._limits, max_rank=limit, classify=self._classify)
+                route = self._limited[limit] = _Route(transport)
+                self._routes[f" limit {limit}"] = route  # closed with the others
+            return route
+
+    def _route(self, target: httpx.URL, source: str, limit: int | None = None) -> _Route:
+        """Direct, or through the proxy set for the target's scheme unless NO_PROXY names its host.
+
+        Direct routes enforce `limit` (the most private address rank allowed) at connect time; through a
+        proxy the proxy resolves the host, and the address policy cannot be applied."""
         setting = self._proxy
         if setting is None:
             setting = self._env_proxies.get(target.scheme) or self._env_proxies.get("all")
             if setting and _bypassed(target, self._env_proxies):
                 setting = None
         if not setting:
-            return self._direct
+            return self._direct_route(limit)
         with self._routes_lock:
             route = self._routes.get(setting)
             if route is None:
@@ -246,10 +309,33 @@ class HttpClient:
         accept: str | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
+        origin: str | None = None,
+        allow_private: bool | None = None,
+        deadline: float | None = None,
     ) -> Fetched:
-        """Fetch `url` (following redirects) and return its decoded body; 304 comes back as status 304."""
+        """Fetch `url` (following redirects) and return its decoded body; 304 comes back as status 304.
+
+        `origin`: the class of the address the URL came from (`Fetched.address` of the page or feed that
+        linked to it, classed by `address_class`); None when the user named it, which may then reach any
+        address. Unless `allow_private`, no hop may connect to a more private address class than the one
+        before it (a public feed's link, or a redirect from a public host, never reaches loopback, private,
+        link-local, multicast or unspecified addresses): AddressRefused, checked at connect time.
+        `allow_private` (None: the client's setting) lifts the policy for this request.
+        `deadline` (a time.monotonic() value, e.g. the end of a run's budget) ends the request sooner
+        than the client's timeout would.
+        """
         current = _checked_url(url, url)
-        deadline = time.monotonic() + self.timeout
+        # user:password@ in a feed URL: HTTP Basic auth for that origin only, never sent in the URL itself
+        auth = _basic_auth(current)
+        auth_origin = (current.scheme, current.host, current.port)
+        if current.userinfo:
+            current = current.copy_with(userinfo=b"")
+        url = redact(url)
+        allow = self.allow_private if allow_private is None else allow_private
+        limit = None if origin is None or allow else RANKS.get(origin, 0)
+        came_from = f"content served from a {origin} address"
+        own = time.monotonic() + self.timeout
+        deadline = own if deadline is None else min(own, deadline)
         headers = [
             (b"User-Agent", self.user_agent.encode("utf-8")),
             (b"Accept", (accept or DEFAULT_ACCEPT).encode("utf-8")),
@@ -260,21 +346,30 @@ class HttpClient:
             if sent is not None:
                 headers.append((name, sent))
         chain = [str(current)]
-        route = self._route(current, url)
+        route = self._route(current, url, limit)
         set_deadline(deadline)
         try:
             while True:
-                with self._exchange(current, headers, deadline, url, route.transport) as response:
+                hop_headers = headers
+                if auth is not None and (current.scheme, current.host, current.port) == auth_origin:
+                    hop_headers = [*headers, (b"Authorization", auth)]
+                with self._exchange(current, hop_headers, deadline, url, route.transport) as response:
                     status = response.status_code
                     location = response.headers.get("location")
+                    peer = None if route.via else _peer(response)
                     if status in REDIRECT_STATUSES and location:
+                        kind = self.address_class(peer)
+                        if kind is not None and not allow:
+                            # the next hop may not lead into a more private network than this one
+                            limit = RANKS.get(kind, 0) if limit is None else min(limit, RANKS.get(kind, 0))
+                            came_from = f"a redirect from {current.host} ({kind})"
                         current = self._redirect_target(current, location, url)
                         chain.append(str(current))
                         if len(chain) - 1 > self.max_redirects:
                             looped = len(set(chain)) < len(chain)
                             what = "redirect loop" if looped else "too many redirects"
                             raise RedirectError(f"{what} (more than {self.max_redirects})", source=url)
-                        route = self._route(current, url)
+                        route = self._route(current, url, limit)
                         continue
                     where = "" if str(current) == url else f" at {current}"
                     if status == 304:
@@ -284,6 +379,7 @@ class HttpClient:
                             headers=_lower_headers(response.headers),
                             status=304,
                             requested_url=url,
+                            address=peer,
                         )
                     if status == 407:
                         where += route.via  # the proxy's own refusal, not the site's
@@ -301,7 +397,23 @@ class HttpClient:
                         headers=_lower_headers(response.headers),
                         status=status,
                         requested_url=url,
+                        address=peer,
                     )
+        except _transport.AddressRefused as exc:
+            bare = exc.host.strip("[]")
+            what = (
+                f"{exc.address} is a {exc.kind} address"
+                if bare == exc.address
+                else f"{exc.host} resolves to {exc.address}, a {exc.kind} address"
+            )
+            hop = "" if str(current) == url else f" (redirected to {current})"
+            raise AddressRefused(
+                f"refused{hop}: {what}, and the URL came from {came_from}; links and redirects in content "
+                "may not lead into a more private network (allow it with allow_private = true or --allow-private)",
+                source=url,
+                address=exc.address,
+                address_class=exc.kind,
+            ) from None
         except httpx.TimeoutException as exc:
             raise self._timed_out(exc, deadline, url, route.via) from exc
         except (httpx.ConnectError, httpx.ReadError, httpx.WriteError) as exc:
@@ -334,7 +446,8 @@ class HttpClient:
             raise RedirectError(f"invalid redirect target {location[:200]!r}", source=source) from exc
         if target.scheme not in _SCHEMES or not target.host:
             raise RedirectError(f"refused redirect to {location.strip()[:200]}", source=source)
-        return target
+        # credentials in a Location are the server's words, not the user's: never sent
+        return target.copy_with(userinfo=b"") if target.userinfo else target
 
     def _slot(self, host: str) -> threading.BoundedSemaphore:
         with self._hosts_lock:

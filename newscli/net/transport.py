@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import httpcore
@@ -15,6 +17,43 @@ if TYPE_CHECKING:
     from httpcore._backends.base import SOCKET_OPTION
 
 _local = threading.local()
+
+# Address classes from the most public to the most private (the browsers' Private Network Access model):
+# content served from one class may only make requests to the same class or a more public one.
+RANKS = {"public": 0, "private": 1, "loopback": 2, "link-local": 2, "multicast": 2, "unspecified": 2}
+
+
+def address_class(ip: str) -> str:
+    """The class of an IP address: public, private, loopback, link-local, multicast or unspecified.
+
+    IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) are classed as their IPv4 address; addresses that are
+    not globally routable (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7, reserved ranges) are private.
+    """
+    addr: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(ip.split("%", 1)[0])
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    if addr.is_unspecified:
+        return "unspecified"
+    if addr.is_loopback:
+        return "loopback"
+    if addr.is_link_local:
+        return "link-local"
+    if addr.is_multicast:
+        return "multicast"
+    if not addr.is_global:
+        return "private"
+    return "public"
+
+
+Classifier = Callable[[str], str]
+
+
+class AddressRefused(Exception):
+    """A connection the address policy forbids; http.py turns it into errors.AddressRefused with the URL."""
+
+    def __init__(self, host: str, address: str, kind: str) -> None:
+        super().__init__(f"{host} resolves to {address}, a {kind} address")
+        self.host, self.address, self.kind = host, address, kind
 
 
 def set_deadline(deadline: float | None) -> None:
@@ -59,10 +98,17 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 
 class _DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's socket backend with the deadline applied (a read timeout alone is per read)."""
+    """httpcore's socket backend with the deadline applied (a read timeout alone is per read).
 
-    def __init__(self) -> None:
+    With `max_rank`, the host is resolved here and only addresses whose class ranks at most that high
+    are connected to: the check happens at connect time, on the address actually used (no DNS rebinding
+    between a check and the connection).
+    """
+
+    def __init__(self, max_rank: int | None = None, classify: Classifier = address_class) -> None:
         self._inner = httpcore.SyncBackend()
+        self._max_rank = max_rank
+        self._classify = classify
 
     def connect_tcp(
         self,
@@ -73,7 +119,35 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         socket_options: Iterable[SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
         clipped = _clip(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.connect_tcp(host, port, clipped, local_address, socket_options))
+        if self._max_rank is None:
+            return _DeadlineStream(
+                self._inner.connect_tcp(host, port, clipped, local_address, socket_options)
+            )
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        refused: AddressRefused | None = None
+        failed: Exception | None = None
+        for _family, _type, _proto, _name, sockaddr in infos:
+            ip = str(sockaddr[0])
+            kind = self._classify(ip)
+            if RANKS.get(kind, 2) > self._max_rank:
+                refused = refused or AddressRefused(host, ip, kind)
+                continue
+            try:
+                stream = self._inner.connect_tcp(
+                    ip, port, _clip(timeout, httpcore.ConnectTimeout), local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:
+                failed = exc
+                continue
+            return _DeadlineStream(stream)
+        if failed is not None:
+            raise failed
+        if refused is not None:
+            raise refused
+        raise httpcore.ConnectError(f"no address for {host}")
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
@@ -94,7 +168,14 @@ def _core_proxy(proxy: httpx.Proxy) -> httpcore.Proxy:
 class DeadlineTransport(httpx.HTTPTransport):
     """httpx's own transport, over the deadline-aware socket backend, optionally through an HTTP proxy."""
 
-    def __init__(self, limits: httpx.Limits, proxy: httpx.Proxy | None = None) -> None:
+    def __init__(
+        self,
+        limits: httpx.Limits,
+        proxy: httpx.Proxy | None = None,
+        *,
+        max_rank: int | None = None,
+        classify: Classifier = address_class,
+    ) -> None:
         # HTTPTransport.__init__ offers no way to pass a network backend; everything else in the
         # class only uses self._pool (httpx 0.28), so build the pool here instead. With a proxy,
         # plain http:// requests are forwarded and https:// ones tunnelled (CONNECT), all over
@@ -108,5 +189,5 @@ class DeadlineTransport(httpx.HTTPTransport):
             http1=True,
             http2=False,
             retries=0,
-            network_backend=_DeadlineBackend(),
+            network_backend=_DeadlineBackend(max_rank, classify),
         )

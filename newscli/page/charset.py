@@ -143,9 +143,11 @@ def codec_name(label: str | None) -> str | None:
     if not label:
         return None
     label = _ALIASES.get(label, label)
+    if not label.isprintable() or not label.isascii():
+        return None  # a NUL or control in a label names no codec (codecs.lookup raises ValueError on NUL)
     try:
         name = codecs.lookup(label).name
-    except LookupError:
+    except (LookupError, ValueError):
         return None
     # Only text codecs; `codecs.lookup("rot13")` or "base64" exist but are not charsets.
     # and only codecs that decode any bytes with errors="replace" (`idna`, `undefined` raise instead).
@@ -211,7 +213,8 @@ def decode(
     for label, origin in declared:
         name = codec_name(label)
         if name is None:
-            warnings.append(f"{origin} {label} is not a known encoding; ignored")
+            shown = label if label.isprintable() else ascii(label)
+            warnings.append(f"{origin} {shown} is not a known encoding; ignored")
             continue
         if name.startswith("utf-16") and origin == "declared charset":
             # A page that can declare anything in ASCII is not UTF-16 (WHATWG treats it as UTF-8).

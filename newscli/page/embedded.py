@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from newscli.models import clean_json
 from newscli.page.text import clean
 
 ARTICLE_TYPES = {
@@ -46,13 +47,15 @@ def json_ld(doc: Any) -> Iterator[dict[str, Any]]:
             continue
         try:
             data = json.loads(text)
+        except RecursionError:
+            continue
         except ValueError:
             # Some sites wrap JSON-LD in CDATA or leave trailing commas; try once without the wrapping.
             try:
                 data = json.loads(re.sub(r"^\s*(?://)?<!\[CDATA\[|(?://)?\]\]>\s*$", "", text))
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
-        yield from _flatten(data)
+        yield from _flatten(clean_json(data))
 
 
 def _flatten(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
@@ -189,7 +192,8 @@ def script_data(doc: Any) -> Iterator[tuple[str, Any]]:
                     inner, _ = decoder.raw_decode(text, pos)
                     value = _loads(inner) if isinstance(inner, str) else None
                 elif text[pos : pos + 1] in ("{", "["):
-                    value, _ = decoder.raw_decode(text, pos)
+                    raw, _ = decoder.raw_decode(text, pos)
+                    value = clean_json(raw)
                 else:
                     continue
             except (ValueError, RecursionError):
@@ -200,7 +204,7 @@ def script_data(doc: Any) -> Iterator[tuple[str, Any]]:
 
 def _loads(text: str) -> Any:
     try:
-        return json.loads(text)
+        return clean_json(json.loads(text))
     except (ValueError, RecursionError):
         return None
 

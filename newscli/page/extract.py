@@ -37,7 +37,9 @@ log = logging.getLogger(__name__)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 # `<meta charset="utf-8, ie=edge">` and friends: keep only the first token, the part browsers use.
 _META_CHARSET = re.compile(r"""(<meta[^>]*?\bcharset\s*=\s*["']?)([^"'>]*)""", re.I)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# what lxml takes from the parser but refuses to set again (text of a dropped tag): controls, surrogates,
+# the non-characters U+FFFE/U+FFFF
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _COMMAS = re.compile("[,，、]")
 _BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 
@@ -109,7 +111,25 @@ def parse_page(text: str, url: str) -> HtmlElement:
         raise ExtractError("no article found", source=url) from None
     if not isinstance(doc, HtmlElement) or doc.find("body") is None and not len(doc):
         raise ExtractError("no article found", source=url)
+    _fix_tag_names(doc)
     return doc
+
+
+_TAG_START = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def _fix_tag_names(doc: HtmlElement) -> None:
+    """Tags libxml2 kept but lxml will not set again (`<div<p>` makes a tag `div<p`): renamed to their
+    leading name, so every later rename (clean-up, readability) works on valid names."""
+    for el in doc.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        try:
+            el.tag = tag
+        except ValueError:
+            match = _TAG_START.match(tag)
+            el.tag = match.group(0).lower() if match else "span"
 
 
 class _Readability(Document):  # type: ignore[misc]

@@ -36,8 +36,12 @@ class FallbackArticle(Article):
 
 
 def _context() -> Any:
-    """fork on Linux (workers start in milliseconds); forkserver from Python 3.12, which deprecates
-    forking a process that runs threads (the dispatcher and fetch threads); spawn elsewhere."""
+    """fork on Linux before Python 3.12 (workers start in milliseconds), forkserver from 3.12, which
+    deprecates forking a process that runs threads (the dispatcher and fetch threads); spawn elsewhere.
+
+    A forked worker starts by closing every descriptor it inherited (the digest's flocked lock file, the
+    state database, other workers' pipes): one that kept them held the lock of a SIGKILLed digest forever.
+    """
     if sys.platform.startswith("linux"):
         if sys.version_info < (3, 12):
             return multiprocessing.get_context("fork")
@@ -47,8 +51,59 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def _serve(conn: multiprocessing.connection.Connection) -> None:
+def _open_fds() -> dict[int, tuple[int, int]]:
+    """The descriptors open in this process now, each with the (device, inode) it refers to (Linux)."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return {}
+    found: dict[int, tuple[int, int]] = {}
+    for name in names:
+        with contextlib.suppress(OSError, ValueError):
+            st = os.fstat(int(name))
+            found[int(name)] = (st.st_dev, st.st_ino)
+    return found
+
+
+def _close_inherited(fds: tuple[tuple[int, int, int], ...]) -> None:
+    """In a forked worker: close the parent's descriptors as listed just before the fork, each only if it
+    still refers to the same file (another thread may have closed one and os.pipe() reused its number for
+    the pipe that tells the parent when this worker ends: that one must stay open)."""
+    for fd, dev, ino in fds:
+        with contextlib.suppress(OSError):
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) == (dev, ino):
+                os.close(fd)
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this worker when its parent (the main process, or the fork server, which leaves when
+    the main process's end of its pipe closes) dies, whatever the worker is doing."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(Exception):
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() == 1:  # the parent died before the call: nobody is waiting for us
+            os._exit(0)
+    # workers never print: let go of the terminal or pipe the command's output goes to
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+
+
+def _serve(
+    conn: multiprocessing.connection.Connection, inherited: tuple[tuple[int, int, int], ...] = ()
+) -> None:
     """Worker loop: run jobs until told to stop; every outcome goes back as a picklable tuple."""
+    _close_inherited(inherited)
+    _die_with_parent()
     while True:
         try:
             job = conn.recv()
@@ -197,7 +252,16 @@ class ExtractorPool:
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=_serve, args=(child,), name="newscli-extract", daemon=True)
+        inherited: tuple[tuple[int, int, int], ...] = ()
+        if self._ctx.get_start_method() == "fork":
+            inherited = tuple(
+                (fd, dev, ino)
+                for fd, (dev, ino) in sorted(_open_fds().items())
+                if fd > 2 and fd != child.fileno()
+            )
+        process = self._ctx.Process(
+            target=_serve, args=(child, inherited), name="newscli-extract", daemon=True
+        )
         process.start()
         child.close()
         worker = _Worker(process, parent)

@@ -10,10 +10,13 @@ under a new number rather than overwriting a file that might be someone else's.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -52,6 +55,54 @@ def _directory_lock(directory: Path) -> threading.Lock:
     """One lock per real folder for the whole process, however many PostFolder objects name it."""
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(os.path.realpath(directory), threading.Lock())
+
+
+WRITE_LOCK_WAIT = 60.0  # seconds a writer waits for another program writing to the same folder
+
+
+@contextlib.contextmanager
+def _folder_flock(directory: Path, *, wait: float = WRITE_LOCK_WAIT) -> Iterator[bool]:
+    """An advisory flock on the folder itself (no lock file is left in it), across processes (`fetch --save` beside `digest`, two
+    digests with different state): choosing a name, writing and recording are one step per folder.
+
+    Yields True when held; with `wait` 0, False at once when another process holds it. SaveError after
+    `wait` seconds. Where flock is unavailable (no fcntl), yields True: the thread lock still holds.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield True
+        return
+    path = Path(directory)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:
+        raise SaveError(
+            f"cannot open the folder's write lock: {exc.strerror or exc}", source=str(path)
+        ) from exc
+    try:
+        ends = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise SaveError(
+                        f"cannot lock the folder: {exc.strerror or exc}", source=str(path)
+                    ) from exc
+                if wait <= 0:
+                    yield False
+                    return
+                if time.monotonic() >= ends:
+                    raise SaveError(
+                        f"another program kept the folder locked for {wait:g} s; nothing was written",
+                        source=str(directory),
+                    ) from None
+                time.sleep(0.02)
+        yield True
+    finally:
+        os.close(fd)  # closing releases the flock
 
 
 @dataclass(frozen=True)
@@ -104,7 +155,17 @@ class PostFolder:
         check_directory(self.path)
 
     def remove_stale_temps(self, now: float) -> None:
-        """Delete temp files a killed run left here (never a live writer's: those are fresh)."""
+        """Delete temp files a killed run left here (never a live writer's).
+
+        When the folder's write lock is free, no writer is alive: every temp file is a leftover and goes
+        now; otherwise only those older than STALE_TEMP (atomic.py)."""
+        try:
+            with _directory_lock(self.path), _folder_flock(self.path, wait=0) as held:
+                if held:
+                    remove_stale_temps(self.path, float("inf"))
+                    return
+        except SaveError:
+            pass
         remove_stale_temps(self.path, now)
 
     # ---- saving -----------------------------------------------------------------------------------
@@ -185,8 +246,9 @@ class PostFolder:
     def write(self, data: bytes, key: str, wanted: str) -> Saved:
         """Save `data` as the file of `key`, named `wanted` (made safe; numbered when another's)."""
         make_directory(self.path)
-        # choosing a name, writing and recording its owner is one step for the threads of this process
-        with _directory_lock(self.path):
+        # choosing a name, writing and recording its owner is one step, for the threads of this process
+        # (the thread lock) and for other processes writing here (the folder's flock)
+        with _directory_lock(self.path), _folder_flock(self.path):
             return self._write(data, hashlib.sha256(data).hexdigest(), key, wanted)
 
     def _write(self, data: bytes, digest: str, key: str, wanted: str) -> Saved:
@@ -216,6 +278,9 @@ class PostFolder:
                 try:
                     atomic_write(path, data, replace=False)
                 except FileExistsError:
+                    # lost a race with a writer that ignores the lock: compare before numbering
+                    if read_existing(path) == data:
+                        return done(name, "unchanged")
                     continue
                 return done(name, "new")
             owner = index.owner(directory, name) if index is not None else None

@@ -15,7 +15,11 @@ from newscli.posts.templates import TemplateValues, article_key, render_with
 MAX_NAME_BYTES = 255
 
 _RESERVED = re.compile(r"(CON|PRN|AUX|NUL|CLOCK\$|CONIN\$|CONOUT\$|COM[0-9¹²³]|LPT[0-9¹²³])\Z", re.IGNORECASE)
-_BAD_NAME_CHARS = re.compile(r'[/\\<>:"|?*\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]+')
+# bidi marks (U+200E, U+200F, U+061C) too: the terminal boundary strips them, so a printed path holding
+# one would name a file that does not exist (`| xargs git add` breaks)
+_BAD_NAME_CHARS = re.compile(
+    r'[/\\<>:"|?*\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]+'
+)
 # only these count as the name's extension; anything else ("Version 2.0") gets ".md" added
 _EXT = re.compile(r"\.(md|markdown|mdown|mkd|mdx|html|htm|txt|rst|adoc|org)\Z", re.IGNORECASE)
 _TRIM = " .-\t\u3000"

@@ -45,8 +45,9 @@ _newscli() {
             "newscli feeds add" | "newscli feeds export" | "newscli feeds import" | \
             "newscli feeds list" | "newscli feeds remove" | "newscli fetch")
                 cmd="$cmd $word"; npos=0 ;;
-            "newscli digest --archive" | "newscli digest --feed" | "newscli digest --keep-days" | \
-            "newscli digest --out" | "newscli digest -o" | "newscli digest --since")
+            "newscli digest --archive" | "newscli digest --budget" | "newscli digest --feed" | \
+            "newscli digest --keep-days" | "newscli digest --out" | "newscli digest -o" | \
+            "newscli digest --since")
                 skip=1 ;;
             "newscli discover --format" | "newscli discover -f" | "newscli discover --timeout")
                 skip=1 ;;
@@ -89,16 +90,16 @@ _newscli() {
         "newscli fetch --save")
             _newscli_paths -d; return ;;
         # A value with nothing to offer: no completion.
-        "newscli digest --keep-days" | "newscli digest --since" | "newscli discover --timeout" | \
-        "newscli feeds add --category" | "newscli feeds add --field" | "newscli feeds add --items" | \
-        "newscli feeds add --name" | "newscli feeds add --tags" | "newscli feeds add --template" | \
-        "newscli feeds add --title" | "newscli feeds add --type" | "newscli feeds add --tz" | \
-        "newscli feeds export --title" | "newscli fetch --base-url" | "newscli fetch --concurrency" | \
-        "newscli fetch --encoding" | "newscli fetch --field" | "newscli fetch --filename" | \
-        "newscli fetch --footer" | "newscli fetch --items" | "newscli fetch --limit" | \
-        "newscli fetch -n" | "newscli fetch --set" | "newscli fetch --since" | \
-        "newscli fetch --template" | "newscli fetch --timeout" | "newscli fetch --tz" | \
-        "newscli fetch --user-agent")
+        "newscli digest --budget" | "newscli digest --keep-days" | "newscli digest --since" | \
+        "newscli discover --timeout" | "newscli feeds add --category" | "newscli feeds add --field" | \
+        "newscli feeds add --items" | "newscli feeds add --name" | "newscli feeds add --tags" | \
+        "newscli feeds add --template" | "newscli feeds add --title" | "newscli feeds add --type" | \
+        "newscli feeds add --tz" | "newscli feeds export --title" | "newscli fetch --base-url" | \
+        "newscli fetch --concurrency" | "newscli fetch --encoding" | "newscli fetch --field" | \
+        "newscli fetch --filename" | "newscli fetch --footer" | "newscli fetch --items" | \
+        "newscli fetch --limit" | "newscli fetch -n" | "newscli fetch --set" | \
+        "newscli fetch --since" | "newscli fetch --template" | "newscli fetch --timeout" | \
+        "newscli fetch --tz" | "newscli fetch --user-agent")
             return ;;
     esac
 
@@ -110,8 +111,8 @@ _newscli() {
             "newscli completion")
                 _newscli_words "--help --install -h" ;;
             "newscli digest")
-                _newscli_words "--archive --debug --dry-run --feed --help --keep-days --out
-                    --since --verbose -h -o -v" ;;
+                _newscli_words "--allow-private --archive --budget --debug --dry-run --feed
+                    --help --keep-days --out --since --verbose -h -o -v" ;;
             "newscli discover")
                 _newscli_words "--format --help --timeout -f -h" ;;
             "newscli feeds")

@@ -24,6 +24,7 @@ function __newscli_command
                 'newscli fetch'
                 set cmd "$cmd $word"
             case 'newscli digest --archive' \
+                'newscli digest --budget' \
                 'newscli digest --feed' \
                 'newscli digest --keep-days' \
                 'newscli digest --out' \
@@ -89,7 +90,9 @@ complete -c newscli -n '__newscli_is newscli completion' -l install -d 'Write th
 complete -c newscli -n '__newscli_is newscli completion' -a 'bash zsh fish'
 
 # newscli digest
+complete -c newscli -n '__newscli_is newscli digest' -l allow-private -d 'Let links and redirects in feeds reach loopback and private addresses (an intranet); also allow_private = true in the config'
 complete -c newscli -n '__newscli_is newscli digest' -l archive -x -a '(__fish_complete_directories)' -d 'Where --keep-days moves older posts'
+complete -c newscli -n '__newscli_is newscli digest' -l budget -x -d 'Seconds the run may spend fetching; what is left waits for the next run'
 complete -c newscli -n '__newscli_is newscli digest' -l debug -d 'Show tracebacks for unexpected errors'
 complete -c newscli -n '__newscli_is newscli digest' -l dry-run -d 'Print what would be written; write nothing'
 complete -c newscli -n '__newscli_is newscli digest' -l feed -x -a '(newscli feeds list --names 2>/dev/null)' -d 'Only this subscribed feed (repeatable)'
