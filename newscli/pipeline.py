@@ -189,7 +189,12 @@ class Fetcher:
             if self._renderer is None:
                 from newscli.net.browser import Renderer
 
-                self._renderer = Renderer(client, timeout=self.options.timeout, decode=_page_text)
+                self._renderer = Renderer(
+                    client,
+                    timeout=self.options.timeout,
+                    decode=_page_text,
+                    allow_private=self.options.allow_private,
+                )
                 self._owned.append(self._renderer)
             return self._renderer
 

@@ -94,11 +94,14 @@ def test_the_password_is_never_printed_listed_or_stored(
     good = with_credentials(http_server.add("/f.xml", protected(rss([item(1)]))))
     missing = with_credentials(http_server.url("/gone.xml"))
     outputs = []
-    for name, url in (("good", good), ("gone", missing)):
-        code, out, err = (
-            feeds("add", url, "--name", name, "--no-check") if False else feeds("add", url, "--name", name)
-        )
+    for name, url, extra in (("good", good, ()), ("gone", missing, ("--no-check",))):
+        code, out, err = feeds("add", url, "--name", name, *extra)
+        assert code == 0, err
         outputs += [out, err]
+    also_missing = with_credentials(http_server.url("/gone-too.xml"))
+    code, out, err = feeds("add", also_missing, "--name", "checked")  # the check's own failure names the URL
+    assert code == 3 and "alice:***@" in err
+    outputs += [out, err]
     outputs += list(feeds("list")[1:])
     code, out, err = run_cli("--out", str(tmp_path / "out"))
     assert code == 1 and "gone" in err and "alice:***@" in err

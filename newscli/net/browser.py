@@ -15,7 +15,6 @@ context per page; the browser process is ended on close, on a timeout, and when 
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import queue
 import shutil
@@ -30,6 +29,7 @@ from urllib.parse import urlsplit
 
 from newscli.errors import FetchError, NewsError, Timeout, UsageError
 from newscli.models import Fetched
+from newscli.net.transport import RANKS, address_class
 
 BROWSERS = (
     "chromium",
@@ -44,7 +44,6 @@ BLOCKED_TYPES = frozenset(
 MAX_DOM_CHARS = 5 * 1024 * 1024  # the rendered HTML read back, at most
 MAX_REQUESTS = 300  # requests one page may make
 SETTLE_SECONDS = 0.5  # the network counts as settled after this long without a request in flight
-RANKS = {"public": 0, "private": 1, "loopback": 2}  # how private a network is (Private Network Access)
 _LAUNCH_ARGS = (
     "--disable-gpu",
     "--disable-quic",
@@ -88,29 +87,21 @@ def check_render() -> str:
     return browser
 
 
-def address_class(host: str) -> str:
-    """'public', 'private' or 'loopback' for what `host` resolves to (the most private of its addresses).
+def host_class(host: str) -> str:
+    """The address class (transport.address_class) of what `host` resolves to: the most private of its addresses.
 
-    Link-local, multicast, reserved and unspecified addresses count as private: no page reaches them by right.
+    An unresolvable host counts as public: its fetch fails and says so.
     """
     try:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        return "public"  # unresolvable: the fetch itself will fail and say so
+        return "public"
     worst = "public"
     for info in infos:
         try:
-            address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+            kind = address_class(str(info[4][0]))
         except ValueError:
             continue
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        if address.is_loopback:
-            kind = "loopback"
-        elif address.is_global:
-            kind = "public"
-        else:
-            kind = "private"
         if RANKS[kind] > RANKS[worst]:
             worst = kind
     return worst
@@ -126,7 +117,7 @@ class Renderer:
         timeout: float = 30.0,
         browser: str | None = None,
         allow_private: bool = False,
-        classify: Classify = address_class,
+        classify: Classify = host_class,
         decode: Callable[[Fetched], str] | None = None,
         max_bytes: int = 5 * 1024 * 1024,
     ) -> None:
@@ -239,9 +230,14 @@ class Renderer:
             try:
                 if main and first is not None and first.url and first.status == 200:
                     fetched = first
-                else:
+                else:  # the client checks every resolved address again at connect time (DNS rebinding)
                     fetched = self.client.get(
-                        target, max_bytes=self.max_bytes, accept=request.headers.get("accept")
+                        target,
+                        max_bytes=self.max_bytes,
+                        accept=request.headers.get("accept"),
+                        origin=None if main else origin,
+                        allow_private=self.allow_private or None,
+                        deadline=deadline,
                     )
                 if main:
                     final["page"] = fetched
