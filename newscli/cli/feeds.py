@@ -167,7 +167,7 @@ def _feed_title(url: str, mapping: Any = None) -> str | None:
             title = check_feed(url, client).title
     except (FetchError, FeedError) as exc:
         _say(str(exc))
-        _say(f"not subscribed to {url} (--no-check subscribes without fetching it)")
+        _say(f"not subscribed to {redact(url)} (--no-check subscribes without fetching it)")
         raise typer.Exit(3) from None
     return title[:TITLE_MAX_CHARS].strip() if title else None
 

@@ -184,7 +184,7 @@ class DigestRun:
         mapping = mapping_of(feed)
         try:
             fetched = self.client.get(
-                url,
+                feed.url,  # `url` is the redacted form, for messages
                 max_bytes=_feed_max(),
                 accept=API_ACCEPT if mapping is not None else FEED_ACCEPT,
                 etag=etag,
