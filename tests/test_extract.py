@@ -222,3 +222,19 @@ def test_five_megabyte_page_ends_in_bounded_time() -> None:
         article = pool.submit(text, URL).result(timeout=60)
     assert time.monotonic() - start < 15
     assert PARA in (article.text or "")
+
+
+def test_markup_nested_past_the_parsers_depth_limit_is_said_not_silently_dropped() -> None:
+    lead = "".join(
+        f"<p>Paragraph {i}, a sentence long enough to be read as text, with commas, here.</p>"
+        for i in range(5)
+    )
+    deep = "<div>" * 20_000 + "<p>deep text</p>" * 50 + "</div>" * 20_000
+    page = f"<html><head><title>Deep</title></head><body><article><h1>Deep</h1>{lead}{deep}</article></body></html>"
+    article = extract_article(page, "https://e.com/deep")
+    assert "Paragraph 4" in (article.text or "")
+    assert getattr(article, "warning", "") == (
+        "the page nests its markup deeper than 255 levels; what lies deeper was not read"
+    )
+    shallow = extract_article(page.replace(deep, ""), "https://e.com/deep")
+    assert not getattr(shallow, "warning", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ def extract_article(text: str, url: str, *, tz_override: str | None = None) -> A
     A page whose HTML holds no article (or a much shorter text than its script data) is read from the
     data it embeds (embedded.py); when there is none either, the error keeps what the meta tags say.
     """
-    doc = parse_page(text, url)
+    doc, cut = _parse_page(text, url)
     static: Article | None = None
     try:
         static = _article(doc, _readability_body(doc, url), url, tz_override=tz_override)
@@ -71,10 +72,19 @@ def extract_article(text: str, url: str, *, tz_override: str | None = None) -> A
         if found is not None and found.text_chars > EMBEDDED_RATIO * shown:
             article = _embedded(doc, found, url, tz_override=tz_override)
             if article is not None:
-                return article
+                return _noted(article, cut)
     if static is None:
         raise _no_article(doc, url, tz_override=tz_override)
-    return static
+    return _noted(static, cut)
+
+
+def _noted(article: Article, warning: str | None) -> Article:
+    """`article` carrying `warning` too (after any it has), for the caller to show."""
+    if not warning:
+        return article
+    values = {f.name: getattr(article, f.name) for f in dataclasses.fields(Article)}
+    earlier = getattr(article, "warning", "")
+    return NotedArticle(**values, warning=f"{earlier}; {warning}" if earlier else warning)
 
 
 def quick_article(text: str, url: str, *, tz_override: str | None = None) -> Article:
@@ -96,6 +106,11 @@ def quick_article(text: str, url: str, *, tz_override: str | None = None) -> Art
 
 def parse_page(text: str, url: str) -> HtmlElement:
     """Parse page text with lxml.html (capped at MAX_HTML_CHARS); ExtractError for nothing parseable."""
+    return _parse_page(text, url)[0]
+
+
+def _parse_page(text: str, url: str) -> tuple[HtmlElement, str | None]:
+    """The parsed page, and what the parser had to leave out (nesting past libxml2's depth limit), if anything."""
     if not text or not text.strip():
         raise ExtractError("no article found", source=url)
     text = _CONTROL.sub("", text[:MAX_HTML_CHARS])
@@ -104,15 +119,20 @@ def parse_page(text: str, url: str) -> HtmlElement:
     text = _META_CHARSET.sub(
         lambda m: m.group(1) + re.split(r"[\s,;]", m.group(2).strip(), maxsplit=1)[0], text
     )
+    parser = lxml.html.HTMLParser()
     try:
-        doc = lxml.html.document_fromstring(text)
+        doc = lxml.html.document_fromstring(text, parser=parser)
     except (lxml.etree.ParserError, ValueError) as exc:
         log.debug("lxml failed on %s: %s", url, exc)
         raise ExtractError("no article found", source=url) from None
     if not isinstance(doc, HtmlElement) or doc.find("body") is None and not len(doc):
         raise ExtractError("no article found", source=url)
     _fix_tag_names(doc)
-    return doc
+    # The depth limit is on purpose (a deep tree costs stack and time at every later step); say what it cut.
+    cut = any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log)
+    return doc, (
+        "the page nests its markup deeper than 255 levels; what lies deeper was not read" if cut else None
+    )
 
 
 _TAG_START = re.compile(r"[A-Za-z][A-Za-z0-9]*")
