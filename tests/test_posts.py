@@ -820,3 +820,42 @@ def test_untitled_posts_get_a_stable_slug(out: Path, title: str | None) -> None:
     saved = save_post(article, out, PostOptions())
     assert re.fullmatch(r"\d{4}-\d\d-\d\d-untitled-[0-9a-f]{8}\.md", saved.path.name), saved.path.name
     assert save_post(article, out, PostOptions()).path == saved.path
+
+
+def test_a_rewrite_takes_no_mode_from_a_symlinks_target(out: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private\n")
+    os.chmod(secret, 0o600)
+    (out / "post.md").symlink_to(secret)
+    atomic_write(out / "post.md", b"new post\n")
+    written = out / "post.md"
+    assert not written.is_symlink() and written.read_bytes() == b"new post\n"
+    assert (
+        written.stat().st_mode & 0o777 == 0o666 & ~_current_umask()
+    )  # the usual mode, not the target's 0600
+    assert secret.read_text() == "private\n" and secret.stat().st_mode & 0o777 == 0o600
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_archiving_never_moves_or_copies_a_planted_symlink(out: Path, tmp_path: Path) -> None:
+    from datetime import date
+
+    target = tmp_path / "elsewhere.md"
+    target.write_text("---\ntitle: not ours\ndate: 2020-01-01\n---\nsecret\n")
+    (out / "2020-01-01-planted.md").symlink_to(target)
+    (out / "2020-01-01-old.md").write_text("---\ntitle: old\n---\nold post\n")
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    planned: list[str] = []
+    warnings: list[str] = []
+    moved = PostFolder(out).archive(
+        archive, date(2021, 1, 1), dry_run=False, planned=planned, warnings=warnings
+    )
+    assert [dst.name for _, dst in moved] == ["2020-01-01-old.md"]
+    assert sorted(p.name for p in archive.iterdir()) == ["2020-01-01-old.md"]
+    assert (out / "2020-01-01-planted.md").is_symlink() and target.read_text().endswith("secret\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -54,7 +55,12 @@ def atomic_write(path: Path, data: bytes, *, replace: bool = True) -> None:
             f.flush()
             os.fsync(f.fileno())
         try:
-            mode = os.stat(path).st_mode & 0o7777  # an updated post keeps its permissions
+            found = os.lstat(
+                path
+            )  # an updated post keeps its permissions; a symlink lends none of its target's
+            if stat.S_ISLNK(found.st_mode):
+                raise OSError(errno.ENOENT, "a symbolic link")
+            mode = found.st_mode & 0o7777
         except OSError:
             mode = 0o666 & ~_umask()  # mkstemp's 0o600 would hide posts from a web server's user
         os.chmod(tmp, mode)

@@ -340,7 +340,12 @@ class PostFolder:
             return done
         for name in names:
             src = self.path / name
-            if name.startswith(".") or not name.lower().endswith(POST_SUFFIXES) or not src.is_file():
+            if (
+                name.startswith(".")
+                or not name.lower().endswith(POST_SUFFIXES)
+                or src.is_symlink()  # never ours: a planted link's target is not moved or copied
+                or not src.is_file()
+            ):
                 continue
             when = post_date(src)
             if when is None or when >= before:
