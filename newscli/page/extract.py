@@ -213,28 +213,31 @@ def _article(doc: HtmlElement, body: HtmlElement, url: str, *, tz_override: str 
         raise ExtractError("no article found", source=url)
     html = "\n".join(lxml.etree.tounicode(child, method="html").strip() for child in body)
     meta = metadata.read_metadata(doc, url, tz_override=tz_override, body_text=text)
-    page_url = meta.canonical_url or url
     title = meta.title or _short_title(doc) or None
     if _drop_lead_repeats(body, title, meta.author):
         text = html_to_text(body)
         html = "\n".join(lxml.etree.tounicode(child, method="html").strip() for child in body)
-    return Article(
-        url=page_url,
-        id=page_url,
-        title=title,
-        author=meta.author,
-        published=meta.published,
-        updated=meta.updated,
-        site_name=meta.site_name,
-        source=meta.source or meta.site_name,
-        lang=meta.lang,
-        description=meta.description,
-        image=meta.image,
-        categories=meta.categories,
-        tags=meta.tags,
-        text=text,
-        html=html,
-    )
+    return Article(**{**_meta_fields(meta, url), "title": title, "text": text, "html": html})
+
+
+def _meta_fields(meta: metadata.Metadata, url: str) -> dict[str, Any]:
+    """An Article's fields as the page's metadata gives them (the page's canonical URL as its URL and id)."""
+    page_url = meta.canonical_url or url
+    return {
+        "url": page_url,
+        "id": page_url,
+        "title": meta.title,
+        "author": meta.author,
+        "published": meta.published,
+        "updated": meta.updated,
+        "site_name": meta.site_name,
+        "source": meta.source or meta.site_name,
+        "lang": meta.lang,
+        "description": meta.description,
+        "image": meta.image,
+        "categories": meta.categories,
+        "tags": meta.tags,
+    }
 
 
 # A line that is the article's metadata (date, source, byline labels) or a comment button, not its text.
@@ -303,26 +306,19 @@ def _embedded(
         return None
     html = "\n".join(lxml.etree.tounicode(child, method="html").strip() for child in body)
     meta = metadata.read_metadata(doc, url, tz_override=tz_override, body_text=text)
-    page_url = meta.canonical_url or url
     published = meta.published
     if published is None and found.published:
         published = _data_date(found.published, meta.tz)
     return NotedArticle(
-        url=page_url,
-        id=page_url,
-        title=meta.title or found.title,
-        author=meta.author or found.author,
-        published=published,
-        updated=meta.updated,
-        site_name=meta.site_name,
-        source=found.source or meta.source or meta.site_name,
-        lang=meta.lang,
-        description=meta.description,
-        image=meta.image,
-        categories=meta.categories,
-        tags=meta.tags,
-        text=text,
-        html=html,
+        **{
+            **_meta_fields(meta, url),
+            "title": meta.title or found.title,
+            "author": meta.author or found.author,
+            "published": published,
+            "source": found.source or meta.source or meta.site_name,
+            "text": text,
+            "html": html,
+        },
         warning=f"body from embedded page data ({found.where})",
     )
 
@@ -353,21 +349,7 @@ def _no_article(doc: HtmlElement, url: str, *, tz_override: str | None) -> Extra
     except Exception:  # what the meta tags say is a courtesy, never a second failure
         return error
     if meta.title:
-        error.article = Article(  # type: ignore[attr-defined]
-            url=meta.canonical_url or url,
-            id=meta.canonical_url or url,
-            title=meta.title,
-            author=meta.author,
-            published=meta.published,
-            updated=meta.updated,
-            site_name=meta.site_name,
-            source=meta.source or meta.site_name,
-            lang=meta.lang,
-            description=meta.description,
-            image=meta.image,
-            categories=meta.categories,
-            tags=meta.tags,
-        )
+        error.article = Article(**_meta_fields(meta, url))  # type: ignore[attr-defined]
     return error
 
 
