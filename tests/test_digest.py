@@ -646,3 +646,33 @@ def test_site_links_only_to_posts_the_site_builds(tmp_path: Path) -> None:
     )  # the site skips it: a link would fail the build
     assert site_link(record("gone.md"), tmp_path, "plain", now) is None
     assert site_link(record("2024-05-17-b.md"), tmp_path / "elsewhere", "plain", now) is None
+
+
+@pytest.mark.slow
+def test_a_feed_over_the_entry_cap_says_so_every_run_and_is_not_refetched_in_full(
+    http_server: TestServer, tmp_path: Path
+) -> None:
+    """The entries past the cap are never read: said without -v, and the validators advance all the same."""
+    body = rss([item(i) for i in range(1001)])
+
+    def handler(req: BaseHTTPRequestHandler) -> None:
+        if req.headers.get("If-None-Match") == '"big"':
+            req.send_response(304)
+            req.send_header("Content-Length", "0")
+            req.end_headers()
+            return
+        req.send_response(200)
+        req.send_header("Content-Type", RSS_TYPE)
+        req.send_header("ETag", '"big"')
+        req.send_header("Content-Length", str(len(body)))
+        req.end_headers()
+        req.wfile.write(body)
+
+    add_feed(http_server.add("/big.xml", handler), name="big")
+    out = tmp_path / "_posts"
+    code, _, stderr = run_cli("--out", str(out))
+    assert code == 1
+    assert "big: the feed has 1001 entries; only the first 1000 were read; the rest are not saved" in stderr
+    assert len([n for n in posts(out) if not n.endswith("-digest.md")]) == 1000
+    assert run_cli("--out", str(out)) == (0, "", "")  # 304: not fetched and parsed in full again
+    assert http_server.requests("/big.xml")[-1].get("if-none-match") == '"big"'

@@ -228,13 +228,20 @@ class DigestRun:
         except NewsError as exc:
             return self._failed(job, exc)
         warnings = tuple(parsed.warnings)
+        notes: tuple[str, ...] = ()
         if parsed.truncated:
-            # entries past the cut were not looked at: the next run must read this body again
-            validators = None
-            warnings += ("the feed was cut short; only its first entries were read",)
+            # The entries past the cap are never read: this body would be cut in the same place every run. So
+            # it is said on every run that reads it (not only with -v), and the validators still advance, so an
+            # unchanged feed is not fetched and parsed in full again.
+            cut = next(
+                (w for w in parsed.warnings if "only the first" in w), "only its first entries were read"
+            )
+            notes = (f"{cut}; the rest are not saved",)
         # the entries' links may not lead into a more private network than the feed came from
         origin = None if self._allow_private(feed) else self.client.address_class(fetched.address)
-        return self._entries(job, parsed.entries, warnings, validators, origin, unreadable=parsed.failed)
+        return self._entries(
+            job, parsed.entries, warnings, validators, origin, unreadable=parsed.failed, notes=notes
+        )
 
     def _allow_private(self, feed: Any) -> bool:
         return bool(self.allow_private or setting(feed, "allow_private"))
@@ -273,6 +280,7 @@ class DigestRun:
         validators: tuple[str | None, str | None, str | None] | None,
         origin: str | None = None,
         unreadable: tuple[str, ...] = (),
+        notes: tuple[str, ...] = (),
     ) -> FeedResult:
         feed, options = job.feed, job.options
         result = FeedResult(
@@ -295,6 +303,7 @@ class DigestRun:
         ]
         saved: list[Path] = []
         flagged: list[str] = [f"{reason} (not saved)" for reason in unreadable]  # the other items still are
+        flagged += notes
         planned: list[str] = []
         error: NewsError | None = None
         failed_entries: list[str] = []
