@@ -87,13 +87,22 @@ class TestServer:
         content_type: str = "text/html; charset=utf-8",
         headers: dict[str, str] | None = None,
         delay: float = 0.0,
+        etag: str | None = None,
     ) -> str:
+        """Serve `body` at `path`; with `etag`, send it and answer 304 to a request that sends it back."""
         data = body.encode("utf-8") if isinstance(body, str) else body
 
         def handler(req: BaseHTTPRequestHandler) -> None:
             if delay:
                 time.sleep(delay)
+            if etag is not None and req.headers.get("If-None-Match") == etag:
+                req.send_response(304)
+                req.send_header("Content-Length", "0")
+                req.end_headers()
+                return
             req.send_response(status)
+            if etag is not None:
+                req.send_header("ETag", etag)
             if content_type:
                 req.send_header("Content-Type", content_type)
             for k, v in (headers or {}).items():

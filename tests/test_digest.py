@@ -654,21 +654,7 @@ def test_a_feed_over_the_entry_cap_says_so_every_run_and_is_not_refetched_in_ful
 ) -> None:
     """The entries past the cap are never read: said without -v, and the validators advance all the same."""
     body = rss([item(i) for i in range(1001)])
-
-    def handler(req: BaseHTTPRequestHandler) -> None:
-        if req.headers.get("If-None-Match") == '"big"':
-            req.send_response(304)
-            req.send_header("Content-Length", "0")
-            req.end_headers()
-            return
-        req.send_response(200)
-        req.send_header("Content-Type", RSS_TYPE)
-        req.send_header("ETag", '"big"')
-        req.send_header("Content-Length", str(len(body)))
-        req.end_headers()
-        req.wfile.write(body)
-
-    add_feed(http_server.add("/big.xml", handler), name="big")
+    add_feed(http_server.serve("/big.xml", body, content_type=RSS_TYPE, etag='"big"'), name="big")
     out = tmp_path / "_posts"
     code, _, stderr = run_cli("--out", str(out))
     assert code == 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -342,23 +341,6 @@ def test_fetch_of_a_subscribed_api_uses_its_mapping(http_server: Server) -> None
     assert record["published"] == "2022-05-17T03:10:06+08:00"
 
 
-def _etag_route(server: Server, path: str, body: bytes) -> str:
-    def handler(req: BaseHTTPRequestHandler) -> None:
-        if req.headers.get("If-None-Match") == '"v1"':
-            req.send_response(304)
-            req.send_header("Content-Length", "0")
-            req.end_headers()
-            return
-        req.send_response(200)
-        req.send_header("Content-Type", "application/json; charset=utf-8")
-        req.send_header("ETag", '"v1"')
-        req.send_header("Content-Length", str(len(body)))
-        req.end_headers()
-        req.wfile.write(body)
-
-    return server.add(path, handler)
-
-
 def _subscribe(url: str, *extra: str) -> None:
     result = newscli(
         "feeds", "add", url, "--name", "kejiribao", "--type", "json", "--items", "data.list",
@@ -368,7 +350,9 @@ def _subscribe(url: str, *extra: str) -> None:
 
 
 def test_digest_saves_each_item_once_with_conditional_get(http_server: Server, tmp_path: Path) -> None:
-    url = _etag_route(http_server, "/api/list", api([story(1), story(2)]))
+    url = http_server.serve(
+        "/api/list", api([story(1), story(2)]), content_type="application/json; charset=utf-8", etag='"v1"'
+    )
     _subscribe(url)
     out = tmp_path / "_posts"
     first = newscli("digest", "--out", str(out))
