@@ -178,6 +178,7 @@ def _fetch(
 
     from newscli.cli.terminal import StatusLine
 
+    _leave_when_the_reader_goes(sys.stdout)
     total = failed = flagged = 0
 
     def progress(elapsed: float) -> str:
@@ -216,6 +217,37 @@ def _api_mapping(items: str | None, fields: list[str], templates: list[str]) -> 
     mapping = ApiMapping(items, parse_pairs(fields, "--field"), parse_pairs(templates, "--template"))
     mapping.check()
     return mapping
+
+
+def _leave_when_the_reader_goes(stream: Any) -> None:
+    """A reader that closes our pipe early (`| head`) ends the run at once, not at the next write.
+
+    The next write may be far off (a slow page still to come); a watcher sees the pipe's reader go
+    (POLLERR on the write end) and leaves as a closed pipe does. Safe at any moment: posts are written
+    atomically and nothing else is left half done.
+    """
+    import select
+    import stat
+    import threading
+
+    try:
+        fd = stream.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode) or not hasattr(select, "poll"):
+            return
+    except (OSError, ValueError, AttributeError):
+        return
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(fd, select.POLLERR | select.POLLHUP)
+        while True:
+            for _, event in poller.poll():
+                if event & select.POLLNVAL:  # our own stdout closed: nothing left to watch
+                    return
+                if event & (select.POLLERR | select.POLLHUP):
+                    os._exit(141)
+
+    threading.Thread(target=watch, name="newscli-reader-watch", daemon=True).start()
 
 
 def _subscribed(config: Any) -> Callable[[str], Any]:
