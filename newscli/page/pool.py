@@ -107,17 +107,21 @@ def _serve(
     while True:
         try:
             job = conn.recv()
-        except (EOFError, KeyboardInterrupt):
+        except (EOFError, OSError, KeyboardInterrupt):  # the parent is gone: a reset pipe says so too
             return
         if job is None:
             return
         func, text, url, tz_override = job
         try:
-            conn.send(("ok", func(text, url, tz_override=tz_override)))
+            reply: tuple[Any, ...] = ("ok", func(text, url, tz_override=tz_override))
         except NewsError as exc:
-            conn.send(("news", type(exc), exc.message, exc.source, dict(vars(exc))))
+            reply = ("news", type(exc), exc.message, exc.source, dict(vars(exc)))
         except BaseException as exc:  # a bug in extraction must not take the worker's caller down
-            conn.send(("bug", f"{type(exc).__name__}: {exc}"))
+            reply = ("bug", f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send(reply)
+        except OSError:  # nobody is waiting for the answer any more
+            return
 
 
 def _rebuild(cls: type[NewsError], message: str, source: str | None, state: dict[str, Any]) -> NewsError:
