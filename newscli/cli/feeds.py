@@ -159,10 +159,10 @@ def _feed_title(url: str, mapping: Any = None) -> str | None:
     try:
         with HttpClient(timeout=timeout, user_agent=user_agent) as client:
             if mapping is not None:
-                from newscli.feeds.jsonapi import parse_api
+                from newscli.feeds.jsonapi import API_ACCEPT, parse_api
                 from newscli.net.http import FEED_MAX
 
-                parse_api(client.get(url, max_bytes=FEED_MAX, accept="application/json, */*;q=0.5"), mapping)
+                parse_api(client.get(url, max_bytes=FEED_MAX, accept=API_ACCEPT), mapping)
                 return None
             title = check_feed(url, client).title
     except (FetchError, FeedError) as exc:

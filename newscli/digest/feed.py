@@ -19,7 +19,6 @@ from newscli.errors import HTTPStatusError, NewsError, SaveError, redact
 from newscli.models import Article, Entry
 from newscli.posts.folder import PostFolder
 
-API_ACCEPT = "application/json, text/json;q=0.9, */*;q=0.5"
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
     "text/xml;q=0.9, */*;q=0.5"
@@ -179,7 +178,7 @@ class DigestRun:
         same_url = remembered is not None and remembered.url == url
         etag = remembered.etag if same_url else None
         last_modified = remembered.last_modified if same_url else None
-        from newscli.feeds.jsonapi import mapping_of
+        from newscli.feeds.jsonapi import API_ACCEPT, mapping_of
 
         mapping = mapping_of(feed)
         try:

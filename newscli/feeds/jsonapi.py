@@ -28,6 +28,7 @@ from newscli.feeds.parse import ENTRY_CAP
 from newscli.models import Entry, Feed, FeedRef, Fetched
 from newscli.page.charset import decode, sniff_binary
 
+API_ACCEPT = "application/json, text/json;q=0.9, */*;q=0.5"  # what an API subscription asks for
 MAX_DEPTH = 64  # deeper JSON than this is no news list
 _TEXT_FIELDS = ("id", "title", "url", "summary", "content", "author", "source", "image")
 _LIST_FIELDS = ("categories", "tags")
