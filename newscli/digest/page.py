@@ -177,7 +177,7 @@ def write_digest_page(
     )
     options = dataclasses.replace(base, links=tuple(links))
     try:
-        folder.adopt(name, key, render_post(article, options))
+        folder.adopt(name, key, lambda: render_post(article, options))
         saved = folder.save(article, options, now=when)
     except NewsError as exc:
         warnings.append(f"digest page: {exc}")
