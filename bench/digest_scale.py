@@ -237,6 +237,7 @@ def main() -> int:
             for code in codes:
                 label = str(code) if len(codes) > 1 else "newscli"
                 env = dict(os.environ, PYTHONPATH=str(code), NEWSCLI_CONFIG=str(config), NO_COLOR="1")
+                env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules compiled once, not every run
                 home, site = work / f"home-{run}-{codes.index(code)}", work / f"site-{run}-{codes.index(code)}"
                 env["NEWSCLI_HOME"] = str(home)
                 digest = [sys.executable, "-m", "newscli", "digest", "--out", str(site)]

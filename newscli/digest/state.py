@@ -69,6 +69,10 @@ CREATE TABLE IF NOT EXISTS failures (
     message TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS failures_feed ON failures (feed, at);
+CREATE TABLE IF NOT EXISTS pages (
+    day TEXT PRIMARY KEY,
+    inputs TEXT NOT NULL
+);
 """
 
 
@@ -125,7 +129,9 @@ class Failure:
     message: str
 
 
-def _describe(exc: sqlite3.Error) -> str:
+def _describe(exc: sqlite3.Error | OSError) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
     return str(exc) or type(exc).__name__
 
 
@@ -137,6 +143,7 @@ class State:
         self.path = path
         self.readonly = readonly
         self._lock = threading.RLock()
+        self._scratch: Path | None = None  # a copy read in place of a database on read-only media
 
     # -- opening
     @classmethod
@@ -176,26 +183,22 @@ class State:
             size_before = None
         try:
             if readonly:
-                conn = sqlite3.connect(
-                    f"{path.resolve().as_uri()}?mode=ro",
-                    uri=True,
-                    timeout=busy_timeout,
-                    isolation_level=None,
-                    check_same_thread=False,
-                )
+                conn, scratch = _connect_readonly(path, busy_timeout)
             else:
                 conn = sqlite3.connect(
                     str(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
                 )
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StateError(f"cannot open the state database: {_describe(exc)}", source=str(path)) from exc
         state = cls(conn, path, readonly=readonly)
+        if readonly:
+            state._scratch = scratch
         try:
             if has_posts and size_before is not None:
                 state._refuse_empty(size_before)
             state._prepare(busy_timeout)
         except BaseException:
-            conn.close()
+            state.close()
             raise
         return state
 
@@ -307,6 +310,11 @@ class State:
         """Close the connection (checkpointing the WAL)."""
         with self._lock:
             self._conn.close()
+            if self._scratch is not None:
+                import shutil
+
+                shutil.rmtree(self._scratch, ignore_errors=True)
+                self._scratch = None
 
     def __enter__(self) -> State:
         return self
@@ -380,6 +388,33 @@ class State:
             )
             for r in rows
         ]
+
+    def page_inputs(self, day: str) -> str | None:
+        """The digest of the inputs the day's page was last written from (digest/page.py), if any."""
+        rows = self._query("SELECT inputs FROM pages WHERE day = ?", (day,))
+        return str(rows[0][0]) if rows else None
+
+    def set_page_inputs(self, day: str, inputs: str) -> None:
+        """Remember what the day's page was written from (older days are forgotten)."""
+        if self.readonly:
+            return
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.execute("DELETE FROM pages WHERE day < ?", (day,))
+                self._conn.execute(
+                    "INSERT INTO pages (day, inputs) VALUES (?, ?) "
+                    "ON CONFLICT (day) DO UPDATE SET inputs = excluded.inputs",
+                    (day, inputs),
+                )
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._conn.in_transaction:
+                    try:
+                        self._conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                raise self._error(exc, "cannot record the digest page") from exc
 
     def history(self, name: str, limit: int = 5) -> list[Failure]:
         """The feed's most recent failures, newest first."""
@@ -508,6 +543,63 @@ class State:
                     except sqlite3.Error:
                         pass
                 raise self._error(exc, "cannot record a moved post") from exc
+
+
+def _connect_readonly(path: Path, busy_timeout: float) -> tuple[sqlite3.Connection, Path | None]:
+    """A read-only connection to the database at `path`, and the scratch folder it reads from, if any.
+
+    A database in WAL mode is read beside its `-shm` file, which a reader must be able to create: on
+    read-only media (or in a folder this user cannot write) SQLite cannot open it at all. Then the
+    database alone, when it has no write-ahead log to replay, is read as immutable; with a log, both
+    are copied to a scratch folder and read there, so that the last transactions are seen too.
+    """
+
+    def connect(uri: str) -> sqlite3.Connection:
+        return sqlite3.connect(
+            uri, uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
+
+    where = path.resolve()
+    conn = connect(f"{where.as_uri()}?mode=ro")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn, None
+    except sqlite3.OperationalError as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        cannot_open = code is not None and (code & 0xFF) in (SQLITE_CANTOPEN, SQLITE_READONLY)
+        if not cannot_open and "unable to open" not in str(exc) and "readonly" not in str(exc):
+            return conn, None  # something else: reported by the caller's first query
+        if os.access(where.parent, os.W_OK) and not _read_only_media(where.parent):
+            return conn, None
+    except sqlite3.Error:
+        return conn, None  # not a database, corrupt…: named by the caller
+    conn.close()
+    wal = where.with_name(where.name + "-wal")
+    try:
+        has_log = wal.stat().st_size > 0
+    except OSError:
+        has_log = False
+    if not has_log:
+        return connect(f"{where.as_uri()}?mode=ro&immutable=1"), None
+    import shutil
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="newscli-state-"))
+    try:
+        shutil.copyfile(where, scratch / where.name)
+        shutil.copyfile(wal, scratch / wal.name)
+        return connect(f"{(scratch / where.name).as_uri()}?mode=ro"), scratch
+    except (OSError, sqlite3.Error):
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+
+
+def _read_only_media(directory: Path) -> bool:
+    """Whether `directory` is on a file system mounted read-only (where even root cannot write)."""
+    try:
+        return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
 
 
 def _opt(value: object) -> str | None:

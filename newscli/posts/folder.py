@@ -405,6 +405,18 @@ class PostFolder:
             return
         index.record(self.path, key, name, hashlib.sha256(current).hexdigest())
 
+    def recorded(self, key: str) -> Path | None:
+        """The file recorded as `key`'s, when it still holds exactly the bytes recorded (else None)."""
+        if self.index is None:
+            return None
+        known = self.index.lookup(self.path, key)
+        if known is None:
+            return None
+        current = read_existing(self.path / known[0])
+        if current is None or hashlib.sha256(current).hexdigest() != known[1]:
+            return None
+        return self.path / known[0]
+
     # ---- archiving --------------------------------------------------------------------------------
 
     def archive(

@@ -28,6 +28,7 @@ shortcodes run, but the article's values in it are written like text (`&#123;`).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -180,10 +181,28 @@ def _hugo_literal(text: str) -> str:
 
 
 def _put_links(body: str, links: tuple[tuple[str, str], ...]) -> str:
-    """`body` with each placeholder of `links` replaced by its link, in one pass (a day's page has thousands)."""
+    """`body` with each placeholder of `links` replaced by its link, in one pass (a day's page has thousands).
+
+    The body is split where the placeholders' common beginning occurs; each piece then starts with the
+    rest of one placeholder or of none (the longest that fits wins)."""
     table = dict(links)
-    pattern = re.compile("|".join(re.escape(p) for p in sorted(table, key=len, reverse=True)))
-    return pattern.sub(lambda m: table[m.group(0)], body)
+    prefix = os.path.commonprefix(list(table))
+    if not prefix:
+        for placeholder, link in links:
+            body = body.replace(placeholder, link)
+        return body
+    rests = sorted({len(p) - len(prefix) for p in table}, reverse=True)
+    pieces = body.split(prefix)
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        for n in rests:
+            found = table.get(prefix + piece[:n])
+            if found is not None:
+                out.append(found + piece[n:])
+                break
+        else:
+            out.append(prefix + piece)
+    return "".join(out)
 
 
 def render_post(article: Article, options: PostOptions, *, now: datetime | None = None) -> str:
