@@ -184,8 +184,10 @@ def measure(argv: list[str], env: dict[str, str], stdout: int | None = subproces
     sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     code = proc.returncode
-    if code not in (0, 1):
-        sys.stderr.write(f"{argv[:4]}… exited {code}:\n{err.decode(errors='replace')[-2000:]}\n")
+    if code != 0:
+        lines = err.decode(errors="replace").splitlines()
+        shown = "\n".join(lines[-20:] if code != 1 else lines[:5])
+        sys.stderr.write(f"{' '.join(argv[2:4])} exited {code} ({len(lines)} lines on stderr):\n{shown}\n")
     return {
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,

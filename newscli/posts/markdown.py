@@ -11,9 +11,10 @@ import html as html_lib
 import re
 import unicodedata
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import lxml.html
-from lxml import etree
+if TYPE_CHECKING:  # lxml is imported where HTML is converted: a digest rerun with nothing new never loads it
+    from lxml import etree
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote body center dd details dialog div dl dt fieldset figcaption figure "
@@ -365,6 +366,9 @@ def unwrap_stray_table_parts(html: str) -> str:
     """
     if not re.search(r"<(?:tr|td|th|tbody|thead|tfoot|caption|colgroup|col)[\s>/]", html, re.IGNORECASE):
         return html
+    import lxml.html
+    from lxml import etree
+
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
@@ -387,6 +391,9 @@ def html_to_markdown(html: str) -> str:
     html = _CONTROLS.sub("", html) if html else ""  # lxml rejects some, and none belong in a post
     if not html.strip():
         return ""
+    import lxml.html
+    from lxml import etree
+
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
