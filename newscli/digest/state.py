@@ -236,9 +236,8 @@ class State:
             if not checked:
                 check = conn.execute("PRAGMA quick_check(1)").fetchone()
                 if check is None or check[0] != "ok":
-                    raise sqlite3.DatabaseError(
-                        f"malformed ({check[0] if check else 'integrity check failed'})"
-                    )
+                    said = " ".join(str(check[0]).split()) if check else "integrity check failed"
+                    raise sqlite3.DatabaseError(f"malformed ({said})")  # one line, for a cron mail
             if self.readonly:
                 return
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
