@@ -680,13 +680,13 @@ def test_a_rerun_with_nothing_new_renders_no_page_but_a_lost_or_edited_page_come
     assert page is not None
     text = page.read_bytes()
     rendered: list[int] = []
-    real = page_module.digest_page_html
+    real = page_module.digest_page_sections
 
-    def counting(*args: object, **kw: object) -> str:
+    def counting(*args: object, **kw: object) -> list[str]:
         rendered.append(1)
         return real(*args, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(page_module, "digest_page_html", counting)
+    monkeypatch.setattr(page_module, "digest_page_sections", counting)
     assert digest(out).digest_page == page and rendered == [] and page.read_bytes() == text
     page.write_text("edited by hand\n", "utf-8")
     assert digest(out).digest_page == page and page.read_bytes() == text and len(rendered) == 1

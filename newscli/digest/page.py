@@ -98,13 +98,26 @@ def digest_page_html(
 
     `links` maps a post's path to the href of its page on this site; the origin URL then stands beside it.
     """
+    return "\n".join(digest_page_sections(posts, titles, tz, links))
+
+
+def digest_page_sections(
+    posts: Sequence[PostRecord],
+    titles: dict[str, str],
+    tz: tzinfo,
+    links: dict[str, str] | None = None,
+) -> list[str]:
+    """The digest body (see digest_page_html) as one HTML section per feed."""
     links = links or {}
+    sections: list[str] = []
     parts: list[str] = []
     current = None
     for post in posts:
         if post.feed != current:
             if current is not None:
                 parts.append("</ul>")
+                sections.append("\n".join(parts))
+                parts = []
             current = post.feed
             parts.append(f"<h2>{html.escape(titles.get(post.feed, post.feed))}</h2>")
             parts.append("<ul>")
@@ -133,7 +146,8 @@ def digest_page_html(
         parts.append(f"<li>{line}</li>")
     if current is not None:
         parts.append("</ul>")
-    return "\n".join(parts)
+        sections.append("\n".join(parts))
+    return sections
 
 
 def write_digest_page(
@@ -187,14 +201,15 @@ def write_digest_page(
     written = folder.recorded(key)
     if written is not None and state.page_inputs(day) == inputs:
         return written
+    sections = digest_page_sections(posts, titles, tz, hrefs)
     article = Article(
         title=f"Digest {day}",
         id=key,
         published=datetime.fromtimestamp(last, tz),
         categories=("digest",),
-        html=digest_page_html(posts, titles, tz, hrefs),
+        html="\n".join(sections),
     )
-    options = dataclasses.replace(base, links=tuple(links))
+    options = dataclasses.replace(base, links=tuple(links), sections=tuple(sections))
     try:
         folder.adopt(name, key, lambda: render_post(article, options))
         saved = folder.save(article, options, now=when)
