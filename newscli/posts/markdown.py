@@ -24,6 +24,7 @@ BLOCK_TAGS = frozenset(
 SKIP_TAGS = frozenset("script style noscript template head title iframe object embed svg math button".split())
 _SAFE_SCHEMES = ("http:", "https:", "mailto:", "ftp:", "//", "/", "#", "./", "../", "?")
 _WS = re.compile(r"[ \t\n\r\f]+")
+_SPACES = re.compile(" {2,}")
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<|])")  # `|`: kramdown reads a line with one as a table row
 # a `{` that opens Liquid (`{{`, `{%`), a Hugo shortcode (`{{<`, `{{%`) or a kramdown attribute list (`{:`)
 _BRACE_OPENER = re.compile(r"\{(?=[{%:])")
@@ -45,14 +46,34 @@ def _typography(text: str) -> str:
     # kramdown and Hugo's Goldmark turn `"`, `'`, `--`, `...`, `<<`, `>>` into curly quotes, dashes,
     # an ellipsis and guillemets; escaped, each shows as written
     text = _QUOTES.sub(r"\\\1", text)
-    text = _TYPO_RUN.sub(lambda m: re.sub(r"([-.>$])", r"\\\1", m.group(0)), text)  # `$$`: kramdown's math
-    return text.replace("~", "&#126;")  # Goldmark's strikethrough; kramdown has no `\~`
+    return _typography_runs(text)
+
+
+def _typography_runs(text: str) -> str:
+    if "--" in text or "..." in text or ">>" in text or "$$" in text:
+        text = _TYPO_RUN.sub(
+            lambda m: re.sub(r"([-.>$])", r"\\\1", m.group(0)), text
+        )  # `$$`: kramdown's math
+    return (
+        text.replace("~", "&#126;") if "~" in text else text
+    )  # Goldmark's strikethrough; kramdown has no `\~`
+
+
+# one pass for the characters escaped by a backslash: Markdown's inline marks, then the typographic quotes
+_BACKSLASHED = str.maketrans({c: "\\" + c for c in "\\`*_[]<|\"'"})
 
 
 def escape_text(text: str) -> str:
     """Escape characters Markdown (or a site generator's template language) would read as markup."""
-    # `&amp;` rather than `\&`: kramdown does not take `\&` as an escape
-    return protect_braces(_typography(_ENTITY_LIKE.sub("&amp;", _INLINE_SPECIAL.sub(r"\\\1", text))))
+    # (the steps of `_INLINE_SPECIAL`, `&`, `_typography` and `protect_braces`, each only where it can apply:
+    # this runs on every text node of every post)
+    text = text.translate(_BACKSLASHED)
+    if "&" in text:
+        text = _ENTITY_LIKE.sub(
+            "&amp;", text
+        )  # `&amp;` rather than `\&`: kramdown does not take `\&` as an escape
+    text = _typography_runs(text)
+    return _BRACE_OPENER.sub("&#123;", text) if "{" in text else text
 
 
 def _escape_line_start(line: str) -> str:
@@ -239,7 +260,9 @@ class _Converter:
         return out
 
     def _paragraph(self, text: str) -> str:
-        lines = [re.sub(" {2,}", " ", line).strip(" ") for line in text.split(_BR)]
+        if not text.strip():
+            return ""  # the white space between blocks
+        lines = [(_SPACES.sub(" ", line) if "  " in line else line).strip(" ") for line in text.split(_BR)]
         while lines and not lines[0]:
             lines.pop(0)
         while lines and not lines[-1]:
