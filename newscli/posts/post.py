@@ -50,6 +50,8 @@ _OPENER = re.compile(r"\{(?=\{[<%])")
 WORD_JOINER = "\u2060"
 
 
+_CHECKED: set[tuple[object, ...]] = set()  # the settings of PostOptions that passed check()
+
 # ---- options and rendering ---------------------------------------------------------------------------
 
 
@@ -77,6 +79,15 @@ class PostOptions:
 
     def check(self) -> None:
         """Raise UsageError for a bad profile, body, field name or template (before any network work)."""
+        what = (self.profile, self.body, self.sets, self.footer, self.filename)
+        if what in _CHECKED:  # every save checks its options: the same few, thousands of times
+            return
+        self._check()
+        if len(_CHECKED) > 256:
+            _CHECKED.clear()
+        _CHECKED.add(what)
+
+    def _check(self) -> None:
         if self.profile not in PROFILES:
             raise UsageError(
                 f"--profile: unknown profile {self.profile!r}; choose from {', '.join(PROFILES)}"
