@@ -28,6 +28,7 @@ from newscli.errors import NewsError, UsageError
 from newscli.posts.folder import PostFolder
 
 DEFAULT_BUDGET = 240.0  # seconds: well under the */10 cron interval digest is made for
+LIGHT_BATCH = 64  # feeds without posts (unchanged, failed) recorded in one transaction at most
 MAX_IN_FLIGHT = 64  # feeds (and, apart, pages) fetched at once at most, unless `concurrency` says otherwise
 HISTORY_AFTER = 3  # consecutive failed runs before the report shows a feed's history
 
@@ -333,26 +334,51 @@ def _run_feeds(
     for t in threads:
         t.start()
     outcomes: dict[str, FeedOutcome] = {}
+    light: list[FeedResult] = []  # results that record no post (unchanged, failed): committed together
+
+    def commit(items: list[FeedResult]) -> None:
+        now = run.now()
+        run.state.commit_feeds(
+            [
+                (r.outcome.name, r.outcome.url, now, r.marks, r.posts, r.validators, r.error, r.retry_after)
+                for r in items
+            ]
+        )
+
+    def done(result: FeedResult) -> None:
+        outcomes[result.outcome.name] = result.outcome
+        if progress is not None:
+            progress(len(outcomes), len(selected), result.outcome)
+
     try:
-        while len(outcomes) < len(selected):
-            item = results.get()
+        while len(outcomes) + len(light) < len(selected):
+            try:
+                item = results.get(block=not light)
+            except queue.Empty:  # nothing else ready now: record what waits, in one transaction
+                commit(light)
+                for result in light:
+                    done(result)
+                light.clear()
+                continue
             if isinstance(item, BaseException):
                 raise item
-            outcome = item.outcome
-            if item.touched and not run.dry_run:
-                run.state.commit_feed(
-                    outcome.name,
-                    outcome.url,
-                    now=run.now(),
-                    marks=item.marks,
-                    posts=item.posts,
-                    validators=item.validators,
-                    error=item.error,
-                    retry_after=item.retry_after,
-                )
-            outcomes[outcome.name] = outcome
-            if progress is not None:
-                progress(len(outcomes), len(selected), outcome)
+            if not item.touched or run.dry_run:
+                done(item)
+            elif item.marks or item.posts:
+                commit([item])  # a feed with posts: its own transaction, as soon as its posts are on disk
+                done(item)
+            else:
+                light.append(item)
+                if len(light) >= LIGHT_BATCH:
+                    commit(light)
+                    for result in light:
+                        done(result)
+                    light.clear()
+        if light:
+            commit(light)
+            for result in light:
+                done(result)
+            light.clear()
     except BaseException as exc:
         run.abort.set()
         if not isinstance(exc, KeyboardInterrupt):  # interrupted: leave without waiting for requests

@@ -460,14 +460,48 @@ class State:
         error: tuple[str, str] | None = None,
         retry_after: float | None = None,
     ) -> None:
-        """Record one feed's run in one transaction.
+        """Record one feed's run in one transaction (see commit_feeds for several).
 
         `marks` and `posts` describe posts already durably on disk. `validators`
         (etag, last_modified, body sha256) are given only when every entry of the feed
         was handled; `error` (kind, message) records a failed run.
         """
-        if self.readonly:
+        self.commit_feeds([(name, url, now, marks, posts, validators, error, retry_after)])
+
+    def commit_feeds(self, runs: Sequence[tuple[Any, ...]]) -> None:
+        """Record several feeds' runs, each as commit_feed would, in one transaction (one fsync for all:
+        a rerun's hundreds of unchanged feeds). Each item: (name, url, now, marks, posts, validators,
+        error, retry_after)."""
+        if self.readonly or not runs:
             return
+        with self._lock:
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for run in runs:
+                    self._record(conn, *run)
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                names = ", ".join(repr(run[0]) for run in runs[:3]) + (" …" if len(runs) > 3 else "")
+                raise self._error(exc, f"cannot record feed {names}") from exc
+
+    @staticmethod
+    def _record(
+        conn: sqlite3.Connection,
+        name: str,
+        url: str,
+        now: float,
+        marks: Sequence[Mark],
+        posts: Sequence[PostRecord],
+        validators: tuple[str | None, str | None, str | None] | None,
+        error: tuple[str, str] | None,
+        retry_after: float | None,
+    ) -> None:
         # whatever a stage let through, nothing unencodable reaches SQLite (it would fail the whole feed)
         name, url = clean_value(name), redact(clean_value(url))
         marks = [Mark(clean_value(m.keys), clean_value(m.path)) for m in marks]
@@ -476,79 +510,64 @@ class State:
             error = (clean_value(error[0]), clean_value(error[1]))
         if validators is not None:
             validators = (clean_value(validators[0]), clean_value(validators[1]), validators[2])
-        with self._lock:
-            conn = self._conn
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute(
-                    "INSERT INTO feeds (name, url) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", (name, url)
+        conn.execute("INSERT INTO feeds (name, url) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", (name, url))
+        row = conn.execute("SELECT url FROM feeds WHERE name = ?", (name,)).fetchone()
+        if row is not None and row[0] != url:
+            # A feed renamed onto another URL: old validators would mean nothing there.
+            conn.execute(
+                "UPDATE feeds SET url = ?, etag = NULL, last_modified = NULL, body_sha256 = NULL,"
+                " retry_after = NULL WHERE name = ?",
+                (url, name),
+            )
+        conn.executemany(
+            "INSERT INTO seen (key, feed, first_seen, path) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
+            [(key, name, now, mark.path) for mark in marks for key in mark.keys],
+        )
+        conn.executemany(
+            "INSERT INTO day_posts (id, day, feed, saved_at, path, title, url, source, published, summary)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET path = excluded.path",
+            [
+                (
+                    p.id,
+                    p.day,
+                    p.feed,
+                    p.saved_at,
+                    p.path,
+                    p.title,
+                    p.url,
+                    p.source,
+                    p.published,
+                    p.summary,
                 )
-                row = conn.execute("SELECT url FROM feeds WHERE name = ?", (name,)).fetchone()
-                if row is not None and row[0] != url:
-                    # A feed renamed onto another URL: old validators would mean nothing there.
-                    conn.execute(
-                        "UPDATE feeds SET url = ?, etag = NULL, last_modified = NULL, body_sha256 = NULL,"
-                        " retry_after = NULL WHERE name = ?",
-                        (url, name),
-                    )
-                conn.executemany(
-                    "INSERT INTO seen (key, feed, first_seen, path) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT(key) DO NOTHING",
-                    [(key, name, now, mark.path) for mark in marks for key in mark.keys],
-                )
-                conn.executemany(
-                    "INSERT INTO day_posts (id, day, feed, saved_at, path, title, url, source, published, summary)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET path = excluded.path",
-                    [
-                        (
-                            p.id,
-                            p.day,
-                            p.feed,
-                            p.saved_at,
-                            p.path,
-                            p.title,
-                            p.url,
-                            p.source,
-                            p.published,
-                            p.summary,
-                        )
-                        for p in posts
-                    ],
-                )
-                if error is not None:
-                    conn.execute(
-                        "UPDATE feeds SET failures = failures + 1, last_error = ?, last_attempt = ?,"
-                        " retry_after = ? WHERE name = ?",
-                        (error[1], now, retry_after, name),
-                    )
-                    conn.execute(
-                        "INSERT INTO failures (feed, at, kind, message) VALUES (?, ?, ?, ?)",
-                        (name, now, error[0], error[1]),
-                    )
-                    conn.execute(
-                        "DELETE FROM failures WHERE feed = ? AND rowid NOT IN"
-                        " (SELECT rowid FROM failures WHERE feed = ? ORDER BY at DESC LIMIT ?)",
-                        (name, name, HISTORY_KEEP),
-                    )
-                else:
-                    conn.execute(
-                        "UPDATE feeds SET failures = 0, last_error = NULL, last_attempt = ?, last_success = ?,"
-                        " retry_after = NULL WHERE name = ?",
-                        (now, now, name),
-                    )
-                if validators is not None:
-                    conn.execute(
-                        "UPDATE feeds SET etag = ?, last_modified = ?, body_sha256 = ? WHERE name = ?",
-                        (*validators, name),
-                    )
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if conn.in_transaction:
-                    try:
-                        conn.execute("ROLLBACK")
-                    except sqlite3.Error:
-                        pass
-                raise self._error(exc, f"cannot record feed {name!r}") from exc
+                for p in posts
+            ],
+        )
+        if error is not None:
+            conn.execute(
+                "UPDATE feeds SET failures = failures + 1, last_error = ?, last_attempt = ?,"
+                " retry_after = ? WHERE name = ?",
+                (error[1], now, retry_after, name),
+            )
+            conn.execute(
+                "INSERT INTO failures (feed, at, kind, message) VALUES (?, ?, ?, ?)",
+                (name, now, error[0], error[1]),
+            )
+            conn.execute(
+                "DELETE FROM failures WHERE feed = ? AND rowid NOT IN"
+                " (SELECT rowid FROM failures WHERE feed = ? ORDER BY at DESC LIMIT ?)",
+                (name, name, HISTORY_KEEP),
+            )
+        else:
+            conn.execute(
+                "UPDATE feeds SET failures = 0, last_error = NULL, last_attempt = ?, last_success = ?,"
+                " retry_after = NULL WHERE name = ?",
+                (now, now, name),
+            )
+        if validators is not None:
+            conn.execute(
+                "UPDATE feeds SET etag = ?, last_modified = ?, body_sha256 = ? WHERE name = ?",
+                (*validators, name),
+            )
 
     def moved(self, old: str, new: str) -> None:
         """A post file moved (archived): follow it."""
