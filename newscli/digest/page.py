@@ -61,18 +61,26 @@ def first_sentence(text: str | None, limit: int = 160) -> str:
 
 
 def site_link(
-    post: PostRecord, folder: Path, profile: str, now: datetime, real: dict[str, str] | None = None
+    post: PostRecord,
+    folder: Path,
+    profile: str,
+    now: datetime,
+    real: dict[str, str] | None = None,
+    files: set[str] | None = None,
 ) -> str | None:
     """The link to `post` on the site built from `folder` (see the module doc), or None when it has none.
 
-    `real`: a cache of resolved folder paths, for the many posts of one page."""
-    path = Path(post.path)
+    For the many posts of one page: `real`, a cache of resolved folder paths; `files`, the names of the
+    files in `folder` (else each post's file is looked at)."""
+    parent, _, name = post.path.rpartition(os.sep)
     real = {} if real is None else real
-    parent, here = str(path.parent), str(folder)
-    for name in (parent, here):
-        if name not in real:
-            real[name] = os.path.realpath(name)
-    if real[parent] != real[here] or not path.is_file():
+    here = str(folder)
+    for where in (parent, here):
+        if where not in real:
+            real[where] = os.path.realpath(where)
+    if real[parent] != real[here]:
+        return None
+    if not (name in files if files is not None else os.path.isfile(post.path)):
         return None
     if post.published:
         try:
@@ -81,11 +89,11 @@ def site_link(
         except (ValueError, TypeError):
             pass
     if profile == "jekyll":
-        m = _JEKYLL_POST.match(path.name)
+        m = _JEKYLL_POST.match(name)
         return "{% post_url " + m.group(1) + " %}" if m else None
     if profile == "hugo":
-        return '{{< relref "' + path.name + '" >}}' if '"' not in path.name else None
-    return quote(path.name)
+        return '{{< relref "' + name + '" >}}' if '"' not in name else None
+    return quote(name)
 
 
 def digest_page_html(
@@ -190,8 +198,13 @@ def write_digest_page(
     hrefs: dict[str, str] = {}
     links: list[tuple[str, str]] = []
     real: dict[str, str] = {}
+    try:
+        with os.scandir(folder.path) as entries:
+            files: set[str] | None = {e.name for e in entries if e.is_file()}
+    except OSError:
+        files = None
     for post in posts:
-        link = site_link(post, folder.path, base.profile, when, real)
+        link = site_link(post, folder.path, base.profile, when, real, files)
         if link is not None and post.path not in hrefs:
             hrefs[post.path] = _LINK.format(len(links) + 1)
             links.append((hrefs[post.path], link))
