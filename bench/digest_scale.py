@@ -87,7 +87,9 @@ async def _serve(hosts: int, port: int, feeds: int, items: int, delay: float) ->
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
                 path = lines[0].split(" ")[1]
-                headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:] if h)}
+                headers = {
+                    k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:] if h)
+                }
                 await asyncio.sleep(delay)
                 status, kind, body, extra = 404, "text/plain", b"not found", ""
                 parts = path.strip("/").split("/")
@@ -114,7 +116,9 @@ async def _serve(hosts: int, port: int, feeds: int, items: int, delay: float) ->
         finally:
             writer.close()
 
-    servers = [await asyncio.start_server(handle, f"127.0.0.{h + 1}", port, backlog=1024) for h in range(hosts)]
+    servers = [
+        await asyncio.start_server(handle, f"127.0.0.{h + 1}", port, backlog=1024) for h in range(hosts)
+    ]
     print("ready", flush=True)
     await asyncio.gather(*(s.serve_forever() for s in servers))
 
@@ -161,7 +165,9 @@ def tree_rss(root: int) -> int:
     return total
 
 
-def measure(argv: list[str], env: dict[str, str], stdout: int | None = subprocess.DEVNULL) -> dict[str, float]:
+def measure(
+    argv: list[str], env: dict[str, str], stdout: int | None = subprocess.DEVNULL
+) -> dict[str, float]:
     """Run `argv`; its wall and CPU seconds, peak tree RSS (MiB) and exit code."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE)
@@ -215,8 +221,20 @@ def main() -> int:
 
     port = free_port(args.hosts)
     farm = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(port), "--hosts", str(args.hosts), "--feeds", str(args.feeds),
-         "--items", str(args.items), "--delay", str(args.delay)],
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            str(port),
+            "--hosts",
+            str(args.hosts),
+            "--feeds",
+            str(args.feeds),
+            "--items",
+            str(args.items),
+            "--delay",
+            str(args.delay),
+        ],
         stdout=subprocess.PIPE,
     )
     assert farm.stdout is not None
@@ -240,7 +258,10 @@ def main() -> int:
                 label = str(code) if len(codes) > 1 else "newscli"
                 env = dict(os.environ, PYTHONPATH=str(code), NEWSCLI_CONFIG=str(config), NO_COLOR="1")
                 env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules compiled once, not every run
-                home, site = work / f"home-{run}-{codes.index(code)}", work / f"site-{run}-{codes.index(code)}"
+                home, site = (
+                    work / f"home-{run}-{codes.index(code)}",
+                    work / f"site-{run}-{codes.index(code)}",
+                )
                 env["NEWSCLI_HOME"] = str(home)
                 digest = [sys.executable, "-m", "newscli", "digest", "--out", str(site)]
                 if only & {"first", "rerun"}:
@@ -252,7 +273,10 @@ def main() -> int:
                     results.setdefault(("rerun", label), []).append(measure(digest, env))
                 if "feeds" in only:
                     results.setdefault(("feeds", label), []).append(
-                        measure([sys.executable, "-m", "newscli", "fetch", *urls, "--no-full", "-f", "ndjson"], env)
+                        measure(
+                            [sys.executable, "-m", "newscli", "fetch", *urls, "--no-full", "-f", "ndjson"],
+                            env,
+                        )
                     )
                 if args.keep and run == args.runs - 1:
                     shutil.rmtree(args.keep, ignore_errors=True)
@@ -267,8 +291,17 @@ def main() -> int:
                 nb.mkdir()
                 (nb / "urls").write_text("\n".join(urls) + "\n")
                 (nb / "config").write_text("reload-threads 16\n")
-                argv = ["newsboat", "-x", "reload", "-u", str(nb / "urls"), "-c", str(nb / "cache.db"),
-                        "-C", str(nb / "config")]
+                argv = [
+                    "newsboat",
+                    "-x",
+                    "reload",
+                    "-u",
+                    str(nb / "urls"),
+                    "-c",
+                    str(nb / "cache.db"),
+                    "-C",
+                    str(nb / "config"),
+                ]
                 results.setdefault(("newsboat", "newsboat"), []).append(measure(argv, dict(os.environ)))
                 shutil.rmtree(nb, ignore_errors=True)
     finally:
@@ -281,7 +314,9 @@ def main() -> int:
         f"latency bound first run {bound_first:.2f} s, feeds/rerun {bound_feeds:.2f} s ({PER_HOST} per host); "
         f"medians of {args.runs}"
     )
-    print(f"{'what':<9} {'who':<28} {'wall s':>7} {'× bound':>8} {'CPU s':>7} {'RSS MiB':>8} {'posts':>6} exit")
+    print(
+        f"{'what':<9} {'who':<28} {'wall s':>7} {'× bound':>8} {'CPU s':>7} {'RSS MiB':>8} {'posts':>6} exit"
+    )
     for (what, who), rows in results.items():
         wall = statistics.median(r["wall"] for r in rows)
         bound = bound_first if what == "first" else bound_feeds
@@ -297,7 +332,9 @@ def main() -> int:
         for (what, who), rows in results.items():
             if what == "first":
                 wall = statistics.median(r["wall"] for r in rows)
-                print(f"per post beyond the bound ({who[-28:]}): {max(0.0, wall - bound_first) / extra * 1000:.2f} ms")
+                print(
+                    f"per post beyond the bound ({who[-28:]}): {max(0.0, wall - bound_first) / extra * 1000:.2f} ms"
+                )
     return 0
 
 
