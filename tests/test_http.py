@@ -660,6 +660,30 @@ def test_keep_alive_under_load_with_a_server_closing_idle_connections():
     assert len(connections) < 3000  # connections were kept alive and reused meanwhile
 
 
+def test_304s_and_short_redirects_keep_their_connection(http_server, client):
+    """A rerun's conditional GETs come back 304 (and feeds often redirect): each must not cost a connection."""
+    ports: list[int] = []
+
+    def redirect(req: BaseHTTPRequestHandler) -> None:
+        ports.append(req.client_address[1])
+        head(req, 301, {"Location": "/feed", "Content-Length": "9"})
+        req.wfile.write(b"moved: go")
+
+    def feed(req: BaseHTTPRequestHandler) -> None:
+        ports.append(req.client_address[1])
+        if req.headers.get("If-None-Match") == '"v1"':
+            head(req, 304, {"ETag": '"v1"'})
+            return
+        head(req, 200, {"ETag": '"v1"', "Content-Length": "4"})
+        req.wfile.write(b"feed")
+
+    url = http_server.add("/old", redirect)
+    http_server.add("/feed", feed)
+    assert client.get(url).content == b"feed"
+    assert [client.get(url, etag='"v1"').status for _ in range(4)] == [304] * 4
+    assert len(ports) == 10 and len(set(ports)) == 1
+
+
 # Local gzip
 
 
