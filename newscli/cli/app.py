@@ -155,7 +155,12 @@ def fetch(
         typer.Option("--timeout", min=0.1, help="Total seconds allowed per request [default: 30]."),
     ] = None,
     concurrency: Annotated[
-        int | None, typer.Option("--concurrency", min=1, help="Requests in flight at once [default: 16].")
+        int | None,
+        typer.Option(
+            "--concurrency",
+            min=1,
+            help="Requests in flight at once [default: each host's per-host limit, 16 to 64].",
+        ),
     ] = None,
     user_agent: Annotated[str | None, typer.Option("--user-agent", help="User-Agent header to send.")] = None,
     items: Annotated[

@@ -238,7 +238,8 @@ class HttpClient:
         # The headers every request sends, encoded once.
         self._user_agent = (b"User-Agent", self.user_agent.encode("utf-8"))
         self._accept = (b"Accept", DEFAULT_ACCEPT.encode("utf-8"))
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        # Idle connections kept: as many as requests a run keeps in flight (pipeline.MAX_CONCURRENCY).
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=64)
         # The transport is used directly, not through httpx.Client: Client.send works out the next
         # request of every redirect even when not following it, and raises on Locations like
         # "javascript:..." before we can refuse them by name. Cookies are kept as a browser would,
