@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
-from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newscli.errors import UsageError
@@ -105,6 +104,8 @@ def parse_date(text: str | None, tz: tzinfo, *, now: datetime | None = None) -> 
             pass
     if re.match(r"(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}", text):
         try:
+            from email.utils import parsedate_to_datetime  # 20 ms of email.*: only for RFC 822 dates
+
             value = parsedate_to_datetime(text)
             # RFC 822 "-0000" means unknown zone: parsedate gives a naive datetime then
             return value if value.tzinfo else value.replace(tzinfo=tz)

@@ -6,12 +6,15 @@ L05 (corrupt state), L06 (locked state), H13 (Retry-After), H15 (304), H16 (same
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
@@ -662,3 +665,144 @@ def test_a_feed_over_the_entry_cap_says_so_every_run_and_is_not_refetched_in_ful
     assert len([n for n in posts(out) if not n.endswith("-digest.md")]) == 1000
     assert run_cli("--out", str(out)) == (0, "", "")  # 304: not fetched and parsed in full again
     assert http_server.requests("/big.xml")[-1].get("if-none-match") == '"big"'
+
+
+def test_a_rerun_with_nothing_new_renders_no_page_but_a_lost_or_edited_page_comes_back(
+    http_server: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: the day's page is rendered only when what it is made of changed (or the file did)."""
+    from newscli.digest import page as page_module
+
+    items = [item(i) for i in range(3)]
+    add_feed(http_server.serve("/a.xml", rss(items), content_type=RSS_TYPE), name="alpha")
+    out = tmp_path / "out"
+    page = digest(out).digest_page
+    assert page is not None
+    text = page.read_bytes()
+    rendered: list[int] = []
+    real = page_module.digest_page_sections
+
+    def counting(*args: object, **kw: object) -> list[str]:
+        rendered.append(1)
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(page_module, "digest_page_sections", counting)
+    assert digest(out).digest_page == page and rendered == [] and page.read_bytes() == text
+    page.write_text("edited by hand\n", "utf-8")
+    assert digest(out).digest_page == page and page.read_bytes() == text and len(rendered) == 1
+    page.unlink()
+    assert digest(out).digest_page == page and page.read_bytes() == text and len(rendered) == 2
+    http_server.serve("/a.xml", rss([*items, item(7)]), content_type=RSS_TYPE)
+    report = digest(out)
+    assert report.digest_page == page and len(rendered) == 3
+    assert "Story a7" in page.read_text("utf-8") and len(report.saved) == 1
+
+
+@contextlib.contextmanager
+def read_only_view(directory: Path, view: Path) -> Iterator[Path]:
+    """`directory` seen at `view` on a read-only mount (a bind mount: read-only media, as root sees it too)."""
+    view.mkdir()
+    mount = shutil.which("mount")
+    done = None
+    if mount is not None and os.geteuid() == 0:
+        done = subprocess.run([mount, "--bind", str(directory), str(view)], capture_output=True, text=True)
+    if done is None or done.returncode != 0:
+        reason = "a read-only bind mount needs root and mount(8)" + (
+            f" ({done.stderr.strip()})" if done else ""
+        )
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        subprocess.run([mount, "-o", "remount,bind,ro", str(view)], check=True, capture_output=True)
+        yield view
+    finally:
+        subprocess.run(["umount", str(view)], capture_output=True)
+
+
+@pytest.mark.parametrize("pending_log", [False, True], ids=["checkpointed", "with-a-write-ahead-log"])
+def test_dry_run_reads_a_state_on_read_only_media(
+    http_server: TestServer, tmp_path: Path, pending_log: bool
+) -> None:
+    """Issue 11 #9: --dry-run on a state folder on read-only media (SQLite's WAL wants a -shm file beside the
+    database) reads that state — including a last transaction still in the -wal file — and plans only the new."""
+    url = http_server.serve("/a.xml", rss([item(1), item(2)]), content_type=RSS_TYPE)
+    add_feed(url, name="alpha")
+    state, out = tmp_path / "state", tmp_path / "out"
+    assert digest(out, state_dir=state).exit_code == 0
+    http_server.serve("/a.xml", rss([item(1), item(2), item(3), item(4)]), content_type=RSS_TYPE)
+    if pending_log:  # a copy taken while another run's last commit was only in the log: story a3 is seen
+        writer = sqlite3.connect(state / DB_NAME, isolation_level=None)
+        writer.execute("PRAGMA wal_autocheckpoint = 0")
+        writer.execute(
+            "INSERT INTO seen (key, feed, first_seen) VALUES (?, 'alpha', 0)",
+            ("id:tag:news.example.com,2024:a3",),
+        )
+        snapshot_dir = tmp_path / "snapshot"
+        snapshot_dir.mkdir()
+        for name in (DB_NAME, f"{DB_NAME}-wal"):
+            shutil.copyfile(state / name, snapshot_dir / name)
+        writer.close()
+        assert (snapshot_dir / f"{DB_NAME}-wal").stat().st_size > 0
+        state = snapshot_dir
+    with read_only_view(state, tmp_path / "ro") as ro:
+        report = digest(out, state_dir=ro, dry_run=True)
+    assert report.exit_code == 0, report.problems()
+    planned = [line for line in report.planned if line.startswith("would save")]
+    stories = sorted(line.split("story-")[1].split(".md")[0] for line in planned)
+    assert stories == (["a4"] if pending_log else ["a3", "a4"])
+    assert not list((tmp_path).glob("newscli-state-*"))
+
+
+def test_feeds_are_fetched_as_many_at_once_as_their_hosts_allow(tmp_path: Path) -> None:
+    """Issue 15: feed threads are sized from the feeds' hosts (per_host each), not a fixed 16: three hosts of
+    eight feeds each are fetched eighteen at a time, and never more than six at once from one host."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    lock = threading.Lock()
+    now: dict[str, int] = {}
+    most: dict[str, int] = {}
+    total = [0, 0]
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            host = self.server.server_address[0]
+            with lock:
+                now[host] = now.get(host, 0) + 1
+                most[host] = max(most.get(host, 0), now[host])
+                total[0] += 1
+                total[1] = max(total[1], sum(now.values()))
+            time.sleep(1.0)
+            with lock:
+                now[host] -= 1
+            n = self.path.strip("/").split(".")[0]
+            body = rss([item(int(n), feed=f"h{host[-1]}x")])
+            self.send_response(200)
+            self.send_header("Content-Type", RSS_TYPE)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    servers = [ThreadingHTTPServer((f"127.0.0.{h}", 0), Handler) for h in (1, 2, 3)]
+    for server in servers:
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for h, server in enumerate(servers):
+            for n in range(8):
+                add_feed(
+                    f"http://{server.server_address[0]}:{server.server_address[1]}/{n}.xml", name=f"f{h}-{n}"
+                )
+        report = run_digest(out=tmp_path / "out")
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    assert report.exit_code == 0 and len(report.saved) == 24
+    assert total[0] == 24
+    assert max(most.values()) <= 6  # per_host holds
+    assert total[1] > 16  # the hosts side by side, beyond the old fixed 16 threads

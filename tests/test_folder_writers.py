@@ -1,5 +1,5 @@
 """Issue 11 #6 and #5: one writer at a time per output folder, across processes; leftovers of a killed
-writer go at once when no writer holds the folder."""
+writer go at once when no writer holds the folder. Issue 15: saves from many threads share batches."""
 
 from __future__ import annotations
 
@@ -7,13 +7,19 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import pytest
 from test_digest import RSS_TYPE, item, rss
 
+from newscli.errors import SaveError
 from newscli.feeds.subscriptions import add_feed
-from newscli.posts.folder import PostFolder, _folder_flock
+from newscli.models import Article
+from newscli.posts import folder as folder_module
+from newscli.posts.folder import PostFolder, Saved, _folder_flock
+from newscli.posts.post import PostOptions
 
 if TYPE_CHECKING:
     from conftest import TestServer
@@ -58,3 +64,99 @@ def test_leftover_temp_files_go_at_once_when_no_writer_holds_the_folder(tmp_path
         assert leftover.exists()
     folder.remove_stale_temps(time.time())  # nobody writes: a fresh temp file is a killed run's
     assert not leftover.exists()
+
+
+def _save_from_threads(out: Path, index_path: Path, articles: list[Article], threads: int = 8) -> list[Saved]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with PostFolder.open(out, index_path=index_path) as folder, ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda a: folder.save(a, PostOptions()), articles))
+
+
+def _articles(n: int) -> list[Article]:
+    # every third article shares a title: their names collide and must be numbered, never overwritten
+    return [
+        Article(
+            title=f"Story {i if i % 3 else 0}",
+            id=f"https://news.example.com/{i}",
+            url=f"https://news.example.com/{i}",
+            html=f"<p>Body of story {i}.</p>",
+            published=datetime(2024, 5, 17, 8, i % 60, tzinfo=timezone.utc),
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("unnamed", [True, False], ids=["unnamed-staged-files", "named-temp-files"])
+def test_threads_saving_at_once_each_get_their_own_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unnamed: bool
+) -> None:
+    """Saves from many threads are written in shared batches: every article lands once, whole, under its own
+    name (colliding titles numbered), recorded in the index, with no temporary file left — with unnamed staged
+    files (Linux) and with the named temporary files used where those do not exist."""
+    if not unnamed:
+        monkeypatch.setattr(folder_module, "stage_file", lambda directory, data: None)
+    out, db = tmp_path / "out", tmp_path / "index.db"
+    articles = _articles(60)
+    saved = _save_from_threads(out, db, articles)
+    assert [s.status for s in saved] == ["new"] * 60
+    assert len({s.path for s in saved}) == 60
+    names = sorted(p.name for p in out.iterdir())
+    assert len(names) == 60 and not any(n.startswith(".") for n in names)
+    assert sum(n.startswith("2024-05-17-story-0") for n in names) == 20  # story-0, story-0-2 … story-0-20
+    for article, result in zip(articles, saved, strict=True):
+        text = result.path.read_text("utf-8")
+        assert f"Body of story {article.id.rsplit('/', 1)[1]}." in text and text.endswith("\n")
+    # saved again, from threads again: every article finds its own file, nothing new, nothing rewritten
+    again = _save_from_threads(out, db, articles)
+    assert [s.status for s in again] == ["unchanged"] * 60
+    assert [s.path for s in again] == [s.path for s in saved]
+    assert sorted(p.name for p in out.iterdir()) == names
+
+
+def test_a_failing_post_in_a_batch_fails_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One post that cannot be named (its file name taken by a folder) is that post's error; the other
+    saves of the same moment still land."""
+    out = tmp_path / "out"
+    articles = _articles(12)
+    real_place = PostFolder._place
+
+    def place(self: PostFolder, job: Any, *args: Any) -> Saved:
+        if job.key.endswith("/5"):
+            raise SaveError("a surprise", source=str(self.path / job.wanted))
+        return real_place(self, job, *args)
+
+    monkeypatch.setattr(PostFolder, "_place", place)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with PostFolder.open(out, index_path=tmp_path / "db") as folder, ThreadPoolExecutor(6) as pool:
+        futures = [pool.submit(folder.save, a, PostOptions()) for a in articles]
+        errors = [f.exception() for f in futures]
+    assert [i for i, e in enumerate(errors) if e is not None] == [5]
+    assert "a surprise" in str(errors[5])
+    assert len(list(out.iterdir())) == 11
+
+
+def test_a_writer_killed_while_writing_leaves_no_file_behind(tmp_path: Path) -> None:
+    """SIGKILL after a post's bytes are written but before it has a name: nothing is left in the folder
+    (unnamed staged files vanish with the process; where they are not used, the temp file is cleaned up
+    by the next writer at once, as the test above shows)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    code = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from newscli.posts import folder\n"
+        "real = folder.stage_file\n"
+        "def stage(directory, data):\n"
+        "    fd = real(directory, data)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "folder.stage_file = stage\n"
+        "from newscli.models import Article\n"
+        "from newscli.posts.post import PostOptions\n"
+        "folder.PostFolder(Path(sys.argv[1])).save(Article(title='T', id='x', html='<p>x</p>'), PostOptions())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", code, str(out)], env=env, capture_output=True, timeout=60)
+    assert result.returncode == -9, result.stderr
+    assert list(out.iterdir()) == []

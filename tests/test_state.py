@@ -267,3 +267,24 @@ def test_sqlite_result_codes_are_sqlites_own() -> None:
     for name in names:
         ours = getattr(state_module, f"SQLITE_{name}")
         assert getattr(sqlite3, f"SQLITE_{name}", ours) == ours
+
+
+def test_damage_inside_the_file_is_found_by_the_daily_full_check(tmp_path: Path) -> None:
+    """A cut-off file is refused on every open (its header says how long it must be); damage inside it by
+    the full integrity check, run at least once a day (it reads the whole file: a year of posts takes ~0.2 s)."""
+    import sqlite3
+
+    from newscli.digest.state import CHECK_EVERY
+
+    with State.open(tmp_path) as state:
+        marks = [Mark((f"url:a.com/{i}" + "x" * 200,), f"/out/{i}.md") for i in range(2000)]
+        state.commit_feed("f", "u", now=1.0, marks=marks)
+    db = tmp_path / DB_NAME
+    page_size = sqlite3.connect(db).execute("PRAGMA page_size").fetchone()[0]
+    with db.open("r+b") as f:  # scribble over a page in the middle of the seen table
+        f.seek(page_size * 40 + 8)
+        f.write(b"\xff" * 64)
+    with sqlite3.connect(db) as conn:  # the last full check was more than a day ago
+        conn.execute("UPDATE checks SET at = ?", (time.time() - CHECK_EVERY - 60,))
+    with pytest.raises(StateError, match="is corrupt: .*move it away to start fresh"):
+        State.open(tmp_path)

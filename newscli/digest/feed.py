@@ -178,14 +178,17 @@ class DigestRun:
         same_url = remembered is not None and remembered.url == url
         etag = remembered.etag if same_url else None
         last_modified = remembered.last_modified if same_url else None
-        from newscli.feeds.jsonapi import API_ACCEPT, mapping_of
+        mapping, accept = None, FEED_ACCEPT
+        if setting(feed, "type") == "json":  # the JSON API code loads only for such feeds
+            from newscli.feeds.jsonapi import API_ACCEPT, mapping_of
 
-        mapping = mapping_of(feed)
+            mapping = mapping_of(feed)
+            accept = API_ACCEPT if mapping is not None else FEED_ACCEPT
         try:
             fetched = self.client.get(
                 feed.url,  # `url` is the redacted form, for messages
                 max_bytes=_feed_max(),
-                accept=API_ACCEPT if mapping is not None else FEED_ACCEPT,
+                accept=accept,
                 etag=etag,
                 last_modified=last_modified,
                 allow_private=self._allow_private(feed),

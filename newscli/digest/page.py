@@ -9,7 +9,9 @@ and Hugo fail the build on a link to a post they skip); the others link to the o
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import html
+import json
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -26,6 +28,7 @@ from newscli.posts.folder import PostFolder
 # any day's page name: posts never take one, so a page never has to land on a post
 _PAGE_NAME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}-digest\.(md|html)\Z", re.IGNORECASE)
 _JEKYLL_POST = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}-[^{}%\s]+)\.(md|markdown|html)\Z")
+PAGE_FORMAT = 1  # the version of the page's rendering, part of its inputs
 _LINK = "https://newscli.invalid/post/{}/"  # stands for a site link until the page's body is protected
 _SENTENCE = re.compile(r".+?(?:[。！？!?](?:[”’」』\"')]*)|\.(?=\s|$))", re.DOTALL)
 
@@ -57,10 +60,19 @@ def first_sentence(text: str | None, limit: int = 160) -> str:
     return ""
 
 
-def site_link(post: PostRecord, folder: Path, profile: str, now: datetime) -> str | None:
-    """The link to `post` on the site built from `folder` (see the module doc), or None when it has none."""
+def site_link(
+    post: PostRecord, folder: Path, profile: str, now: datetime, real: dict[str, str] | None = None
+) -> str | None:
+    """The link to `post` on the site built from `folder` (see the module doc), or None when it has none.
+
+    `real`: a cache of resolved folder paths, for the many posts of one page."""
     path = Path(post.path)
-    if os.path.realpath(path.parent) != os.path.realpath(folder) or not path.is_file():
+    real = {} if real is None else real
+    parent, here = str(path.parent), str(folder)
+    for name in (parent, here):
+        if name not in real:
+            real[name] = os.path.realpath(name)
+    if real[parent] != real[here] or not path.is_file():
         return None
     if post.published:
         try:
@@ -86,13 +98,26 @@ def digest_page_html(
 
     `links` maps a post's path to the href of its page on this site; the origin URL then stands beside it.
     """
+    return "\n".join(digest_page_sections(posts, titles, tz, links))
+
+
+def digest_page_sections(
+    posts: Sequence[PostRecord],
+    titles: dict[str, str],
+    tz: tzinfo,
+    links: dict[str, str] | None = None,
+) -> list[str]:
+    """The digest body (see digest_page_html) as one HTML section per feed."""
     links = links or {}
+    sections: list[str] = []
     parts: list[str] = []
     current = None
     for post in posts:
         if post.feed != current:
             if current is not None:
                 parts.append("</ul>")
+                sections.append("\n".join(parts))
+                parts = []
             current = post.feed
             parts.append(f"<h2>{html.escape(titles.get(post.feed, post.feed))}</h2>")
             parts.append("<ul>")
@@ -121,7 +146,8 @@ def digest_page_html(
         parts.append(f"<li>{line}</li>")
     if current is not None:
         parts.append("</ul>")
-    return "\n".join(parts)
+        sections.append("\n".join(parts))
+    return sections
 
 
 def write_digest_page(
@@ -163,22 +189,31 @@ def write_digest_page(
     when = datetime.fromtimestamp(now(), tz)
     hrefs: dict[str, str] = {}
     links: list[tuple[str, str]] = []
+    real: dict[str, str] = {}
     for post in posts:
-        link = site_link(post, folder.path, base.profile, when)
+        link = site_link(post, folder.path, base.profile, when, real)
         if link is not None and post.path not in hrefs:
             hrefs[post.path] = _LINK.format(len(links) + 1)
             links.append((hrefs[post.path], link))
+    # What the page is made of; when it is what the page on disk was made of, the page stands (a rerun
+    # with nothing new renders nothing: thousands of posts make a page that takes a while to render).
+    inputs = _inputs(day, base, titles, posts, links)
+    written = folder.recorded(key)
+    if written is not None and state.page_inputs(day) == inputs:
+        return written
+    sections = digest_page_sections(posts, titles, tz, hrefs)
     article = Article(
         title=f"Digest {day}",
         id=key,
         published=datetime.fromtimestamp(last, tz),
         categories=("digest",),
-        html=digest_page_html(posts, titles, tz, hrefs),
+        html="\n".join(sections),
     )
-    options = dataclasses.replace(base, links=tuple(links))
+    options = dataclasses.replace(base, links=tuple(links), sections=tuple(sections))
     try:
-        folder.adopt(name, key, render_post(article, options))
+        folder.adopt(name, key, lambda: render_post(article, options))
         saved = folder.save(article, options, now=when)
+        state.set_page_inputs(day, inputs)
     except NewsError as exc:
         warnings.append(f"digest page: {exc}")
         return None
@@ -186,3 +221,26 @@ def write_digest_page(
         warnings.append(f"digest page: {exc.strerror or exc} ({folder.path})")
         return None
     return saved.path
+
+
+_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(PostRecord))
+
+
+def _inputs(
+    day: str, options: Any, titles: dict[str, str], posts: Sequence[PostRecord], links: list[tuple[str, str]]
+) -> str:
+    """A digest of everything the day's page is rendered from (PAGE_FORMAT: bump it when the rendering changes)."""
+    data = json.dumps(
+        [
+            PAGE_FORMAT,
+            day,
+            options.profile,
+            options.body,
+            sorted({titles.get(p.feed, p.feed) for p in posts}),
+            [[getattr(p, f) for f in _RECORD_FIELDS] for p in posts],
+            links,
+        ],
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()

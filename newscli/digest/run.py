@@ -28,6 +28,7 @@ from newscli.errors import NewsError, UsageError
 from newscli.posts.folder import PostFolder
 
 DEFAULT_BUDGET = 240.0  # seconds: well under the */10 cron interval digest is made for
+MAX_IN_FLIGHT = 64  # feeds (and, apart, pages) fetched at once at most, unless `concurrency` says otherwise
 HISTORY_AFTER = 3  # consecutive failed runs before the report shows a feed's history
 
 
@@ -118,7 +119,7 @@ def run_digest(
     client: Any = None,
     fetcher: Any = None,
     workers: int | None = None,
-    page_workers: int = 32,
+    page_workers: int | None = None,
     busy_timeout: float = 5.0,
     now: Callable[[], float] = time.time,
     progress: Callable[[int, int, FeedOutcome], None] | None = None,
@@ -129,6 +130,8 @@ def run_digest(
 
     `budget`: seconds the run may spend fetching (else `budget` in [defaults], else DEFAULT_BUDGET); when
     they are used up, feeds and pages not yet fetched wait for the next run, and the report says so.
+    `workers`, `page_workers`: feeds and pages fetched at once (else `concurrency`, else sized from the
+    feeds' hosts: per host as many as `per_host` allows, MAX_IN_FLIGHT in all).
     """
     from newscli.config import effective
     from newscli.dates import local_zone, zone
@@ -171,10 +174,12 @@ def run_digest(
         # one folder object, its index shared by the feed threads (saving is one step per folder anyway)
         folder = PostFolder(out) if dry_run else PostFolder.open(out, index_path=state.path)
         owned.append(folder)
+        per_host = int(effective(None, "NEWSCLI_PER_HOST", setting(defaults, "per_host"), 6))
+        cap = effective(None, "NEWSCLI_CONCURRENCY", setting(defaults, "concurrency"), None)
+        cap = MAX_IN_FLIGHT if cap is None else max(1, int(cap))
         if client is None:
             from newscli.net.http import HttpClient
 
-            per_host = int(effective(None, "NEWSCLI_PER_HOST", setting(defaults, "per_host"), 6))
             client = HttpClient(
                 timeout=page_options.timeout,
                 user_agent=page_options.user_agent,
@@ -189,7 +194,7 @@ def run_digest(
             owned.append(fetcher)
         if not dry_run:
             folder.remove_stale_temps(now())
-        pages = ThreadPoolExecutor(max_workers=max(1, page_workers), thread_name_prefix="digest-page")
+        pages = ThreadPoolExecutor(max_workers=max(1, page_workers or cap), thread_name_prefix="digest-page")
         try:
             run = DigestRun(
                 folder=folder,
@@ -206,7 +211,7 @@ def run_digest(
                 budget=budget,
             )
             if workers is None:
-                workers = int(effective(None, "NEWSCLI_CONCURRENCY", setting(defaults, "concurrency"), 16))
+                workers = _feed_workers(selected, per_host, cap)
             outcomes = _run_feeds(run, selected, options, workers, progress)
         except KeyboardInterrupt:
             pages.shutdown(wait=False, cancel_futures=True)  # Ctrl-C, SIGTERM: leave now, wait for nothing
@@ -241,6 +246,38 @@ def run_digest(
         lock.release()
 
 
+def _feed_workers(selected: Sequence[Any], per_host: int, cap: int) -> int:
+    """Feeds fetched at once: on each host as many as `per_host` allows (the client holds that limit;
+    threads beyond it would only wait), `cap` in all."""
+    hosts: dict[str, int] = {}
+    for feed in selected:
+        host = _host(feed.url)
+        hosts[host] = hosts.get(host, 0) + 1
+    return max(1, min(cap, sum(min(per_host, n) for n in hosts.values())))
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _by_host_in_turn(selected: Sequence[Any]) -> list[Any]:
+    """The feeds in an order that takes each host in turn, so that threads waiting for one busy host's
+    slots never leave the other hosts idle (the report keeps the configured order)."""
+    queues: dict[str, list[Any]] = {}
+    for feed in selected:
+        queues.setdefault(_host(feed.url), []).append(feed)
+    order: list[Any] = []
+    rounds = max((len(q) for q in queues.values()), default=0)
+    for i in range(rounds):
+        order.extend(q[i] for q in queues.values() if i < len(q))
+    return order
+
+
 def _has_posts(out: Path) -> bool:
     """Whether the output folder already holds posts (Markdown files not hidden)."""
     try:
@@ -273,7 +310,7 @@ def _run_feeds(
     """Feeds on worker threads; each feed's result committed here, in turn."""
     jobs: queue.Queue[FeedJob | None] = queue.Queue()
     results: queue.Queue[FeedResult | BaseException] = queue.Queue()
-    for feed in selected:
+    for feed in _by_host_in_turn(selected):
         jobs.put(FeedJob(feed, options[feed.name], run.state.feed(feed.name)))
     count = max(1, min(workers, len(selected)))
     for _ in range(count):

@@ -12,6 +12,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from newscli.models import clean_value
 DB_NAME = "newscli.db"
 SCHEMA_VERSION = 1
 HISTORY_KEEP = 20  # failure rows kept per feed
+CHECK_EVERY = 86400.0  # seconds between full integrity checks of the database (a cut-off file: every run)
 
 # SQLite's primary result codes (sqlite3 names them only from Python 3.11; the numbers are SQLite's, fixed).
 SQLITE_PERM, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 3, 5, 6, 8
@@ -69,6 +71,11 @@ CREATE TABLE IF NOT EXISTS failures (
     message TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS failures_feed ON failures (feed, at);
+CREATE TABLE IF NOT EXISTS checks (what TEXT PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS pages (
+    day TEXT PRIMARY KEY,
+    inputs TEXT NOT NULL
+);
 """
 
 
@@ -125,7 +132,9 @@ class Failure:
     message: str
 
 
-def _describe(exc: sqlite3.Error) -> str:
+def _describe(exc: sqlite3.Error | OSError) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
     return str(exc) or type(exc).__name__
 
 
@@ -137,6 +146,7 @@ class State:
         self.path = path
         self.readonly = readonly
         self._lock = threading.RLock()
+        self._scratch: Path | None = None  # a copy read in place of a database on read-only media
 
     # -- opening
     @classmethod
@@ -176,26 +186,22 @@ class State:
             size_before = None
         try:
             if readonly:
-                conn = sqlite3.connect(
-                    f"{path.resolve().as_uri()}?mode=ro",
-                    uri=True,
-                    timeout=busy_timeout,
-                    isolation_level=None,
-                    check_same_thread=False,
-                )
+                conn, scratch = _connect_readonly(path, busy_timeout)
             else:
                 conn = sqlite3.connect(
                     str(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
                 )
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StateError(f"cannot open the state database: {_describe(exc)}", source=str(path)) from exc
         state = cls(conn, path, readonly=readonly)
+        if readonly:
+            state._scratch = scratch
         try:
             if has_posts and size_before is not None:
                 state._refuse_empty(size_before)
             state._prepare(busy_timeout)
         except BaseException:
-            conn.close()
+            state.close()
             raise
         return state
 
@@ -222,9 +228,16 @@ class State:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             # Reading the schema is the first thing that fails on a file that is no database.
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            check = conn.execute("PRAGMA quick_check(1)").fetchone()
-            if check is None or check[0] != "ok":
-                raise sqlite3.DatabaseError(f"malformed ({check[0] if check else 'integrity check failed'})")
+            short = _cut_short(self.path)
+            if short:
+                raise sqlite3.DatabaseError(f"malformed ({short})")
+            # The full check reads the whole file (a year of posts: ~0.2 s): once a day, not every run.
+            checked = self.readonly or self._checked_lately()
+            if not checked:
+                check = conn.execute("PRAGMA quick_check(1)").fetchone()
+                if check is None or check[0] != "ok":
+                    said = " ".join(str(check[0]).split()) if check else "integrity check failed"
+                    raise sqlite3.DatabaseError(f"malformed ({said})")  # one line, for a cron mail
             if self.readonly:
                 return
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
@@ -235,9 +248,23 @@ class State:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("COMMIT")
             conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
+            if not checked:
+                conn.execute(
+                    "INSERT INTO checks (what, at) VALUES ('quick_check', ?) "
+                    "ON CONFLICT (what) DO UPDATE SET at = excluded.at",
+                    (time.time(),),
+                )
         except sqlite3.Error as exc:
             raise self._error(exc, "cannot open") from exc
         self._check_version()
+
+    def _checked_lately(self) -> bool:
+        """Whether the full integrity check passed less than CHECK_EVERY seconds ago."""
+        try:
+            row = self._conn.execute("SELECT at FROM checks WHERE what = 'quick_check'").fetchone()
+        except sqlite3.Error:
+            return False  # no such table yet
+        return row is not None and 0 <= time.time() - float(row[0]) < CHECK_EVERY
 
     def _check_version(self) -> None:
         with self._lock:
@@ -307,6 +334,11 @@ class State:
         """Close the connection (checkpointing the WAL)."""
         with self._lock:
             self._conn.close()
+            if self._scratch is not None:
+                import shutil
+
+                shutil.rmtree(self._scratch, ignore_errors=True)
+                self._scratch = None
 
     def __enter__(self) -> State:
         return self
@@ -380,6 +412,33 @@ class State:
             )
             for r in rows
         ]
+
+    def page_inputs(self, day: str) -> str | None:
+        """The digest of the inputs the day's page was last written from (digest/page.py), if any."""
+        rows = self._query("SELECT inputs FROM pages WHERE day = ?", (day,))
+        return str(rows[0][0]) if rows else None
+
+    def set_page_inputs(self, day: str, inputs: str) -> None:
+        """Remember what the day's page was written from (older days are forgotten)."""
+        if self.readonly:
+            return
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.execute("DELETE FROM pages WHERE day < ?", (day,))
+                self._conn.execute(
+                    "INSERT INTO pages (day, inputs) VALUES (?, ?) "
+                    "ON CONFLICT (day) DO UPDATE SET inputs = excluded.inputs",
+                    (day, inputs),
+                )
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._conn.in_transaction:
+                    try:
+                        self._conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                raise self._error(exc, "cannot record the digest page") from exc
 
     def history(self, name: str, limit: int = 5) -> list[Failure]:
         """The feed's most recent failures, newest first."""
@@ -508,6 +567,87 @@ class State:
                     except sqlite3.Error:
                         pass
                 raise self._error(exc, "cannot record a moved post") from exc
+
+
+def _cut_short(path: Path) -> str | None:
+    """Why the database file is shorter than its own header says (a truncated copy), or None.
+
+    SQLite's header (offsets 16, 24, 28, 92) holds the page size and the page count, valid when the
+    change counter matches; the file must hold that many pages (the write-ahead log only adds to them).
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(100)
+            size = os.fstat(f.fileno()).st_size
+    except OSError:
+        return None
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        return None
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    if not pages or head[24:28] != head[92:96]:
+        return None  # an old writer's header: the count is not to be trusted
+    if size < pages * page_size:
+        return f"the file holds {size} bytes of the {pages * page_size} its header gives"
+    return None
+
+
+def _connect_readonly(path: Path, busy_timeout: float) -> tuple[sqlite3.Connection, Path | None]:
+    """A read-only connection to the database at `path`, and the scratch folder it reads from, if any.
+
+    A database in WAL mode is read beside its `-shm` file, which a reader must be able to create: on
+    read-only media (or in a folder this user cannot write) SQLite cannot open it at all. Then the
+    database alone, when it has no write-ahead log to replay, is read as immutable; with a log, both
+    are copied to a scratch folder and read there, so that the last transactions are seen too.
+    """
+
+    def connect(uri: str) -> sqlite3.Connection:
+        return sqlite3.connect(
+            uri, uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
+
+    where = path.resolve()
+    conn = connect(f"{where.as_uri()}?mode=ro")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn, None
+    except sqlite3.OperationalError as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        cannot_open = code is not None and (code & 0xFF) in (SQLITE_CANTOPEN, SQLITE_READONLY)
+        if not cannot_open and "unable to open" not in str(exc) and "readonly" not in str(exc):
+            return conn, None  # something else: reported by the caller's first query
+        if os.access(where.parent, os.W_OK) and not _read_only_media(where.parent):
+            return conn, None
+    except sqlite3.Error:
+        return conn, None  # not a database, corrupt…: named by the caller
+    conn.close()
+    wal = where.with_name(where.name + "-wal")
+    try:
+        has_log = wal.stat().st_size > 0
+    except OSError:
+        has_log = False
+    if not has_log:
+        return connect(f"{where.as_uri()}?mode=ro&immutable=1"), None
+    import shutil
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="newscli-state-"))
+    try:
+        shutil.copyfile(where, scratch / where.name)
+        shutil.copyfile(wal, scratch / wal.name)
+        return connect(f"{(scratch / where.name).as_uri()}?mode=ro"), scratch
+    except (OSError, sqlite3.Error):
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+
+
+def _read_only_media(directory: Path) -> bool:
+    """Whether `directory` is on a file system mounted read-only (where even root cannot write)."""
+    try:
+        return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
 
 
 def _opt(value: object) -> str | None:

@@ -38,10 +38,11 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, replace: bool = True) -> None:
+def atomic_write(path: Path, data: bytes, *, replace: bool = True, sync_dir: bool = True) -> None:
     """Write `data` to `path` all-or-nothing: temp file in the same directory, fsync, rename, fsync dir.
 
-    With `replace=False` an existing `path` is never overwritten (FileExistsError instead).
+    With `replace=False` an existing `path` is never overwritten (FileExistsError instead). With
+    `sync_dir=False` the caller fsyncs the directory (once for several files: `sync_directory`).
     Other OS errors become SaveError naming the path and the cause; no temporary file survives.
     """
     directory = path.parent
@@ -77,7 +78,8 @@ def atomic_write(path: Path, data: bytes, *, replace: bool = True) -> None:
                 if os.path.lexists(path):  # no hard links here: checking first is the best we can do
                     raise FileExistsError(errno.EEXIST, "exists", str(path)) from None
                 os.replace(tmp, path)
-        _fsync_dir(directory)
+        if sync_dir:
+            _fsync_dir(directory)
     except FileExistsError:
         raise
     except OSError as exc:
@@ -89,6 +91,79 @@ def atomic_write(path: Path, data: bytes, *, replace: bool = True) -> None:
             pass
         except OSError:
             pass
+
+
+def open_directory(directory: Path) -> int | None:
+    """A descriptor of `directory` for linking into and syncing (None where directories cannot be opened)."""
+    if os.name != "posix":
+        return None
+    try:
+        return os.open(directory, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:
+        raise SaveError(_cause(exc), source=str(directory)) from None
+
+
+def sync_directory(dir_fd: int | None, directory: Path) -> None:
+    """fsync the directory open as `dir_fd`, so that the names linked or renamed in it survive a crash;
+    SaveError naming the cause."""
+    if dir_fd is None:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP):  # some file systems cannot sync directories
+            raise SaveError(_cause(exc), source=str(directory)) from None
+
+
+def stage_file(directory: Path, data: bytes) -> int | None:
+    """`data` in an unnamed file of `directory` (Linux's O_TMPFILE), written and fsynced: its open descriptor.
+
+    Nothing is left behind if the process dies before the file is given a name (`link_staged`), so
+    staging needs no lock and no clean-up. None where the system or file system has no unnamed files.
+    SaveError naming the cause when the data cannot be written (a full disk).
+    """
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag:
+        return None
+    try:
+        fd = os.open(
+            directory, flag | os.O_WRONLY | os.O_CLOEXEC, 0o666
+        )  # the umask applies, as for any post
+    except OSError as exc:
+        if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT, errno.ENOSYS):
+            return None
+        raise SaveError(_cause(exc), source=str(directory)) from None
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except OSError as exc:
+        os.close(fd)
+        raise SaveError(_cause(exc), source=str(directory)) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def link_staged(fd: int, path: Path, dir_fd: int) -> bool:
+    """Give the staged file `fd` the name `path` (in the directory open as `dir_fd`), never replacing
+    anything there (FileExistsError).
+
+    False when this system cannot name unnamed files (no /proc): the caller writes `path` another way.
+    """
+    try:
+        # with a dir_fd os.link is linkat(AT_SYMLINK_FOLLOW), which follows /proc's link to the open file
+        # (plain link(2) would try to link the /proc entry itself)
+        os.link(f"/proc/self/fd/{fd}", path.name, dst_dir_fd=dir_fd)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EXDEV, errno.EINVAL):
+            return False
+        raise SaveError(_cause(exc), source=str(path)) from None
+    return True
 
 
 def _umask() -> int:

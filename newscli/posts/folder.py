@@ -30,9 +30,13 @@ from newscli.posts.archive import front_matter_date, front_matter_head, move_no_
 from newscli.posts.atomic import (
     atomic_write,
     check_directory,
+    link_staged,
     make_directory,
+    open_directory,
     read_existing,
     remove_stale_temps,
+    stage_file,
+    sync_directory,
 )
 from newscli.posts.index import SavedIndex
 from newscli.posts.names import article_key, numbered, safe_filename
@@ -47,14 +51,49 @@ _PROBES = (
     datetime(2012, 11, 10, 9, 8, 7, tzinfo=timezone.utc),
 )
 
-_LOCKS: dict[str, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
+
+class _Writers:
+    """The saving threads of one real folder in this process, however many PostFolder objects name it.
+
+    A save queues its job and takes `lock`; whoever holds it writes every job queued by then, in one
+    batch (one folder flock, one directory fsync, one index transaction), so threads that save at
+    the same time share the cost instead of waiting for each other's fsyncs and commits.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.queue_lock = threading.Lock()
+        self.queue: list[_Job] = []
+        self.unnamed = True  # whether unnamed staged files work here (O_TMPFILE and /proc)
+
+
+_WRITERS: dict[str, _Writers] = {}
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writers(directory: Path) -> _Writers:
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(os.path.realpath(directory), _Writers())
 
 
 def _directory_lock(directory: Path) -> threading.Lock:
     """One lock per real folder for the whole process, however many PostFolder objects name it."""
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(os.path.realpath(directory), threading.Lock())
+    return _writers(directory).lock
+
+
+@dataclass(eq=False)
+class _Job:
+    """One post to put in place: its bytes (already on disk, unnamed, when `fd` is set) and what it became."""
+
+    folder: PostFolder
+    data: bytes
+    digest: str
+    key: str
+    wanted: str
+    first_date: str | None
+    fd: int | None
+    saved: Saved | None = None
+    error: BaseException | None = None
 
 
 WRITE_LOCK_WAIT = 60.0  # seconds a writer waits for another program writing to the same folder
@@ -184,10 +223,8 @@ class PostFolder:
             now = self._first_date(article, options, key) or now or _now_for(article)
         values = TemplateValues(article, now=now or datetime.now().astimezone())
         data = post_text(article, options, values).encode("utf-8")
-        saved = self.write(data, key, render_with(options.name_template, values))
-        if undated and self.index is not None and now is not None:
-            self.index.remember_date(self.path, key, now.isoformat(timespec="seconds"))
-        return saved
+        first = now.isoformat(timespec="seconds") if undated and now is not None else None
+        return self.write(data, key, render_with(options.name_template, values), first_date=first)
 
     def _first_date(self, article: Article, options: PostOptions, key: str) -> datetime | None:
         """When undated `article` was first saved here: from the index, else from its earlier post."""
@@ -243,20 +280,57 @@ class PostFolder:
             return when
         return None
 
-    def write(self, data: bytes, key: str, wanted: str) -> Saved:
-        """Save `data` as the file of `key`, named `wanted` (made safe; numbered when another's)."""
-        make_directory(self.path)
-        # choosing a name, writing and recording its owner is one step, for the threads of this process
-        # (the thread lock) and for other processes writing here (the folder's flock)
-        with _directory_lock(self.path), _folder_flock(self.path):
-            return self._write(data, hashlib.sha256(data).hexdigest(), key, wanted)
+    def write(self, data: bytes, key: str, wanted: str, *, first_date: str | None = None) -> Saved:
+        """Save `data` as the file of `key`, named `wanted` (made safe; numbered when another's).
 
-    def _write(self, data: bytes, digest: str, key: str, wanted: str) -> Saved:
-        directory, index = self.path, self.index
+        `first_date` (ISO 8601) is recorded as the article's first-saved date unless it has one. The
+        bytes are written and fsynced first, by the calling thread, into an unnamed file where the system
+        has them; choosing a name, linking it and recording its owner are then one step per folder, for
+        the threads of this process (the folder's batch) and for other processes (the folder's flock).
+        Returns once the file is durable under its name and recorded.
+        """
+        make_directory(self.path)
+        writers = _writers(self.path)
+        try:
+            fd = stage_file(self.path, data) if writers.unnamed else None
+        except SaveError as exc:  # named after the file it was to be (the article's own, when it has one)
+            known = self.index.lookup(self.path, key) if self.index is not None else None
+            name = known[0] if known is not None else safe_filename(wanted, fallback_seed=key)
+            raise SaveError(exc.message, source=str(self.path / name)) from None
+        job = _Job(self, data, hashlib.sha256(data).hexdigest(), key, wanted, first_date, fd)
+        try:
+            with writers.queue_lock:
+                writers.queue.append(job)
+            with writers.lock:
+                if job.saved is None and job.error is None:  # no other thread wrote it meanwhile
+                    with writers.queue_lock:
+                        batch, writers.queue = writers.queue, []
+                    _write_batch(self.path, writers, batch)
+        finally:
+            if job.fd is not None:
+                os.close(job.fd)
+        if job.error is not None:
+            raise job.error
+        if job.saved is None:  # cannot happen: every job of a batch ends saved or failed
+            raise SaveError("not written", source=str(self.path / wanted))
+        return job.saved
+
+    def _place(
+        self,
+        job: _Job,
+        placed: dict[str, str],
+        rows: list[tuple[str, str, str, str | None]],
+        dir_fd: int | None,
+    ) -> Saved:
+        """Put `job` under its name (or find it already there), its index row added to `rows`.
+
+        `placed` maps the names given by this batch so far to their keys (not yet in the index)."""
+        directory, index, key, data = self.path, self.index, job.key, job.data
 
         def done(name: str, status: str) -> Saved:
             if index is not None:
-                index.record(directory, key, name, digest)
+                rows.append((key, name, job.digest, job.first_date))
+            placed[name] = key
             return Saved(directory / name, status)
 
         known = index.lookup(directory, key) if index is not None else None
@@ -266,38 +340,51 @@ class PostFolder:
             if current is not None:
                 if current == data:
                     return done(known[0], "unchanged")
-                atomic_write(own, data)
+                atomic_write(own, data, sync_dir=False)
                 return done(known[0], "updated")
 
-        base = safe_filename(wanted, fallback_seed=key)
+        base = safe_filename(job.wanted, fallback_seed=key)
         for n in range(1, MAX_COLLISIONS + 1):
             name = numbered(base, n)
             path = directory / name
-            current = read_existing(path)
-            if current is None and not os.path.lexists(path):
-                try:
-                    atomic_write(path, data, replace=False)
-                except FileExistsError:
-                    # lost a race with a writer that ignores the lock: compare before numbering
-                    if read_existing(path) == data:
-                        return done(name, "unchanged")
-                    continue
+            if placed.get(name, key) != key:
+                continue  # another article of this batch took it
+            try:
+                self._link_new(job, path, dir_fd)
                 return done(name, "new")
-            owner = index.owner(directory, name) if index is not None else None
+            except FileExistsError:
+                pass  # taken (perhaps by a writer that ignores the lock): whose is it?
+            current = read_existing(path)
+            if current is None:
+                continue  # not a file we could read: a directory, a dangling link
+            owner = placed.get(name) or (index.owner(directory, name) if index is not None else None)
             if owner is not None and owner != key:
                 continue  # another article's file, even if its bytes happen to be the same
             if current == data:
                 return done(name, "unchanged")  # identical bytes, no other owner: this article, saved before
-            if owner == key and current is not None:
-                atomic_write(path, data)
+            if owner == key:
+                atomic_write(path, data, sync_dir=False)
                 return done(name, "updated")
         raise SaveError(f"more than {MAX_COLLISIONS} files named like {base}", source=str(directory))
 
-    def adopt(self, name: str, key: str, rendered: str) -> None:
+    def _link_new(self, job: _Job, path: Path, dir_fd: int | None) -> None:
+        """Create `path` with the job's bytes, never over an existing name (FileExistsError)."""
+        if job.fd is not None and dir_fd is not None:
+            if link_staged(job.fd, path, dir_fd):
+                return
+            _writers(
+                self.path
+            ).unnamed = False  # no /proc to name unnamed files by: named temp files from now on
+            os.close(job.fd)
+            job.fd = None
+        atomic_write(path, job.data, replace=False, sync_dir=False)
+
+    def adopt(self, name: str, key: str, rendered: str | Callable[[], str]) -> None:
         """Record an unowned `name` as `key`'s own when it is an earlier version of the post `rendered`.
 
         The index misses a file after a crash between writing and recording it, or one written
         before such files were recorded; it is recognised by its front matter's title line.
+        `rendered` may be a function giving the post, called only when there is a file to recognise.
         """
         index = self.index
         if (
@@ -309,12 +396,26 @@ class PostFolder:
         current = read_existing(self.path / name)
         if current is None:
             return
+        if callable(rendered):
+            rendered = rendered()
         title = next((line for line in rendered.split("\n")[1:] if line.startswith("title:")), None)
         text = current.decode("utf-8", "replace")
         head, sep, _ = text.removeprefix("---\n").partition("\n---\n")
         if title is None or not text.startswith("---\n") or not sep or title not in head.split("\n"):
             return
         index.record(self.path, key, name, hashlib.sha256(current).hexdigest())
+
+    def recorded(self, key: str) -> Path | None:
+        """The file recorded as `key`'s, when it still holds exactly the bytes recorded (else None)."""
+        if self.index is None:
+            return None
+        known = self.index.lookup(self.path, key)
+        if known is None:
+            return None
+        current = read_existing(self.path / known[0])
+        if current is None or hashlib.sha256(current).hexdigest() != known[1]:
+            return None
+        return self.path / known[0]
 
     # ---- archiving --------------------------------------------------------------------------------
 
@@ -365,6 +466,56 @@ class PostFolder:
             moved(src, dst)
             done.append((src, dst))
         return done
+
+
+def _write_batch(directory: Path, writers: _Writers, batch: list[_Job]) -> None:
+    """Write the queued jobs of one folder (see _Writers): each ends with `saved` or its own `error`."""
+    try:
+        make_directory(directory)
+        with _folder_flock(directory):
+            dir_fd = open_directory(directory)
+            try:
+                _place_batch(directory, batch, dir_fd)
+            finally:
+                if dir_fd is not None:
+                    os.close(dir_fd)
+    except Exception as exc:  # noqa: BLE001 - the folder could not be made or locked: no job was written
+        for job in batch:
+            if job.saved is None and job.error is None:
+                job.error = exc
+    finally:
+        for job in batch:
+            if job.saved is None and job.error is None:  # interrupted mid-batch
+                job.error = SaveError("interrupted before it was written", source=str(directory / job.wanted))
+
+
+def _place_batch(directory: Path, batch: list[_Job], dir_fd: int | None) -> None:
+    """Name the jobs' files, sync the folder once, record them in one transaction per index."""
+    placed: dict[str, str] = {}
+    rows: dict[int, tuple[SavedIndex, list[tuple[str, str, str, str | None]]]] = {}
+    for job in batch:
+        index = job.folder.index
+        job_rows = rows.setdefault(id(index), (index, []))[1] if index is not None else []
+        try:
+            job.saved = job.folder._place(job, placed, job_rows, dir_fd)
+        except Exception as exc:  # noqa: BLE001 - one post's failure (disk full, a surprise) is its own
+            job.error = exc
+    if any(job.saved is not None and job.saved.status != "unchanged" for job in batch):
+        try:
+            sync_directory(dir_fd, directory)
+        except SaveError as exc:
+            for job in batch:
+                if job.saved is not None:
+                    job.saved, job.error = None, exc
+    for index, index_rows in rows.values():
+        if not index_rows:
+            continue
+        try:
+            index.record_many(directory, index_rows)
+        except Exception as exc:  # noqa: BLE001 - the files stay; recording them failed
+            for job in batch:
+                if job.saved is not None and job.folder.index is index:
+                    job.saved, job.error = None, exc
 
 
 def _now_for(article: Article) -> datetime:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -119,19 +120,28 @@ class SavedIndex:
 
     def record(self, directory: Path, article_id: str, filename: str, sha256: str) -> None:
         """Note that `filename` in `directory` now holds `article_id` (and no other article)."""
+        self.record_many(directory, [(article_id, filename, sha256, None)])
+
+    def record_many(self, directory: Path, rows: Sequence[tuple[str, str, str, str | None]]) -> None:
+        """Record several (id, filename, sha256, first_date) in one transaction, each file with one owner after.
+
+        `first_date` (or None) is kept only where the article has none yet (see remember_date).
+        """
         key = directory_key(directory)
         try:
-            with self._lock, self.db:  # one transaction: the file has exactly one owner afterwards
+            with self._lock, self.db:  # one transaction: every file has exactly one owner afterwards
                 self.db.execute("BEGIN IMMEDIATE")
-                self.db.execute(
-                    "DELETE FROM saved WHERE directory = ? AND filename = ? AND id <> ?",
-                    (key, filename, article_id),
-                )
-                self.db.execute(
-                    "INSERT INTO saved (directory, id, filename, sha256) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (directory, id) DO UPDATE SET filename = excluded.filename, sha256 = excluded.sha256",
-                    (key, article_id, filename, sha256),
-                )
+                for article_id, filename, sha256, first_date in rows:
+                    self.db.execute(
+                        "DELETE FROM saved WHERE directory = ? AND filename = ? AND id <> ?",
+                        (key, filename, article_id),
+                    )
+                    self.db.execute(
+                        "INSERT INTO saved (directory, id, filename, sha256, first_date) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT (directory, id) DO UPDATE SET filename = excluded.filename, "
+                        "sha256 = excluded.sha256, first_date = coalesce(saved.first_date, excluded.first_date)",
+                        (key, article_id, filename, sha256, first_date),
+                    )
         except sqlite3.Error as exc:
             raise self._error(exc) from None
 

@@ -11,9 +11,10 @@ import html as html_lib
 import re
 import unicodedata
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import lxml.html
-from lxml import etree
+if TYPE_CHECKING:  # lxml is imported where HTML is converted: a digest rerun with nothing new never loads it
+    from lxml import etree
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote body center dd details dialog div dl dt fieldset figcaption figure "
@@ -23,6 +24,7 @@ BLOCK_TAGS = frozenset(
 SKIP_TAGS = frozenset("script style noscript template head title iframe object embed svg math button".split())
 _SAFE_SCHEMES = ("http:", "https:", "mailto:", "ftp:", "//", "/", "#", "./", "../", "?")
 _WS = re.compile(r"[ \t\n\r\f]+")
+_SPACES = re.compile(" {2,}")
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<|])")  # `|`: kramdown reads a line with one as a table row
 # a `{` that opens Liquid (`{{`, `{%`), a Hugo shortcode (`{{<`, `{{%`) or a kramdown attribute list (`{:`)
 _BRACE_OPENER = re.compile(r"\{(?=[{%:])")
@@ -44,14 +46,34 @@ def _typography(text: str) -> str:
     # kramdown and Hugo's Goldmark turn `"`, `'`, `--`, `...`, `<<`, `>>` into curly quotes, dashes,
     # an ellipsis and guillemets; escaped, each shows as written
     text = _QUOTES.sub(r"\\\1", text)
-    text = _TYPO_RUN.sub(lambda m: re.sub(r"([-.>$])", r"\\\1", m.group(0)), text)  # `$$`: kramdown's math
-    return text.replace("~", "&#126;")  # Goldmark's strikethrough; kramdown has no `\~`
+    return _typography_runs(text)
+
+
+def _typography_runs(text: str) -> str:
+    if "--" in text or "..." in text or ">>" in text or "$$" in text:
+        text = _TYPO_RUN.sub(
+            lambda m: re.sub(r"([-.>$])", r"\\\1", m.group(0)), text
+        )  # `$$`: kramdown's math
+    return (
+        text.replace("~", "&#126;") if "~" in text else text
+    )  # Goldmark's strikethrough; kramdown has no `\~`
+
+
+# one pass for the characters escaped by a backslash: Markdown's inline marks, then the typographic quotes
+_BACKSLASHED = str.maketrans({c: "\\" + c for c in "\\`*_[]<|\"'"})
 
 
 def escape_text(text: str) -> str:
     """Escape characters Markdown (or a site generator's template language) would read as markup."""
-    # `&amp;` rather than `\&`: kramdown does not take `\&` as an escape
-    return protect_braces(_typography(_ENTITY_LIKE.sub("&amp;", _INLINE_SPECIAL.sub(r"\\\1", text))))
+    # (the steps of `_INLINE_SPECIAL`, `&`, `_typography` and `protect_braces`, each only where it can apply:
+    # this runs on every text node of every post)
+    text = text.translate(_BACKSLASHED)
+    if "&" in text:
+        text = _ENTITY_LIKE.sub(
+            "&amp;", text
+        )  # `&amp;` rather than `\&`: kramdown does not take `\&` as an escape
+    text = _typography_runs(text)
+    return _BRACE_OPENER.sub("&#123;", text) if "{" in text else text
 
 
 def _escape_line_start(line: str) -> str:
@@ -238,7 +260,9 @@ class _Converter:
         return out
 
     def _paragraph(self, text: str) -> str:
-        lines = [re.sub(" {2,}", " ", line).strip(" ") for line in text.split(_BR)]
+        if not text.strip():
+            return ""  # the white space between blocks
+        lines = [(_SPACES.sub(" ", line) if "  " in line else line).strip(" ") for line in text.split(_BR)]
         while lines and not lines[0]:
             lines.pop(0)
         while lines and not lines[-1]:
@@ -365,6 +389,9 @@ def unwrap_stray_table_parts(html: str) -> str:
     """
     if not re.search(r"<(?:tr|td|th|tbody|thead|tfoot|caption|colgroup|col)[\s>/]", html, re.IGNORECASE):
         return html
+    import lxml.html
+    from lxml import etree
+
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
@@ -387,6 +414,9 @@ def html_to_markdown(html: str) -> str:
     html = _CONTROLS.sub("", html) if html else ""  # lxml rejects some, and none belong in a post
     if not html.strip():
         return ""
+    import lxml.html
+    from lxml import etree
+
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):

@@ -28,6 +28,7 @@ shortcodes run, but the article's values in it are written like text (`&#123;`).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ _OPENER = re.compile(r"\{(?=\{[<%])")
 WORD_JOINER = "\u2060"
 
 
+_CHECKED: set[tuple[object, ...]] = set()  # the settings of PostOptions that passed check()
+
 # ---- options and rendering ---------------------------------------------------------------------------
 
 
@@ -63,6 +66,9 @@ class PostOptions:
     filename: str = "{date:%Y-%m-%d}-{slug}.md"
     # (placeholder URL, site link) pairs: the digest page's links to posts, put in after the body is protected
     links: tuple[tuple[str, str], ...] = ()
+    # the article's HTML in sections converted one at a time for a Markdown body (the day's page: one per
+    # feed), so that thousands of entries never sit in one parsed tree; the HTML body is their concatenation
+    sections: tuple[str, ...] = ()
 
     @property
     def name_template(self) -> str:
@@ -73,6 +79,15 @@ class PostOptions:
 
     def check(self) -> None:
         """Raise UsageError for a bad profile, body, field name or template (before any network work)."""
+        what = (self.profile, self.body, self.sets, self.footer, self.filename)
+        if what in _CHECKED:  # every save checks its options: the same few, thousands of times
+            return
+        self._check()
+        if len(_CHECKED) > 256:
+            _CHECKED.clear()
+        _CHECKED.add(what)
+
+    def _check(self) -> None:
         if self.profile not in PROFILES:
             raise UsageError(
                 f"--profile: unknown profile {self.profile!r}; choose from {', '.join(PROFILES)}"
@@ -148,6 +163,9 @@ def _body(article: Article, options: PostOptions) -> str:
         body = markdown.unwrap_stray_table_parts(body)
         if options.profile != "plain":
             body = markdown.protect_braces(body)  # text, attributes and code all read `&#123;` as `{`
+    elif options.sections:
+        converted = (markdown.html_to_markdown(section) for section in options.sections)
+        body = "\n\n".join(part for part in converted if part.strip())
     elif article.html:
         body = markdown.html_to_markdown(article.html)
     else:
@@ -179,6 +197,31 @@ def _hugo_literal(text: str) -> str:
     return "".join(p if i % 2 else _OPENER.sub("{" + WORD_JOINER, p) for i, p in enumerate(parts))
 
 
+def _put_links(body: str, links: tuple[tuple[str, str], ...]) -> str:
+    """`body` with each placeholder of `links` replaced by its link, in one pass (a day's page has thousands).
+
+    The body is split where the placeholders' common beginning occurs; each piece then starts with the
+    rest of one placeholder or of none (the longest that fits wins)."""
+    table = dict(links)
+    prefix = os.path.commonprefix(list(table))
+    if not prefix:
+        for placeholder, link in links:
+            body = body.replace(placeholder, link)
+        return body
+    rests = sorted({len(p) - len(prefix) for p in table}, reverse=True)
+    pieces = body.split(prefix)
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        for n in rests:
+            found = table.get(prefix + piece[:n])
+            if found is not None:
+                out.append(found + piece[n:])
+                break
+        else:
+            out.append(prefix + piece)
+    return "".join(out)
+
+
 def render_post(article: Article, options: PostOptions, *, now: datetime | None = None) -> str:
     """The whole post: front matter, body and footer (`now` dates an article without a date)."""
     return post_text(article, options, TemplateValues(article, now=now))
@@ -199,8 +242,8 @@ def post_text(article: Article, options: PostOptions, values: TemplateValues) ->
             fields.append(("render_with_liquid", False))
     elif options.profile == "hugo":
         body = _hugo_literal(body)
-    for placeholder, link in options.links:
-        body = body.replace(placeholder, link)
+    if options.links:
+        body = _put_links(body, options.links)
     text = front_matter(fields) + body
     if footer is not None:
         return text + "\n\n" + footer
