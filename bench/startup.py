@@ -4,7 +4,9 @@
     python bench/startup.py --typer-venv /tmp/typer029   # also another venv's Typer, e.g. 0.29
 
 Each command runs as a fresh subprocess, once to warm the file cache and then --runs times;
-the table shows the median wall time. Goal: `newscli --help` within 1.3 x the baseline.
+the table shows the median wall time. Goals: `newscli --help` within 1.3 x the baseline, and
+`newscli feeds list --names` (what feed-name completion runs on every TAB) within 1.2 x the one-command
+app running its command, with the configuration named by NEWSCLI_CONFIG and found in the default place.
 Then `python -X importtime -c "import newscli.cli.app"` shows what importing the CLI costs.
 """
 
@@ -23,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL = 1.3
+NAMES_GOAL = 1.2
 
 BASELINE_APP = '''\
 import typer
@@ -124,7 +127,14 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="newscli-bench-") as tmp:
         home = Path(tmp)
-        (home / "config.toml").write_text("", "utf-8")  # an empty config: no feeds
+        # twenty subscriptions, for `feeds list --names`
+        feeds = "".join(
+            f'[[feeds]]\nname = "feed-{i}"\nurl = "https://news{i}.example/rss.xml"\n\n' for i in range(20)
+        )
+        (home / "config.toml").write_text(feeds, "utf-8")
+        # the same file where it is found when NEWSCLI_CONFIG is not set (XDG_CONFIG_HOME/newscli/)
+        (home / "xdg" / "newscli").mkdir(parents=True)
+        (home / "xdg" / "newscli" / "config.toml").write_text(feeds, "utf-8")
         app_file = home / "one_command_app.py"
         app_file.write_text(BASELINE_APP, "utf-8")
         env = {
@@ -134,6 +144,8 @@ def main() -> int:
             "PYTHONPATH": str(ROOT),
         }
         env.pop("COLUMNS", None)
+        # as installed: modules compiled once (pip writes .pyc files), not on every run
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
 
         newscli = newscli_command()
         plain_file = home / "one_command_app_plain.py"
@@ -157,6 +169,20 @@ def main() -> int:
                 ("newscli --help", typer, [*cli, "--help"]),
                 ("newscli fetch --help", typer, [*cli, "fetch", "--help"]),
                 ("newscli feeds list --names (runs it)", typer, [*cli, "feeds", "list", "--names"]),
+                (
+                    "newscli feeds list --names, config in its default place",
+                    typer,
+                    [
+                        "env",
+                        "-u",
+                        "NEWSCLI_CONFIG",
+                        f"XDG_CONFIG_HOME={home / 'xdg'}",
+                        *cli,
+                        "feeds",
+                        "list",
+                        "--names",
+                    ],
+                ),
             ]
         results = measure([argv for _, _, argv in labelled], env, args.runs)
 
@@ -180,6 +206,16 @@ def main() -> int:
             f"against the plain-help app: {results[3][0] / results[1][0]:.2f} median, "
             f"{results[3][1] / results[1][1]:.2f} fastest"
         )
+
+        runs_it = results[2]
+        for row, where in ((results[5], "NEWSCLI_CONFIG"), (results[6], "default place")):
+            ratio = row[0] / runs_it[0]
+            verdict = "meets" if ratio <= NAMES_GOAL else "misses"
+            print(
+                f"newscli feeds list --names ({where}) / one-command app --name x = {ratio:.2f} median, "
+                f"{row[1] / runs_it[1]:.2f} fastest, {row[2] / runs_it[2]:.2f} CPU "
+                f"({verdict} the goal of {NAMES_GOAL} ×)"
+            )
 
         print('\nSlowest imports of `python -X importtime -c "import newscli.cli.app"` (cumulative):\n')
         print("| module | self ms | cumulative ms |")

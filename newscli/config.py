@@ -112,6 +112,14 @@ def config_path() -> Path:
     value = os.environ.get("NEWSCLI_CONFIG", "").strip()
     if value:
         return Path(value).expanduser()
+    if sys.platform.startswith("linux"):
+        # What platformdirs answers on Linux in the plain cases, without importing it (feed-name
+        # completion reads the configuration on every TAB); anything unusual is left to it.
+        xdg, home = os.environ.get("XDG_CONFIG_HOME", ""), os.environ.get("HOME", "")
+        if os.path.isabs(xdg):
+            return Path(xdg, "newscli", "config.toml")
+        if not xdg.strip() and os.path.isabs(home):
+            return Path(home, ".config", "newscli", "config.toml")
     import platformdirs
 
     return Path(platformdirs.user_config_dir("newscli")) / "config.toml"

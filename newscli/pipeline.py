@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import urlsplit
 
 from newscli.errors import ExtractError, FeedError, FetchError, NewsError, NotHTML, TooLarge, redact
 from newscli.models import Article, Entry, Feed, Fetched
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
 
 SCHEMA = 1
 SOURCE_WINDOW = 64  # sources read ahead of the consumer (at least twice --concurrency)
+# Requests in flight when --concurrency is not given: every host of the sources at its per-host limit
+# (the latency bound), at least MIN_CONCURRENCY (entry pages may be on other hosts), at most MAX_CONCURRENCY.
+MIN_CONCURRENCY = 16
+MAX_CONCURRENCY = 64
 PAGE_MAX = 5 * 1024 * 1024
 FEED_MAX = 10 * 1024 * 1024
 ACCEPT = (
@@ -56,7 +61,7 @@ class FetchOptions:
     encoding: str | None = None
     base_url: str | None = None
     timeout: float = 30.0
-    concurrency: int = 16
+    concurrency: int | None = None  # requests in flight; None: sized from the hosts (concurrency_for)
     per_host: int = 6
     user_agent: str | None = None
     allow_private: bool = False  # links and redirects in content may reach private addresses
@@ -110,6 +115,15 @@ def _suggest_discover(exc: ExtractError, text: str, url: str) -> ExtractError:
     suggested = type(exc)(hint, source=exc.source)
     suggested.__dict__.update({k: v for k, v in vars(exc).items() if k not in ("message", "source")})
     return suggested
+
+
+def concurrency_for(sources: Iterable[str], concurrency: int | None, per_host: int) -> int:
+    """Requests in flight for a run: `concurrency` when given, else every distinct host among the URL
+    sources at `per_host`, within MIN_CONCURRENCY..MAX_CONCURRENCY."""
+    if concurrency is not None:
+        return max(1, concurrency)
+    hosts = {urlsplit(s).hostname for s in sources if is_url(s)}
+    return min(MAX_CONCURRENCY, max(MIN_CONCURRENCY, len(hosts) * max(1, per_host)))
 
 
 def _done(value: Record) -> Future[Record]:
@@ -226,10 +240,12 @@ class Fetcher:
         At most `window` sources are in progress ahead of the consumer, so ten thousand
         files or URLs never sit in memory at once.
         """
-        io = ThreadPoolExecutor(max_workers=max(1, self.options.concurrency), thread_name_prefix="fetch")
+        sources = list(sources)
+        workers = concurrency_for(sources, self.options.concurrency, self.options.per_host)
+        io = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
         self._io = io
-        window = max(SOURCE_WINDOW, 2 * self.options.concurrency)
-        pending = expand(list(sources), self._stdin, base_url=self.options.base_url)
+        window = max(SOURCE_WINDOW, 2 * workers)
+        pending = expand(sources, self._stdin, base_url=self.options.base_url)
         plans: deque[Future[list[Future[Record]]]] = deque()
         finished = False
         try:
@@ -256,7 +272,8 @@ class Fetcher:
             import newscli.feeds.parse  # noqa: F401
             import newscli.page.charset  # noqa: F401
 
-            _ = self.pool
+            if self.options.full is not False or self.options.render:
+                _ = self.pool  # feeds only (--no-full): made only if a source turns out to be a page
 
         self._io.submit(warm)
 

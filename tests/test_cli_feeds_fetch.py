@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from test_cli_fetch import newscli
+
+from newscli.pipeline import concurrency_for
 
 PARAS = "".join(
     f"<p>第{j}段：当地的科技创新正在改变传统产业的面貌，企业加大研发投入，新产品不断涌现。</p>"
@@ -168,3 +171,18 @@ def test_feed_shaped_xml_is_not_sent_to_the_article_extractor():
     assert record["error"]["message"].endswith(
         ": not a feed newscli can read (an RSS <channel> without the <rss> element around it)"
     )
+
+
+@pytest.mark.parametrize(
+    ("sources", "given", "expected"),
+    [
+        ([f"http://h{i % 8}.example/feed/{i}.xml" for i in range(200)], None, 48),  # 8 hosts x 6
+        (["http://one.example/a.xml", "http://one.example/b.xml"], None, 16),  # pages may be elsewhere
+        ([f"http://h{i}.example/f.xml" for i in range(40)], None, 64),  # a global cap
+        (["feed.xml", "-", "http://one.example/a.xml"], None, 16),
+        ([f"http://h{i}.example/f.xml" for i in range(40)], 3, 3),  # --concurrency is the user's word
+        ([], 0, 1),
+    ],
+)
+def test_requests_in_flight_sized_from_the_hosts(sources, given, expected):
+    assert concurrency_for(sources, given, per_host=6) == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -294,3 +295,27 @@ def test_effective_bad_environment_value_is_a_usage_error(monkeypatch: pytest.Mo
     ):
         effective(None, "NEWSCLI_CONCURRENCY", None, 16)
     assert effective(None, None, None, 16) == 16
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the shortcut is Linux's")
+@pytest.mark.parametrize(
+    ("xdg", "home"),
+    [
+        (None, "/home/wang"),
+        ("/tmp/xdg-config", "/home/wang"),
+        ("", "/home/wang"),
+        ("  ", "/root"),
+        ("relative", "/h"),
+    ],
+)
+def test_config_path_is_where_platformdirs_puts_it(monkeypatch, xdg, home):
+    """The configuration is looked for without importing platformdirs, in the very place it would say."""
+    import platformdirs
+
+    monkeypatch.delenv("NEWSCLI_CONFIG", raising=False)
+    monkeypatch.setenv("HOME", home)
+    if xdg is None:
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CONFIG_HOME", xdg)
+    assert config_path() == Path(platformdirs.user_config_dir("newscli")) / "config.toml"

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from conftest import TestServer as Server
 
 from newscli.errors import DecodeError, FetchError, HTTPStatusError, RedirectError, Timeout, TooLarge
 from newscli.net.decompress import gunzip_capped
@@ -618,6 +619,69 @@ def test_many_threads_share_one_client(http_server, client):
     with ThreadPoolExecutor(max_workers=16) as pool:
         bodies = list(pool.map(lambda u: client.get(u).content, urls * 3))
     assert bodies == [f"page {i}".encode() for i in range(16)] * 3
+
+
+def test_keep_alive_under_load_with_a_server_closing_idle_connections():
+    """48 threads share kept-alive connections to 8 servers that close a connection idle for 5 ms.
+
+    httpcore's pool could close a connection it had just handed to a waiting request ("network error: Bad
+    file descriptor", or a read blocked until its timeout), and a kept-alive connection the server closes
+    as it is reused fails before any response: no request may see either. The race needs many requests;
+    on the unfixed pool most runs of this test saw a few failures among the 3,000."""
+    servers = [Server() for _ in range(8)]
+    lock = threading.Lock()
+    connections: set[tuple[int, int]] = set()
+
+    def handler(req: BaseHTTPRequestHandler) -> None:
+        with lock:
+            connections.add((req.server.server_address[1], req.client_address[1]))
+        time.sleep(0.002)
+        head(req, 200, {"Content-Length": "2"})
+        req.wfile.write(b"ok")
+        req.connection.settimeout(0.005)  # idle for longer than that: the server closes the connection
+
+    urls = [server.add("/k", handler) for server in servers]
+    failures: list[str] = []
+
+    def fetch(i: int) -> None:
+        try:
+            if c.get(urls[i % len(urls)]).content != b"ok":
+                failures.append("wrong body")
+        except FetchError as exc:
+            failures.append(str(exc))
+
+    try:
+        with HttpClient(max_per_host=48) as c, ThreadPoolExecutor(max_workers=48) as pool:
+            list(pool.map(fetch, range(3000)))
+    finally:
+        for server in servers:
+            server.close()
+    assert failures == []
+    assert len(connections) < 3000  # connections were kept alive and reused meanwhile
+
+
+def test_304s_and_short_redirects_keep_their_connection(http_server, client):
+    """A rerun's conditional GETs come back 304 (and feeds often redirect): each must not cost a connection."""
+    ports: list[int] = []
+
+    def redirect(req: BaseHTTPRequestHandler) -> None:
+        ports.append(req.client_address[1])
+        head(req, 301, {"Location": "/feed", "Content-Length": "9"})
+        req.wfile.write(b"moved: go")
+
+    def feed(req: BaseHTTPRequestHandler) -> None:
+        ports.append(req.client_address[1])
+        if req.headers.get("If-None-Match") == '"v1"':
+            head(req, 304, {"ETag": '"v1"'})
+            return
+        head(req, 200, {"ETag": '"v1"', "Content-Length": "4"})
+        req.wfile.write(b"feed")
+
+    url = http_server.add("/old", redirect)
+    http_server.add("/feed", feed)
+    assert client.get(url).content == b"feed"
+    assert [client.get(url, etag='"v1"').status for _ in range(4)] == [304] * 4
+    assert len(ports) == 10 and len(set(ports)) == 1
 
 
 # Local gzip

@@ -91,3 +91,25 @@ def test_version():
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"newscli {__version__}"
+
+
+def test_feed_name_completion_loads_no_heavy_module(tmp_path):
+    """`feeds list --names` runs on every TAB of feed-name completion: names only, nothing heavy, the
+    configuration found in its default place (XDG_CONFIG_HOME) without platformdirs."""
+    (tmp_path / "newscli").mkdir()
+    (tmp_path / "newscli" / "config.toml").write_text(
+        '[[feeds]]\nname = "kejiribao"\nurl = "https://www.example.cn/rss/tech.xml"\n\n'
+        '[[feeds]]\nname = "新闻"\nurl = "https://news.example/rss.xml"\n',
+        "utf-8",
+    )
+    code = (
+        "import sys\n"
+        "from newscli.cli.app import main\n"
+        "sys.argv = ['newscli', 'feeds', 'list', '--names']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print('loaded:', ' '.join(m for m in {[*HEAVY, 'json']!r} if m in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CONFIG_HOME": str(tmp_path)}
+    env.pop("NEWSCLI_CONFIG", None)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.splitlines() == ["kejiribao", "新闻", "loaded: "]

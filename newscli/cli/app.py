@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.main
 
 from newscli import __version__
 
@@ -155,7 +156,12 @@ def fetch(
         typer.Option("--timeout", min=0.1, help="Total seconds allowed per request [default: 30]."),
     ] = None,
     concurrency: Annotated[
-        int | None, typer.Option("--concurrency", min=1, help="Requests in flight at once [default: 16].")
+        int | None,
+        typer.Option(
+            "--concurrency",
+            min=1,
+            help="Requests in flight at once [default: each host's per-host limit, 16 to 64].",
+        ),
     ] = None,
     user_agent: Annotated[str | None, typer.Option("--user-agent", help="User-Agent header to send.")] = None,
     items: Annotated[
@@ -306,10 +312,30 @@ app.command("digest")(digest)
 app.add_typer(feeds_app, name="feeds")
 
 
+def _feeds(args: list[str]) -> None:
+    """`newscli feeds ...` without building the other commands: Typer turns every command of an app
+    into a Click command before running one (fetch alone has thirty options), and feed-name completion
+    runs `newscli feeds list --names` on every TAB. `feeds NAME ...` builds only that command."""
+    run_as = "python -m newscli" if Path(sys.argv[0]).name == "__main__.py" else Path(sys.argv[0]).name
+    prog = f"{run_as or 'newscli'} feeds"
+    named = [info for info in feeds_app.registered_commands if args and info.name == args[0]]
+    if named:
+        one = typer.Typer(
+            rich_markup_mode=None, add_completion=False, context_settings=feeds_app.info.context_settings
+        )
+        one.registered_commands = named
+        typer.main.get_command(one).main(args[1:], prog_name=f"{prog} {args[0]}")
+    else:
+        typer.main.get_command(feeds_app).main(args, prog_name=prog)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
-        app()
+        if sys.argv[1:2] == ["feeds"]:
+            _feeds(sys.argv[2:])
+        else:
+            app()
     except KeyboardInterrupt:
         sys.stderr.write("newscli: interrupted\n")
         sys.exit(130)

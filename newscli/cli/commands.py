@@ -167,7 +167,7 @@ def _fetch(
         encoding=encoding,
         base_url=base_url,
         timeout=float(effective(timeout, "NEWSCLI_TIMEOUT", defaults.timeout, 30.0)),
-        concurrency=int(effective(concurrency, "NEWSCLI_CONCURRENCY", defaults.concurrency, 16)),
+        concurrency=effective(concurrency, "NEWSCLI_CONCURRENCY", defaults.concurrency, None, cast=int),
         per_host=int(effective(None, "NEWSCLI_PER_HOST", defaults.per_host, 6)),
         user_agent=effective(user_agent, "NEWSCLI_USER_AGENT", defaults.user_agent, None),
         allow_private=bool(defaults.allow_private),

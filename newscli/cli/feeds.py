@@ -23,6 +23,7 @@ feeds_app = typer.Typer(
     help="Subscriptions: the feeds `newscli digest` follows, kept in the configuration file.\n\n"
     "\b\nExample:\n  newscli feeds add https://www.example.cn/rss/tech.xml --category 科技",
     no_args_is_help=True,
+    add_completion=False,  # as under `newscli` (app.main runs this group by itself)
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -8,7 +8,6 @@ would strip, so the data survives but no escape byte reaches the stream.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Callable
@@ -35,6 +34,8 @@ def say(message: str) -> None:
 
 def to_json(obj: Any, *, indent: int | None = None) -> str:
     """JSON text with C1 and bidi controls escaped too (json escapes only C0)."""
+    import json  # not at import: `feeds list --names` (completion) needs only clean()
+
     text = json.dumps(obj, ensure_ascii=False, indent=indent)
     if not text.isascii():  # a lone surrogate (an argument in an unknown encoding) cannot be written
         text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")

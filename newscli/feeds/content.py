@@ -18,6 +18,8 @@ _TEASER_ENDINGS = ("…", "...", "阅读全文", "全文", "read more", "continu
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _SAFE_SCHEME = re.compile(r"(?:https?:|mailto:|//|/|\.|\?|#|[^:/?#]*(?:[/?#]|$))", re.I)
+# What makes a fragment more than plain text to the HTML parser (markup, references, CR, controls).
+_NOT_PLAIN = re.compile("[<>&\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _WS = re.compile(r"[ \t\r\n\f\v\u00a0\u3000]+")
 
 _BLOCK_TAGS = frozenset(
@@ -89,16 +91,28 @@ def entry_body(value: str | None, kind: str, base: str) -> tuple[str | None, str
         paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
         html = "".join(f"<p>{htmllib.escape(p)}</p>" for p in paragraphs)
         return html, text
-    html = clean_html(value, base)
-    return html or None, html_to_text(html) or None if html else None
+    if not _NOT_PLAIN.search(value):
+        # no markup, no references: what parsing and cleaning would give, without them (teasers often)
+        return htmllib.escape(value.strip()), _WS.sub(" ", value).strip()
+    root = _cleaned(value, base)
+    html = _serialized(root) if root is not None else ""
+    if not html:
+        return None, None
+    # the text of the cleaned tree itself: the same as re-parsing the html, one parse fewer
+    return html, _tree_text(root) or None
 
 
 def clean_html(fragment: str, base: str | None = None) -> str:
     """An HTML fragment without scripts, styles, event handlers or javascript: links; URLs made absolute."""
+    root = _cleaned(fragment, base)
+    return _serialized(root) if root is not None else ""
+
+
+def _cleaned(fragment: str, base: str | None) -> Any:
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (etree.ParserError, ValueError):
-        return ""
+        return None
     root = _CLEANER.clean_html(root)
     for el in root.iter():
         for attr in ("href", "src"):
@@ -108,6 +122,10 @@ def clean_html(fragment: str, base: str | None = None) -> str:
                 del el.attrib[attr]
     if base and "://" in base:
         root.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
+    return root
+
+
+def _serialized(root: Any) -> str:
     parts = [htmllib.escape(root.text)] if root.text else []
     parts.extend(etree.tostring(child, encoding="unicode", method="html") for child in root)
     return "".join(parts).strip()
@@ -119,6 +137,11 @@ def html_to_text(fragment: str) -> str:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (etree.ParserError, ValueError):
         return _WS.sub(" ", re.sub(r"<[^>]+>", " ", fragment)).strip()
+    return _tree_text(root)
+
+
+def _tree_text(root: Any) -> str:
+    """Plain text of a parsed fragment (its script-like elements are removed from the tree)."""
     etree.strip_elements(root, "script", "style", "noscript", "template", with_tail=False)
     blocks: list[str] = []
     current: list[str] = []

@@ -46,6 +46,9 @@ DEFAULT_ACCEPT = (
 # Only what we can decode ourselves under a cap: never br or zstd.
 ACCEPT_ENCODING = "gzip, deflate"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# A redirect's body up to this long is read (and dropped) to keep its connection; a longer one is not.
+_DRAIN_MAX = 16 * 1024
+_ACCEPT_ENCODING = (b"Accept-Encoding", ACCEPT_ENCODING.encode("ascii"))
 
 _SCHEMES = ("http", "https")
 # A 503 asking for a longer pause than this is reported, not retried at once.
@@ -111,6 +114,20 @@ def _peer(response: httpx.Response) -> str | None:
     except Exception:  # noqa: BLE001 - a transport that cannot say: unknown
         return None
     return str(addr[0]) if isinstance(addr, tuple) and addr else None
+
+
+def _finish(response: httpx.Response) -> None:
+    """Read what is left of a 304's or a short redirect's response, so that its connection is kept alive
+    for the next request (closing a response unread drops its connection); a longer body is never read."""
+    if response.status_code != 304:
+        length = _content_length(response.headers)
+        if length is None or length > _DRAIN_MAX:
+            return
+    try:
+        for _ in response.iter_raw():
+            pass
+    except httpx.HTTPError:
+        pass  # the connection is dropped when the response closes: nothing was lost
 
 
 def _lower_headers(headers: httpx.Headers) -> dict[str, str]:
@@ -218,7 +235,11 @@ class HttpClient:
         self.max_redirects = max_redirects
         self.retries = retries
         self.max_per_host = max_per_host
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        # The headers every request sends, encoded once.
+        self._user_agent = (b"User-Agent", self.user_agent.encode("utf-8"))
+        self._accept = (b"Accept", DEFAULT_ACCEPT.encode("utf-8"))
+        # Idle connections kept: as many as requests a run keeps in flight (pipeline.MAX_CONCURRENCY).
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=64)
         # The transport is used directly, not through httpx.Client: Client.send works out the next
         # request of every redirect even when not following it, and raises on Locations like
         # "javascript:..." before we can refuse them by name. Cookies are kept as a browser would,
@@ -337,9 +358,9 @@ class HttpClient:
         own = time.monotonic() + self.timeout
         deadline = own if deadline is None else min(own, deadline)
         headers = [
-            (b"User-Agent", self.user_agent.encode("utf-8")),
-            (b"Accept", (accept or DEFAULT_ACCEPT).encode("utf-8")),
-            (b"Accept-Encoding", ACCEPT_ENCODING.encode("ascii")),
+            self._user_agent,
+            self._accept if accept is None else (b"Accept", accept.encode("utf-8")),
+            _ACCEPT_ENCODING,
         ]
         for name, value in ((b"If-None-Match", etag), (b"If-Modified-Since", last_modified)):
             sent = _validator(value)
@@ -358,6 +379,7 @@ class HttpClient:
                     location = response.headers.get("location")
                     peer = None if route.via else _peer(response)
                     if status in REDIRECT_STATUSES and location:
+                        _finish(response)
                         kind = self.address_class(peer)
                         if kind is not None and not allow:
                             # the next hop may not lead into a more private network than this one
@@ -373,6 +395,7 @@ class HttpClient:
                         continue
                     where = "" if str(current) == url else f" at {current}"
                     if status == 304:
+                        _finish(response)
                         return Fetched(
                             url=str(current),
                             content=b"",
@@ -494,13 +517,16 @@ class HttpClient:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise Timeout(f"timed out after {_seconds(self.timeout)} s", source=source)
-            timeout = httpx.Timeout(left, connect=min(self.connect_timeout, left))
-            request = httpx.Request("GET", target, headers=headers, extensions={"timeout": timeout.as_dict()})
-            self._cookies.set_cookie_header(request)
+            timeout = {"connect": min(self.connect_timeout, left), "read": left, "write": left, "pool": left}
+            request = httpx.Request("GET", target, headers=headers, extensions={"timeout": timeout})
+            cookies = self._cookies
+            if cookies.jar:  # the cookie jar's matching is costly: only when a site has set one
+                cookies.set_cookie_header(request)
             try:
                 response = transport.handle_request(request)
                 response.request = request
-                self._cookies.extract_cookies(response)
+                if "set-cookie" in response.headers or "set-cookie2" in response.headers:
+                    cookies.extract_cookies(response)
             except httpx.ConnectError:
                 if attempt >= self.retries:
                     raise

@@ -8,13 +8,14 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpcore
 import httpx
 
 if TYPE_CHECKING:
     from httpcore._backends.base import SOCKET_OPTION
+    from httpcore._sync.interfaces import ConnectionInterface
 
 _local = threading.local()
 
@@ -165,6 +166,101 @@ def _core_proxy(proxy: httpx.Proxy) -> httpcore.Proxy:
     )
 
 
+class _Pool(httpcore.ConnectionPool):
+    """httpcore's HTTP/1.1 pool (1.0.x) with its keep-alive faults fixed.
+
+    1. A pass of `_assign_requests_to_connections` hands an idle connection to a queued request, but the
+       connection stays IDLE until that request's thread wakes and starts on it; meanwhile any other
+       thread's pass could close it as a surplus, expired or make-room idle connection (encode/httpcore#1110).
+       Closed before the request started, it is merely re-queued; closed just after, the socket goes from
+       under a request reading its response: "Bad file descriptor", or a read blocked until its timeout
+       (Linux does not wake a poll() on a descriptor another thread closes). Here a connection that a
+       request holds is never closed or handed out by another pass: only the request's thread closes it.
+    2. The surplus check counted every connection instead of the idle ones (encode/httpcore#1000), so with
+       more than max_keepalive_connections requests in flight every idle connection was closed at once:
+       keep-alive stopped working exactly under load, and the churn widened the window of 1.
+    3. A kept-alive connection the server closes while we reuse it (its idle timeout and our reuse
+       crossing) fails before any byte of a response. Such a request is sent again, once, on a new
+       connection, as browsers and urllib3 do for idempotent requests; the pool is used for GETs only.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # ids of the requests (under the pool's lock) whose current connection was an idle one reused ...
+        self._reused: set[int] = set()
+        # ... and of those that must not reuse one (sent again after a reused connection failed)
+        self._fresh: set[int] = set()
+
+    def handle_request(self, request: httpcore.Request) -> httpcore.Response:
+        key = id(request)
+        try:
+            try:
+                return super().handle_request(request)
+            except (httpcore.RemoteProtocolError, httpcore.ReadError, httpcore.WriteError):
+                with self._optional_thread_lock:
+                    stale = key in self._reused
+                    if stale:
+                        self._fresh.add(key)
+                if not stale:
+                    raise
+            return super().handle_request(request)
+        finally:
+            with self._optional_thread_lock:
+                self._reused.discard(key)
+                self._fresh.discard(key)
+
+    def _assign_requests_to_connections(self) -> list[ConnectionInterface]:
+        closing: list[ConnectionInterface] = []
+        held = {id(r.connection) for r in self._requests if r.connection is not None}
+        kept: list[ConnectionInterface] = []
+        idle = 0
+        for connection in self._connections:
+            if connection.is_closed():
+                continue
+            if id(connection) in held:
+                kept.append(connection)
+            elif connection.has_expired():
+                closing.append(connection)
+            elif connection.is_idle() and idle >= self._max_keepalive_connections:
+                closing.append(connection)
+            else:
+                idle += connection.is_idle()
+                kept.append(connection)
+        self._connections = kept
+
+        for pool_request in self._requests:
+            if not pool_request.is_queued():
+                continue
+            origin = pool_request.request.url.origin
+            key = id(pool_request.request)
+            reuse = None
+            if key not in self._fresh:
+                reuse = next(
+                    (
+                        c
+                        for c in kept
+                        if id(c) not in held and c.can_handle_request(origin) and c.is_available()
+                    ),
+                    None,
+                )
+            if reuse is None and len(kept) >= self._max_connections:
+                spare = next((c for c in kept if id(c) not in held and c.is_idle()), None)
+                if spare is None:
+                    continue  # stays queued until a connection is given back
+                kept.remove(spare)
+                closing.append(spare)
+            if reuse is not None:
+                self._reused.add(key)
+                connection = reuse
+            else:
+                self._reused.discard(key)
+                connection = self.create_connection(origin)
+                kept.append(connection)
+            held.add(id(connection))
+            pool_request.assign_to_connection(connection)
+        return closing
+
+
 class DeadlineTransport(httpx.HTTPTransport):
     """httpx's own transport, over the deadline-aware socket backend, optionally through an HTTP proxy."""
 
@@ -180,7 +276,7 @@ class DeadlineTransport(httpx.HTTPTransport):
         # class only uses self._pool (httpx 0.28), so build the pool here instead. With a proxy,
         # plain http:// requests are forwarded and https:// ones tunnelled (CONNECT), all over
         # the same backend, so the deadline bounds the proxy's sockets too.
-        self._pool = httpcore.ConnectionPool(
+        self._pool = _Pool(
             proxy=None if proxy is None else _core_proxy(proxy),
             ssl_context=httpx.create_ssl_context(),
             max_connections=limits.max_connections,
