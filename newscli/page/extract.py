@@ -19,7 +19,7 @@ from readability.readability import Unparseable, clean
 from newscli.errors import ExtractError
 from newscli.models import Article
 from newscli.page import metadata
-from newscli.page.cleanup import BLOCKISH, DROP, SPACES, clean_body
+from newscli.page.cleanup import BLOCKISH, DROP, SPACES, clean_body, lists_inside_text, quotes_only
 from newscli.page.embedded import EmbeddedArticle, embedded_article
 from newscli.page.metatags import first, meta_tags
 from newscli.page.plaintext import TEXT_BLOCKS, html_to_text
@@ -43,6 +43,7 @@ _META_CHARSET = re.compile(r"""(<meta[^>]*?\bcharset\s*=\s*["']?)([^"'>]*)""", r
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _COMMAS = re.compile("[,，、]")
 _BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
+_EMBEDDED_POST = re.compile(r"tweet|twitter|instagram|tiktok|mastodon|bluesky|threads|reddit|facebook", re.I)
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,23 @@ class _Readability(Document):  # type: ignore[misc]
         for node in ordered:
             candidates[node]["content_score"] *= 1 - self.get_link_density(node)
         return candidates
+
+    def remove_unlikely_candidates(self) -> None:
+        """readability's removal by class name, sparing embedded posts (its "twitter"/"tweet" rule drops quotes
+        the article cites)."""
+        for quote in self.html.iter("blockquote"):
+            if _EMBEDDED_POST.search(quote.get("class") or ""):
+                quote.set("class", "embedded-post")
+        super().remove_unlikely_candidates()
+
+    def get_preserved_elements(self, node: HtmlElement) -> dict[HtmlElement, bool]:
+        """readability's kept elements, and lists of long links inside the text and embedded quotes, which its
+        link-density rule would drop as boilerplate (they are the article's: cleanup.py tells them apart)."""
+        allowed: dict[HtmlElement, bool] = super().get_preserved_elements(node)
+        for el in (*lists_inside_text(node), *quotes_only(node)):
+            if self.class_weight(el) >= 0:
+                allowed[el] = True
+        return allowed
 
     def get_clean_html(self) -> str:
         self.article_node = self.html

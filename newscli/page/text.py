@@ -22,7 +22,7 @@ _MAX_NODES = 6000
 
 def clean(text: str | None) -> str:
     """Text with HTML entities unescaped and white space collapsed."""
-    return SPACE.sub(" ", html.unescape(text or "")).strip()
+    return SPACE.sub(" ", html.unescape(text or "").replace("\u00ad", "")).strip()
 
 
 # Text of the body in document order. Plain strings, and no per-node predicate: both are much cheaper.

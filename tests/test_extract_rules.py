@@ -1,0 +1,118 @@
+"""What a reader notices of the body clean-up and the choice of block: link-rich prose and in-body lists kept
+while share bars and related-story lists go, datelines, quotes, soft hyphens, captions; pages with two articles."""
+
+from __future__ import annotations
+
+from newscli.page.extract import extract_article
+
+URL = "https://news.example.com/2024/03/12/harbour.html"
+P = [
+    "The harbour authority said on Tuesday that the new breakwater would be finished by the end of the year, "
+    "two years later than planned, after storms damaged the first section.",
+    "Engineers had warned that the original design underestimated the force of winter waves, and the revised "
+    "plan adds a second row of concrete blocks along the seaward side.",
+    "Fishing crews, who moor inside the harbour, welcomed the news but said the delay had cost them a season "
+    "of repairs to boats battered at their moorings.",
+    "The authority will publish the full budget next month, when the council meets to approve the extra cost "
+    "of the second row and the work on the old pier.",
+]
+
+
+def page(body: str, head: str = "", around: str = "") -> str:
+    return (
+        f"<!DOCTYPE html><html><head><title>Breakwater delayed</title>{head}</head><body>"
+        '<div class="nav"><a href="/">Home</a> <a href="/news">News</a> <a href="/sport">Sport</a></div>'
+        f"{around}<div class='story'>{body}</div>"
+        '<div class="footer"><a href="/about">About us</a> | <a href="/contact">Contact</a></div>'
+        "</body></html>"
+    )
+
+
+def paras(items: list[str]) -> str:
+    return "".join(f"<p>{t}</p>" for t in items)
+
+
+def test_a_sentence_citing_three_sources_is_kept_while_share_bar_and_related_list_go() -> None:
+    citing = (
+        'Figures from <a href="https://a.example/report">the national weather office</a>, '
+        '<a href="https://b.example/study">the port engineers\' association</a> and '
+        '<a href="https://c.example/data">the university\'s coastal lab</a> agree.'
+    )
+    share = (
+        '<div><a href="https://facebook.com/x">Facebook</a> <a href="https://twitter.com/x">Twitter</a> '
+        '<a href="mailto:?">Email</a></div>'
+    )
+    related = (
+        "<ul>"
+        '<li><a href="/2024/03/01/a.html">Council approves new budget for the harbour district</a></li>'
+        '<li><a href="/2024/02/20/b.html">Storm damage bill rises again as winter drags on</a></li>'
+        '<li><a href="/2024/02/11/c.html">Fishing fleet shrinks for the third year running</a></li>'
+        "</ul>"
+    )
+    body = paras(P[:2]) + f"<p>{citing}</p>" + share + paras(P[2:]) + related
+    text = extract_article(page(body), URL).text
+    assert (
+        "the national weather office, the port engineers' association and the university's coastal lab agree."
+        in text
+    )
+    assert "Facebook" not in text and "Twitter" not in text
+    assert "Council approves new budget" not in text
+    assert all(p in text for p in P)
+
+
+def test_a_read_more_list_inside_the_text_stays_a_tag_row_inside_it_goes() -> None:
+    reading = (
+        "<ul>"
+        '<li><a href="https://a.example/1">The 2019 survey of the seabed along the northern arm</a></li>'
+        '<li><a href="https://a.example/2">The engineers\' report on the storm of January</a></li>'
+        "</ul>"
+    )
+    tags = '<ul><li><a href="/t/port">Port</a></li><li><a href="/t/storm">Storm</a></li><li><a href="/t/sea">Sea</a></li></ul>'
+    text = extract_article(page(paras(P[:2]) + reading + tags + paras(P[2:])), URL).text
+    assert "The 2019 survey of the seabed along the northern arm" in text
+    assert "The engineers' report on the storm of January" in text
+    assert "Port\n" not in text and "Storm\n" not in text
+
+
+def test_an_embedded_post_quoted_in_the_article_is_kept() -> None:
+    tweet = (
+        '<blockquote class="twitter-tweet"><p>Waves over the old pier again tonight <a href="https://t.co/x">'
+        'pic.twitter.com/abc</a></p>&mdash; Harbour Watch (@harbourwatch) <a href="https://twitter.com/h/1">'
+        "March 11, 2024</a></blockquote>"
+    )
+    text = extract_article(page(paras(P[:2]) + tweet + paras(P[2:])), URL).text
+    assert "Waves over the old pier again tonight" in text
+
+
+def test_a_dateline_opening_the_story_is_kept() -> None:
+    first = f'<p><span class="dateline">CAIRO —</span> {P[0]}</p>'
+    text = extract_article(page(first + paras(P[1:])), URL).text
+    assert text.startswith("CAIRO — The harbour authority said")
+    block = f'<div class="dateline">WASHINGTON (AP) —</div>{paras(P)}'
+    assert extract_article(page(block), URL).text.startswith("WASHINGTON (AP) —")
+
+
+def test_a_dateline_element_holding_only_the_date_is_not_text() -> None:
+    body = f'<div class="dateline">Published March 12, 2024 at 7:30 a.m.</div>{paras(P)}'
+    text = extract_article(page(body), URL).text
+    assert "Published March 12" not in text and text.startswith("The harbour authority")
+
+
+def test_soft_hyphens_are_removed() -> None:
+    body = paras(
+        [P[0].replace("breakwater", "break\u00adwater").replace("authority", "autho\u00adrity")] + P[1:]
+    )
+    article = extract_article(page(body), URL)
+    assert "\u00ad" not in article.text and "\u00ad" not in (article.html or "")
+    assert "the new breakwater would be finished" in article.text
+
+
+def test_a_no_caption_class_is_not_a_caption() -> None:
+    lede = f'<div class="lede no_caption">{P[0]}</div>'
+    text = extract_article(page(lede + paras(P[1:])), URL).text
+    assert text.startswith("The harbour authority said on Tuesday")
+    captioned = '<figure><img src="/i.jpg"><div class="image-caption">Waves on the old pier.</div></figure>'
+    assert (
+        "Waves on the old pier"
+        not in extract_article(page(paras(P[:2]) + captioned + paras(P[2:])), URL).text
+    )
