@@ -3,6 +3,8 @@ while share bars and related-story lists go, datelines, quotes, soft hyphens, ca
 
 from __future__ import annotations
 
+import json
+
 from newscli.page.extract import extract_article
 
 URL = "https://news.example.com/2024/03/12/harbour.html"
@@ -116,3 +118,38 @@ def test_a_no_caption_class_is_not_a_caption() -> None:
         "Waves on the old pier"
         not in extract_article(page(paras(P[:2]) + captioned + paras(P[2:])), URL).text
     )
+
+
+NEXT = [
+    "In other news, the city's tram line will close for three weeks in the summer while workers replace the "
+    "tracks on the bridge, the transport office said, adding that buses would run in its place.",
+    "The closure, the longest since the line opened, was planned for the quietest weeks of the year, and "
+    "shops along the route said they feared losing customers during the works.",
+    "Officials said the new tracks would cut noise for the houses near the bridge, and that a second phase "
+    "of the works, on the eastern branch, would follow in the autumn after a public consultation.",
+    "Residents can find the replacement bus times on the transport office's website and at every stop, and "
+    "the office will run an information stand at the central station on weekdays.",
+    "The works will cost about twelve million, most of it paid by the regional government, which said the "
+    "bridge had not had new rails since the line was built forty years ago.",
+]
+
+
+def test_of_two_articles_on_a_page_the_one_with_the_headline_wins() -> None:
+    # An infinite-scroll page: the next story, longer, is appended below the one the page is about.
+    first = f"<article><h1>Breakwater delayed</h1>{paras(P[:2])}</article>"
+    second = f"<article><h2>Tram line to close</h2>{paras(NEXT)}</article>"
+    text = extract_article(page(first + second), URL).text
+    assert P[0] in text and P[1] in text
+    assert NEXT[0] not in text
+
+
+def test_a_teaser_box_chosen_over_the_article_is_replaced_by_its_json_ld_body() -> None:
+    body = "\n".join(P + NEXT[:1])
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Breakwater delayed", '
+        f'"articleBody": {json.dumps(body)}}}</script>'
+    )
+    # The page shows only the lede; the rest of the HTML is a long box about another story.
+    shown = f"<div class='lede'><p>{P[0][:60]}…</p></div><div class='more'>{paras(NEXT)}</div>"
+    text = extract_article(page(shown, head=ld), URL).text
+    assert all(p in text for p in P)

@@ -263,9 +263,10 @@ def _matches(title: str, headlines: list[str]) -> bool:
     return False
 
 
-def embedded_article(doc: Any, headlines: list[str]) -> EmbeddedArticle | None:
+def embedded_article(doc: Any, headlines: list[str], *, scripts: bool = True) -> EmbeddedArticle | None:
     """The article among the page's script data (and JSON-LD articleBody): the object whose title matches
-    one of the page's `headlines` (og:title, <title>, <h1>) and holds the longest body; None when none does."""
+    one of the page's `headlines` (og:title, <title>, <h1>) and holds the longest body; None when none does.
+    Without `scripts`, JSON-LD alone (cheap: no framework state parsed)."""
     wanted = [k for k in (headline_key(h) for h in headlines) if k]
     if not wanted:
         return None
@@ -273,7 +274,7 @@ def embedded_article(doc: Any, headlines: list[str]) -> EmbeddedArticle | None:
     sources = [
         ("JSON-LD articleBody", obj) for obj in json_ld(doc) if isinstance(obj.get("articleBody"), str)
     ]
-    for where, value in itertools.chain(sources, script_data(doc)):
+    for where, value in itertools.chain(sources, script_data(doc) if scripts else ()):
         for found in _candidates(where, value, wanted):
             if best is None or found.text_chars > best.text_chars:
                 best = found

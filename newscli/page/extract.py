@@ -32,6 +32,8 @@ MIN_BODY_CHARS = 20
 # taken when its article is this many times longer (a teaser shell around a full article in the data).
 EMBEDDED_CHECK_CHARS = 1500
 EMBEDDED_RATIO = 2
+# A JSON-LD articleBody at least this long (characters) that the chosen body does not hold replaces it.
+EMBEDDED_OTHER_CHARS = 500
 
 log = logging.getLogger(__name__)
 
@@ -62,21 +64,37 @@ def extract_article(text: str, url: str, *, tz_override: str | None = None) -> A
     doc, cut = _parse_page(text, url)
     static: Article | None = None
     try:
-        static = _article(doc, _readability_body(doc, url), url, tz_override=tz_override)
+        static = _article(doc, _chosen_body(doc, url), url, tz_override=tz_override)
     except Unparseable as exc:
         log.debug("readability failed on %s: %s", url, exc)
     except ExtractError:
         pass
     shown = len(SPACES.sub("", static.text or "")) if static is not None else 0
-    if shown < EMBEDDED_CHECK_CHARS:
-        found = embedded_article(doc, _headlines(doc))
-        if found is not None and found.text_chars > EMBEDDED_RATIO * shown:
-            article = _embedded(doc, found, url, tz_override=tz_override)
-            if article is not None:
-                return _noted(article, cut)
+    found = embedded_article(doc, _headlines(doc), scripts=shown < EMBEDDED_CHECK_CHARS)
+    if found is not None and (
+        (shown < EMBEDDED_CHECK_CHARS and found.text_chars > EMBEDDED_RATIO * shown)
+        or (static is not None and _other_text(found, static.text or ""))
+    ):
+        article = _embedded(doc, found, url, tz_override=tz_override)
+        if article is not None:
+            return _noted(article, cut)
     if static is None:
         raise _no_article(doc, url, tz_override=tz_override)
     return _noted(static, cut)
+
+
+def _other_text(found: EmbeddedArticle, text: str) -> bool:
+    """Whether the page's data carries a full article the chosen body is not: as long as the body or
+    longer, and most of its paragraphs nowhere in it (readability took a sidebar, a teaser, the next story)."""
+    if found.text_chars < EMBEDDED_OTHER_CHARS or found.text_chars < 0.8 * len(SPACES.sub("", text)):
+        return False
+    try:
+        data = lxml.html.fragment_fromstring(found.html, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return False
+    lines = _sample(data)
+    shown = SPACES.sub("", text)
+    return len(lines) >= 2 and sum(line in shown for line in lines) < 0.3 * len(lines)
 
 
 def _noted(article: Article, warning: str | None) -> Article:
@@ -222,6 +240,67 @@ def _readability_body(doc: HtmlElement, url: str) -> HtmlElement:
     if reader.article_node is None:
         raise Unparseable("no summary")
     return reader.article_node
+
+
+def _chosen_body(doc: HtmlElement, url: str) -> HtmlElement:
+    """readability's body, or the block a second look finds when the page's structure says it chose wrong."""
+    body = _readability_body(doc, url)
+    other = _look_again(doc, body)
+    if other is None:
+        return body
+    page = lxml.html.document_fromstring("<html><body></body></html>")
+    page.find("body").append(copy.deepcopy(other))
+    try:
+        again = _readability_body(page, url)
+    except Unparseable:
+        return body
+    return again if _text_chars(again) >= MIN_BODY_CHARS else body
+
+
+def _text_chars(el: HtmlElement) -> int:
+    return len(SPACES.sub("", el.text_content()))
+
+
+# The outside of an article: an <article> in one of these is a teaser, a card or a related story.
+_OUTSIDE = {"aside", "nav", "footer", "form", "header"}
+# An <article> with less text than this is a teaser card, not a story.
+ARTICLE_CHARS = 300
+
+
+def _look_again(doc: HtmlElement, body: HtmlElement) -> HtmlElement | None:
+    """The page's own article block when readability's choice is not it, else None.
+
+    A page carrying several stories (a next article appended below, teasers marked up as articles) says
+    which one it is about by its headline: the <article> holding the page's <h1> wins, else the first one.
+    """
+    articles = [
+        a
+        for a in doc.iter("article")
+        if not any(p.tag == "article" or p.tag in _OUTSIDE for p in a.iterancestors())
+        and _text_chars(a) >= ARTICLE_CHARS
+    ]
+    if len(articles) < 2:
+        return None
+    owner = next((a for a in articles if a.find(".//h1") is not None), None)
+    if owner is None:
+        if any(a.find(".//h1") is None for a in doc.iter("article")) and doc.find(".//h1") is not None:
+            return None  # the headline stands outside every article: no telling which one it heads
+        owner = articles[0]
+    chosen = _sample(body)
+    if not chosen:
+        return None
+    inside = SPACES.sub("", owner.text_content())
+    if sum(line in inside for line in chosen) >= 0.5 * len(chosen):
+        return None
+    return owner
+
+
+def _sample(body: HtmlElement) -> list[str]:
+    """A few of the body's paragraphs, without white space, to tell where in the page the body came from."""
+    lines = [SPACES.sub("", p.text_content()) for p in body.iter("p", "li", "h2", "h3", "blockquote", "pre")]
+    lines = [line for line in lines if len(line) >= 30]
+    step = max(1, len(lines) // 6)
+    return [line[:80] for line in lines[::step]][:8]
 
 
 def _article(doc: HtmlElement, body: HtmlElement, url: str, *, tz_override: str | None) -> Article:
