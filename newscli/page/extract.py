@@ -325,6 +325,7 @@ def _meta_fields(meta: metadata.Metadata, url: str) -> dict[str, Any]:
         "id": page_url,
         "title": meta.title,
         "author": meta.author,
+        "editor": meta.editor,
         "published": meta.published,
         "updated": meta.updated,
         "site_name": meta.site_name,
