@@ -153,3 +153,13 @@ def test_a_teaser_box_chosen_over_the_article_is_replaced_by_its_json_ld_body() 
     shown = f"<div class='lede'><p>{P[0][:60]}…</p></div><div class='more'>{paras(NEXT)}</div>"
     text = extract_article(page(shown, head=ld), URL).text
     assert all(p in text for p in P)
+
+
+def test_a_lazy_image_without_src_gets_its_real_address_and_base_href_is_followed() -> None:
+    figure = '<figure><img src="" data-src="/img/pier.jpg" alt="The old pier"></figure>'
+    link = '<p>See <a href="docs/plan.pdf">the plan</a> for the details of the work on the breakwater.</p>'
+    html = extract_article(page(paras(P[:2]) + figure + link + paras(P[2:])), URL).html or ""
+    assert 'src="https://news.example.com/img/pier.jpg"' in html
+    assert 'href="https://news.example.com/2024/03/12/docs/plan.pdf"' in html
+    based = page(paras(P[:2]) + link + paras(P[2:]), head='<base href="https://cdn.example.net/site/">')
+    assert 'href="https://cdn.example.net/site/docs/plan.pdf"' in (extract_article(based, URL).html or "")

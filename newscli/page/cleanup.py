@@ -103,6 +103,7 @@ def clean_body(node: HtmlElement, url: str) -> HtmlElement:
                 el.drop_tag()
             elif _has_content(el):
                 el.tag = "p"
+                el.attrib.clear()
             else:
                 el.drop_tree()
             continue
