@@ -47,6 +47,18 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]
 _COMMAS = re.compile("[,，、]")
 _BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 _DISPLAY_NONE = REGEXES["displayNoneRe"]
+_UNLIKELY = REGEXES["unlikelyCandidatesRe"]
+_MAYBE = REGEXES["okMaybeItsACandidateRe"]
+# readability's divToPElementsRe ("<(blockquote|dl|div|img|ol|p|pre|table|ul)" on markup): tag prefixes.
+_BLOCK_PREFIXES = ("blockquote", "dl", "div", "img", "ol", "p", "pre", "table", "ul")
+_INLINE = {"a", "b", "cite", "code", "em", "font", "i", "small", "span", "strong", "sub", "sup", "u"}
+
+
+def _has_block(el: HtmlElement) -> bool:
+    """Whether `el` or an element inside it has a tag readability counts as a block."""
+    return any(isinstance(e.tag, str) and e.tag.lower().startswith(_BLOCK_PREFIXES) for e in el.iter())
+
+
 _EMBEDDED_POST = re.compile(r"tweet|twitter|instagram|tiktok|mastodon|bluesky|threads|reddit|facebook", re.I)
 
 
@@ -235,7 +247,56 @@ class _Readability(Document):  # type: ignore[misc]
         for quote in self.html.iter("blockquote"):
             if _EMBEDDED_POST.search(quote.get("class") or ""):
                 quote.set("class", "embedded-post")
-        super().remove_unlikely_candidates()
+        # readability's loop, without the debug description it formats for every element it removes.
+        for elem in self.html.findall(".//*"):
+            names = "{} {}".format(elem.get("class", ""), elem.get("id", ""))
+            if (
+                len(names) >= 2
+                and _UNLIKELY.search(names)
+                and not _MAYBE.search(names)
+                and elem.tag not in ("html", "body")
+                and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
+                and not elem.xpath(
+                    "descendant-or-self::main | descendant-or-self::article | descendant-or-self::math"
+                )
+            ):
+                elem.drop_tree()
+
+    def transform_misused_divs_into_paragraphs(self) -> None:
+        """readability's rewrite of <div>s holding no blocks into <p>s, deciding by the tree instead of
+        serialising every child of every <div> to search the markup (the same test: a descendant whose tag
+        starts with one of readability's block names)."""
+        for elem in list(self.html.iter("div")):
+            if not any(_has_block(child) for child in elem):
+                elem.tag = "p"
+        for elem in list(self.html.iter("div")):
+            children = list(elem)
+            paragraph = None
+            if elem.text and elem.text.strip():
+                p = lxml.html.fragment_fromstring("<p/>")
+                p.text = elem.text
+                elem.text = None
+                elem.insert(0, p)
+                paragraph = p
+            for child in children:
+                if child.tag == "br":
+                    paragraph = None
+                    continue
+                if child.tag not in _INLINE or _has_block(child):
+                    paragraph = None
+                    continue
+                if paragraph is None:
+                    paragraph = lxml.html.fragment_fromstring("<p/>")
+                    child.addprevious(paragraph)
+                paragraph.append(child)
+            for pos, child in reversed(list(enumerate(elem))):
+                if child.tail and child.tail.strip():
+                    p = lxml.html.fragment_fromstring("<p/>")
+                    p.text = child.tail
+                    child.tail = None
+                    elem.insert(pos + 1, p)
+                if child.tag == "br":
+                    child.drop_tree()
 
     def get_preserved_elements(self, node: HtmlElement) -> dict[HtmlElement, bool]:
         """readability's kept elements, and lists of long links inside the text and embedded quotes, which its
