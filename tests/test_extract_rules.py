@@ -163,3 +163,24 @@ def test_a_lazy_image_without_src_gets_its_real_address_and_base_href_is_followe
     assert 'href="https://news.example.com/2024/03/12/docs/plan.pdf"' in html
     based = page(paras(P[:2]) + link + paras(P[2:]), head='<base href="https://cdn.example.net/site/">')
     assert 'href="https://cdn.example.net/site/docs/plan.pdf"' in (extract_article(based, URL).html or "")
+
+
+def _entry(title: str, date: str, texts: list[str]) -> str:
+    return f"<div class='entry'><h3>{title}</h3><div class='date'>{date}</div>{paras(texts)}</div>"
+
+
+def test_a_run_of_dated_blog_entries_is_cut_to_the_first_one() -> None:
+    entries = _entry("Breakwater delayed", "2024-03-12 07:30", P) + _entry(
+        "Tram line to close", "2024-03-09 18:02", NEXT
+    )
+    text = extract_article(page(entries), URL).text
+    assert P[0] in text and P[-1] in text
+    assert "Tram line to close" not in text and NEXT[0] not in text
+
+
+def test_a_live_blog_with_times_on_one_day_is_kept_whole() -> None:
+    entries = _entry("Waves reach the pier", "2024-03-12 07:30", P[:2]) + _entry(
+        "Council meets", "2024-03-12 09:10", P[2:]
+    )
+    text = extract_article(page(entries), URL).text
+    assert all(p in text for p in P)

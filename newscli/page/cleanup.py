@@ -274,7 +274,7 @@ def _drop_boilerplate(root: HtmlElement) -> None:
             continue
         if listish and _long_links(links):
             if offsets is None:
-                offsets = _text_offsets(root)
+                offsets = text_offsets(root)
             if _inside_text(el, offsets, root):
                 continue
         el.drop_tree()
@@ -314,7 +314,7 @@ def lists_inside_text(node: HtmlElement) -> list[HtmlElement]:
         if not _long_links(links):
             continue
         if offsets is None:
-            offsets = _text_offsets(node)
+            offsets = text_offsets(node)
         if _inside_text(el, offsets, node):
             found.append(el)
     return found
@@ -345,7 +345,7 @@ def _long_links(links: list[int]) -> bool:
     return shown[len(shown) // 2] >= 20
 
 
-def _text_offsets(root: HtmlElement) -> dict[HtmlElement, tuple[int, int]]:
+def text_offsets(root: HtmlElement) -> dict[HtmlElement, tuple[int, int]]:
     """Where each element's text starts and ends in `root`'s text (characters, no white space)."""
     found: dict[HtmlElement, tuple[int, int]] = {}
     starts: dict[HtmlElement, int] = {}

@@ -20,7 +20,15 @@ from readability.readability import REGEXES, Unparseable, clean
 from newscli.errors import ExtractError
 from newscli.models import Article
 from newscli.page import metadata
-from newscli.page.cleanup import BLOCKISH, DROP, SPACES, clean_body, lists_inside_text, quotes_only
+from newscli.page.cleanup import (
+    BLOCKISH,
+    DROP,
+    SPACES,
+    clean_body,
+    lists_inside_text,
+    quotes_only,
+    text_offsets,
+)
 from newscli.page.embedded import EmbeddedArticle, embedded_article
 from newscli.page.metatags import first, meta_tags
 from newscli.page.plaintext import TEXT_BLOCKS, html_to_text
@@ -401,6 +409,7 @@ def _sample(body: HtmlElement) -> list[str]:
 
 def _article(doc: HtmlElement, body: HtmlElement, url: str, *, tz_override: str | None) -> Article:
     body = clean_body(body, _base_url(doc, url))
+    _first_entry_only(body)
     text = html_to_text(body)
     if len(SPACES.sub("", text)) < MIN_BODY_CHARS:
         raise ExtractError("no article found", source=url)
@@ -439,6 +448,58 @@ _LEAD_META = re.compile(
     r"^(?:发表评论|我要评论|打印|关闭|分享到?)$|(?:19|20)\d\d[-/.年]\d{1,2}[-/.月]\d{1,2}.{0,30}(?:来源|作者|更新|发布|编辑)"
     r"|^(?:来源|作者|发布时间|时间|编辑)[:：]"
 )
+
+
+# A block that is only a date, maybe with a time: how blogs and archives head each entry.
+_DATE_ONLY = re.compile(
+    r"(?:(?:19|20)\d\d[-/.年]\d{1,2}[-/.月]\d{1,2}日?|[A-Z][a-z]{2,8}\.? \d{1,2}, (?:19|20)\d\d)"
+    r"(?:\s*,?\s*(?:at\s+)?\d{1,2}:\d\d(?::\d\d)?(?:\s*[AaPp]\.?[Mm]\.?)?)?"
+)
+# Text an entry needs (characters) to count as one: a post, not a dated link in a list.
+ENTRY_CHARS = 200
+
+
+def _first_entry_only(body: HtmlElement) -> None:
+    """Cut a body that is a run of dated entries (a blog's front page, an archive) to its first one.
+
+    Entries are told by blocks holding only a date, on different days, each followed by a post's worth of
+    text; the cut falls before the second entry's title (a short block just above its date).
+    """
+    leaves = [
+        el
+        for el in body.iter(*TEXT_BLOCKS, "td")
+        if not any(
+            isinstance(c.tag, str) and (c.tag in TEXT_BLOCKS or c.tag == "td") for c in el.iterdescendants()
+        )
+    ]
+    texts = [SPACES.sub(" ", el.text_content()).strip() for el in leaves]
+    dates = [i for i, t in enumerate(texts) if len(t) <= 40 and _DATE_ONLY.fullmatch(t)]
+    if len(dates) < 2 or dates[0] > 3 or len({_DAY.sub("", texts[i])[:10] for i in dates}) < 2:
+        return
+    offsets = text_offsets(body)
+    starts = [offsets[leaves[i]][0] for i in dates[1:]] + [offsets[body][1]]
+    sizes = [start - offsets[leaves[i]][1] for i, start in zip(dates, starts, strict=True)]
+    if sizes[0] < ENTRY_CHARS or sizes[1] < ENTRY_CHARS:
+        return
+    cut = dates[1]
+    if cut - 1 > dates[0] and 0 < len(texts[cut - 1]) <= 80:
+        cut -= 1
+    _drop_from(leaves[cut], body)
+
+
+_DAY = re.compile(r"\s*,?\s*(?:at\s+)?\d{1,2}:\d\d.*$")
+
+
+def _drop_from(el: HtmlElement, root: HtmlElement) -> None:
+    """Remove `el` and everything after it in document order, up to the end of `root`."""
+    node = el
+    while node is not None and node is not root:
+        parent = node.getparent()
+        for sibling in list(node.itersiblings()):
+            sibling.drop_tree()
+        node.tail = None
+        node = parent
+    el.drop_tree()
 
 
 def _drop_lead_repeats(body: HtmlElement, title: str | None, author: str | None) -> bool:
