@@ -184,3 +184,10 @@ def test_a_live_blog_with_times_on_one_day_is_kept_whole() -> None:
     )
     text = extract_article(page(entries), URL).text
     assert all(p in text for p in P)
+
+
+def test_ad_slot_labels_are_not_text() -> None:
+    body = paras(P[:2]) + "<div>Advertisement</div><p>Story continues below advertisement</p>" + paras(P[2:])
+    text = extract_article(page(body), URL).text
+    assert "Advertisement" not in text and "advertisement" not in text
+    assert all(p in text for p in P)

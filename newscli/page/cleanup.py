@@ -87,6 +87,7 @@ def clean_body(node: HtmlElement, url: str) -> HtmlElement:
         _resolve_image(img, url)
     _drop_boilerplate(root)
     _drop_noise(root)
+    _drop_ad_labels(root)
     for el in list(root.iter()):
         if el.text and ("\u00ad" in el.text or "\u200b" in el.text):
             el.text = _SOFT.sub("", el.text)
@@ -245,6 +246,25 @@ def _is_dateline_text(el: HtmlElement) -> bool:
         and len(SPACES.sub("", parent.text_content())) > len(text) + 20
     )
     return (inline and in_prose) or (len(text) <= 60 and bool(_PLACE_LINE.match(text)))
+
+
+# The label an ad slot leaves in the text when its ad is not loaded, in the languages pages label them in.
+_AD_LABEL = re.compile(
+    r"(?:advertisement|advertising|advert|ad|sponsored|anzeige|werbung|publicit[ée]|publicidad|pubblicit[àa]"
+    r"|реклама|广告|廣告|広告|광고|(?:story|article|content) continues (?:below|after) (?:this )?(?:advertisement|ad))"
+    r"\s*[:.]?",
+    re.I,
+)
+
+
+def _drop_ad_labels(root: HtmlElement) -> None:
+    """Blocks whose whole text is an ad slot's label ("Advertisement", "Story continues below advertisement")."""
+    for el in list(root.iter("p", "div", "span", "section", "aside", "figure", "h4", "h5", "h6")):
+        if el.getparent() is None or len(el) > 3:
+            continue
+        text = SPACES.sub(" ", el.text_content() or "").strip()
+        if text and len(text) <= 50 and _AD_LABEL.fullmatch(text):
+            el.drop_tree()
 
 
 def _drop_boilerplate(root: HtmlElement) -> None:
