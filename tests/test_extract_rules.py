@@ -191,3 +191,25 @@ def test_ad_slot_labels_are_not_text() -> None:
     text = extract_article(page(body), URL).text
     assert "Advertisement" not in text and "advertisement" not in text
     assert all(p in text for p in P)
+
+
+def test_a_cookie_notice_longer_than_the_story_is_not_taken_for_it() -> None:
+    notice = (
+        "We and our partners use cookies, local storage and similar technologies, to personalise content and "
+        "ads, to provide social media features, to measure audiences, and to improve our services."
+    )
+    banner = f"<div id='cookie-consent'>{paras([notice] * 3)}<button>Accept</button></div>"
+    text = extract_article(
+        page(f"<div><h1>Breakwater delayed</h1>{paras(P[:2])}</div>", around=banner), URL
+    ).text
+    assert P[0] in text and P[1] in text
+    assert "cookies" not in text
+
+
+def test_an_article_of_lists_is_read_whole_not_one_caption_of_it() -> None:
+    items = "".join(f"<li>{t}</li>" for t in P + NEXT)
+    caption = '<div class="wp-caption"><img src="/a.png"><p class="wp-caption-text">The new breakwater, seen from the old pier at dawn.</p></div>'
+    body = f"<article><h1>Breakwater delayed</h1><h3>Highlights</h3><ul>{items}</ul>{caption}<ul>{items}</ul></article>"
+    newsletter = f"<aside class='newsletter-subscribe'><form><p>{P[0]}</p><input name='email'></form></aside>"
+    text = extract_article(page(body + newsletter), URL).text
+    assert all(t in text for t in P + NEXT)

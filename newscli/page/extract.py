@@ -57,6 +57,12 @@ _BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 _DISPLAY_NONE = REGEXES["displayNoneRe"]
 _UNLIKELY = REGEXES["unlikelyCandidatesRe"]
 _MAYBE = REGEXES["okMaybeItsACandidateRe"]
+# Notices laid over or beside every page of a site: cookie/consent banners, newsletter and sign-up boxes.
+_NOTICE = re.compile(
+    r"cookie|consent|gdpr|onetrust|didomi|cmp-|newsletter|signup|sign-up|subscribe-box|paywall|regwall", re.I
+)
+# A notice is short; an element this long (characters) with such a name is something else (a site's wrapper).
+NOTICE_CHARS = 1500
 # readability's divToPElementsRe ("<(blockquote|dl|div|img|ol|p|pre|table|ul)" on markup): tag prefixes.
 _BLOCK_PREFIXES = ("blockquote", "dl", "div", "img", "ol", "p", "pre", "table", "ul")
 _INLINE = {"a", "b", "cite", "code", "em", "font", "i", "small", "span", "strong", "sub", "sup", "u"}
@@ -255,9 +261,19 @@ class _Readability(Document):  # type: ignore[misc]
         for quote in self.html.iter("blockquote"):
             if _EMBEDDED_POST.search(quote.get("class") or ""):
                 quote.set("class", "embedded-post")
-        # readability's loop, without the debug description it formats for every element it removes.
+        # readability's loop, without the debug description it formats for every element it removes; and
+        # consent banners and newsletter or sign-up boxes, which it would otherwise take for a short article.
         for elem in self.html.findall(".//*"):
             names = "{} {}".format(elem.get("class", ""), elem.get("id", ""))
+            if (
+                len(names) >= 2
+                and _NOTICE.search(names)
+                and elem.tag not in ("html", "body", "article", "main")
+                and elem.find(".//article") is None
+                and len(SPACES.sub("", elem.text_content())) < NOTICE_CHARS
+            ):
+                elem.drop_tree()
+                continue
             if (
                 len(names) >= 2
                 and _UNLIKELY.search(names)
@@ -358,6 +374,12 @@ def _chosen_body(doc: HtmlElement, url: str) -> HtmlElement:
         again = _readability_body(page, url)
     except Unparseable:
         return body
+    if _text_chars(again) * LONGER_ARTICLE < _text_chars(other):
+        # readability takes a fragment of the block again (an article of lists, which it does not score):
+        # the block itself, left to the clean-up.
+        whole = page.find("body")[0]
+        whole.make_links_absolute(_base_url(doc, url), resolve_base_href=False, handle_failures="discard")
+        return whole
     return again if _text_chars(again) >= MIN_BODY_CHARS else body
 
 
@@ -369,6 +391,10 @@ def _text_chars(el: HtmlElement) -> int:
 _OUTSIDE = {"aside", "nav", "footer", "form", "header"}
 # An <article> with less text than this is a teaser card, not a story.
 ARTICLE_CHARS = 300
+# The page's only <article> replaces a body outside it when it has this many times its text.
+LONGER_ARTICLE = 3
+# A body shorter than this (characters) inside the page's article is a fragment of it.
+FRAGMENT_CHARS = 500
 
 
 def _look_again(doc: HtmlElement, body: HtmlElement) -> HtmlElement | None:
@@ -383,20 +409,32 @@ def _look_again(doc: HtmlElement, body: HtmlElement) -> HtmlElement | None:
         if not any(p.tag == "article" or p.tag in _OUTSIDE for p in a.iterancestors())
         and _text_chars(a) >= ARTICLE_CHARS
     ]
-    if len(articles) < 2:
+    if not articles:
         return None
+    if len(articles) == 1:
+        # One article on the page, and readability's body lies outside it and is much shorter (a caption,
+        # a form, a teaser): the article the page marks up is the better guess.
+        owner = articles[0]
+        shown = _text_chars(body)
+        if shown * LONGER_ARTICLE > _text_chars(owner):
+            return None
+        # Inside it, only a fragment (the headline, a caption, one paragraph) is a wrong choice.
+        return owner if shown < FRAGMENT_CHARS or not _inside(body, owner, empty=False) else None
     owner = next((a for a in articles if a.find(".//h1") is not None), None)
     if owner is None:
         if any(a.find(".//h1") is None for a in doc.iter("article")) and doc.find(".//h1") is not None:
             return None  # the headline stands outside every article: no telling which one it heads
         owner = articles[0]
+    return None if _inside(body, owner, empty=True) else owner
+
+
+def _inside(body: HtmlElement, block: HtmlElement, *, empty: bool) -> bool:
+    """Whether most of the body's paragraphs are in `block` (`empty`: the answer for a body without any)."""
     chosen = _sample(body)
     if not chosen:
-        return None
-    inside = SPACES.sub("", owner.text_content())
-    if sum(line in inside for line in chosen) >= 0.5 * len(chosen):
-        return None
-    return owner
+        return empty
+    inside = SPACES.sub("", block.text_content())
+    return sum(line in inside for line in chosen) >= 0.5 * len(chosen)
 
 
 def _sample(body: HtmlElement) -> list[str]:
