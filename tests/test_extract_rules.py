@@ -213,3 +213,10 @@ def test_an_article_of_lists_is_read_whole_not_one_caption_of_it() -> None:
     newsletter = f"<aside class='newsletter-subscribe'><form><p>{P[0]}</p><input name='email'></form></aside>"
     text = extract_article(page(body + newsletter), URL).text
     assert all(t in text for t in P + NEXT)
+
+
+def test_a_lede_in_a_wrapper_whose_class_sounds_like_media_is_kept() -> None:
+    lede = f'<div class="leafmedia sourced-paragraph"><p><cite>CAIRO (AP)</cite> {P[0]}</p></div>'
+    body = lede + "".join(f'<div class="l-container"><p>{t}</p></div>' for t in P[1:] + NEXT)
+    text = extract_article(page(body), URL).text
+    assert text.startswith("CAIRO (AP) The harbour authority said on Tuesday")

@@ -68,6 +68,29 @@ _BLOCK_PREFIXES = ("blockquote", "dl", "div", "img", "ol", "p", "pre", "table", 
 _INLINE = {"a", "b", "cite", "code", "em", "font", "i", "small", "span", "strong", "sub", "sup", "u"}
 
 
+# The lede: the body's first paragraph of at least this many characters.
+LEDE_CHARS = 80
+
+
+def _lede_wrappers(node: HtmlElement) -> list[HtmlElement]:
+    """The tight wrappers of the body's first real paragraph (the lede), whatever their class names say
+    (readability's class weights drop a "sourced-paragraph" or "media" wrapper and the lede with it)."""
+    for p in node.iter("p"):
+        text = SPACES.sub("", p.text_content())
+        if len(text) < LEDE_CHARS:
+            continue
+        links = sum(len(SPACES.sub("", a.text_content())) for a in p.iter("a"))
+        if links > 0.5 * len(text):
+            return []
+        found = []
+        for el in p.iterancestors("div", "section"):
+            if el is node or len(SPACES.sub("", el.text_content())) > 1.2 * len(text):
+                break
+            found.append(el)
+        return found
+    return []
+
+
 def _has_block(el: HtmlElement) -> bool:
     """Whether `el` or an element inside it has a tag readability counts as a block."""
     return any(isinstance(e.tag, str) and e.tag.lower().startswith(_BLOCK_PREFIXES) for e in el.iter())
@@ -329,6 +352,8 @@ class _Readability(Document):  # type: ignore[misc]
         for el in (*lists_inside_text(node), *quotes_only(node)):
             if self.class_weight(el) >= 0:
                 allowed[el] = True
+        for el in _lede_wrappers(node):
+            allowed[el] = True
         return allowed
 
     def get_clean_html(self) -> str:
