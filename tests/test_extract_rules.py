@@ -220,3 +220,23 @@ def test_a_lede_in_a_wrapper_whose_class_sounds_like_media_is_kept() -> None:
     body = lede + "".join(f'<div class="l-container"><p>{t}</p></div>' for t in P[1:] + NEXT)
     text = extract_article(page(body), URL).text
     assert text.startswith("CAIRO (AP) The harbour authority said on Tuesday")
+
+
+EVENTS = [
+    "Saturday, 10 a.m.: the spring market returns to the square, with local growers, bakers, cheese makers, "
+    "and a children's corner, until four in the afternoon, rain or shine.",
+    "Sunday, 2 p.m.: a guided walk along the old harbour wall, led by the history society, starting at the "
+    "lighthouse, with tea, cake and a talk about the shipwrecks of the bay.",
+    "Monday, 7 p.m.: the film club shows a documentary about the fishing fleet, followed by questions to the "
+    "director, a former skipper, and drinks in the foyer of the town hall.",
+    "Wednesday, 6 p.m.: the choir's open rehearsal, for singers of every age and voice, in the church hall, "
+    "with sheet music provided, and a concert planned for the summer fair.",
+]
+
+
+def test_an_events_box_in_the_margins_is_not_taken_for_a_short_story() -> None:
+    story = f"<div><h1>Breakwater delayed</h1>{paras(P[:2])}</div>"
+    for margin in (f"<aside><h3>What's on</h3>{paras(EVENTS)}</aside>", f"<footer>{paras(EVENTS)}</footer>"):
+        text = extract_article(page(story + margin), URL).text
+        assert P[0] in text and P[1] in text
+        assert "spring market" not in text

@@ -390,6 +390,17 @@ def _base_url(doc: HtmlElement, url: str) -> str:
 def _chosen_body(doc: HtmlElement, url: str) -> HtmlElement:
     """readability's body, or the block a second look finds when the page's structure says it chose wrong."""
     body = _readability_body(doc, url)
+    if _in_margins(doc, body):
+        # An events sidebar, a footer's "about us", a menu: read the page again without its margins.
+        bare = copy.deepcopy(doc)
+        for el in _margins(bare):
+            el.drop_tree()
+        try:
+            again = _readability_body(bare, url)
+        except Unparseable:
+            again = None
+        if again is not None and _text_chars(again) >= MIN_BODY_CHARS:
+            body = again
     other = _look_again(doc, body)
     if other is None:
         return body
@@ -406,6 +417,27 @@ def _chosen_body(doc: HtmlElement, url: str) -> HtmlElement:
         whole.make_links_absolute(_base_url(doc, url), resolve_base_href=False, handle_failures="discard")
         return whole
     return again if _text_chars(again) >= MIN_BODY_CHARS else body
+
+
+def _margins(doc: HtmlElement) -> list[HtmlElement]:
+    """The page's <aside>, <footer> and <nav> blocks outside any <article> or <main> (outermost only)."""
+    return [
+        el
+        for el in doc.iter("aside", "footer", "nav")
+        if not any(p.tag in ("article", "main", "aside", "footer", "nav") for p in el.iterancestors())
+    ]
+
+
+def _in_margins(doc: HtmlElement, body: HtmlElement) -> bool:
+    """Whether readability's body comes from the page's margins (most of its paragraphs are in them)."""
+    margins = _margins(doc)
+    if not margins:
+        return False
+    chosen = _sample(body)
+    if not chosen:
+        return False
+    text = "".join(SPACES.sub("", el.text_content()) for el in margins)
+    return sum(line in text for line in chosen) >= 0.5 * len(chosen)
 
 
 def _text_chars(el: HtmlElement) -> int:
