@@ -61,6 +61,7 @@ _MAYBE = REGEXES["okMaybeItsACandidateRe"]
 _NOTICE = re.compile(
     r"cookie|consent|gdpr|onetrust|didomi|cmp-|newsletter|signup|sign-up|subscribe-box|paywall|regwall", re.I
 )
+_SUSPECT = re.compile(f"{_UNLIKELY.pattern}|{_NOTICE.pattern}", re.I)
 # A notice is short; an element this long (characters) with such a name is something else (a site's wrapper).
 NOTICE_CHARS = 1500
 # readability's divToPElementsRe ("<(blockquote|dl|div|img|ol|p|pre|table|ul)" on markup): tag prefixes.
@@ -288,9 +289,10 @@ class _Readability(Document):  # type: ignore[misc]
         # consent banners and newsletter or sign-up boxes, which it would otherwise take for a short article.
         for elem in self.html.findall(".//*"):
             names = "{} {}".format(elem.get("class", ""), elem.get("id", ""))
+            if len(names) < 2 or not _SUSPECT.search(names):
+                continue  # most elements: one search instead of three
             if (
-                len(names) >= 2
-                and _NOTICE.search(names)
+                _NOTICE.search(names)
                 and elem.tag not in ("html", "body", "article", "main")
                 and elem.find(".//article") is None
                 and len(SPACES.sub("", elem.text_content())) < NOTICE_CHARS
@@ -298,8 +300,7 @@ class _Readability(Document):  # type: ignore[misc]
                 elem.drop_tree()
                 continue
             if (
-                len(names) >= 2
-                and _UNLIKELY.search(names)
+                _UNLIKELY.search(names)
                 and not _MAYBE.search(names)
                 and elem.tag not in ("html", "body")
                 and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
