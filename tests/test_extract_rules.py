@@ -240,3 +240,14 @@ def test_an_events_box_in_the_margins_is_not_taken_for_a_short_story() -> None:
         text = extract_article(page(story + margin), URL).text
         assert P[0] in text and P[1] in text
         assert "spring market" not in text
+
+
+def test_a_long_related_stories_box_and_an_author_bio_are_not_the_story() -> None:
+    teasers = "".join(
+        f"<div class='teaser'><h4>Story {i}</h4><p>{t[:130]}</p></div>" for i, t in enumerate(NEXT[:3])
+    )
+    related = f"<div class='recommended-reading'>{teasers}</div>"
+    bio = f"<div class='about-the-author'><p>{NEXT[3]}</p></div>"
+    text = extract_article(page(paras(P) + related + bio), URL).text
+    assert all(p in text for p in P)
+    assert not any(t[:130] in text for t in NEXT[:4])

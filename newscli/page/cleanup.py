@@ -66,6 +66,13 @@ _NOISE = re.compile(
     re.I,
 )
 _CAPTION = re.compile(r"caption|\bcredit", re.I)
+# Boxes beside the story by their names: related/recommended stories, ad networks' teasers, author bios.
+_BOX = re.compile(
+    r"related|recommend|more-stories|outbrain|taboola|author-?(?:bio|box|info|card|profile)|about-(?:the-)?author",
+    re.I,
+)
+# Such a box holding less than this share of the body's text is not the article.
+BOX_SHARE = 0.4
 # Class names that say an element is *not* a caption or has none ("no_caption", "hide-caption").
 _NOT_CAPTION = re.compile(r"(?:^|[\s_-])(?:no|non|not|without|hide|hidden)[_-]?(?:caption|credit)", re.I)
 # A dateline ("CAIRO —", "WASHINGTON (AP) -") opens the article's first sentence: text, not metadata.
@@ -202,13 +209,22 @@ def _features(el: HtmlElement) -> str:
 
 
 def _drop_noise(root: HtmlElement) -> None:
-    """Bylines, share/related/newsletter boxes by their class or id (the names Readability.js uses); captions marked."""
+    """Bylines, share/related/newsletter boxes by their class or id (the names Readability.js uses); captions marked.
+
+    A related-stories or author-bio box goes whatever its size as long as it holds a small part of the text
+    (a box of teasers with their excerpts is longer than a share bar)."""
+    whole = 0
     for el in list(root.iter()):
         if el is root or not isinstance(el.tag, str) or el.getparent() is None:
             continue
         features = _features(el)
         if len(features) < 4:
             continue
+        if _BOX.search(features):
+            whole = whole or _text_len(root)
+            if _text_len(el) < BOX_SHARE * whole:
+                el.drop_tree()
+                continue
         if (
             _CAPTION.search(features)
             and not _NOT_CAPTION.search(features)
