@@ -7,6 +7,7 @@ import html
 import itertools
 import json
 import re
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -39,8 +40,25 @@ ARTICLE_TYPES = {
 _SITE_TYPES = {"website", "organization", "newsmediaorganization", "corporation"}
 
 
+# The JSON-LD of the pages being read, parsed once per page for the metadata and the embedded article.
+_PARSED: weakref.WeakKeyDictionary[Any, list[dict[str, Any]]] = weakref.WeakKeyDictionary()
+
+
 def json_ld(doc: Any) -> Iterator[dict[str, Any]]:
-    """Every JSON-LD object in the page's scripts, lists and @graph flattened."""
+    """Every JSON-LD object in the page's scripts, lists and @graph flattened (parsed once per page tree)."""
+    try:
+        found = _PARSED.get(doc)
+    except TypeError:  # not weakly referenceable: parse every time
+        found = None
+        yield from _json_ld(doc)
+        return
+    if found is None:
+        found = list(_json_ld(doc))
+        _PARSED[doc] = found
+    yield from found
+
+
+def _json_ld(doc: Any) -> Iterator[dict[str, Any]]:
     for script in doc.xpath("//script[@type='application/ld+json']"):
         text = (script.text or "").strip()
         if not text:
