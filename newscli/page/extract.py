@@ -61,6 +61,7 @@ _MAYBE = REGEXES["okMaybeItsACandidateRe"]
 _NOTICE = re.compile(
     r"cookie|consent|gdpr|onetrust|didomi|cmp-|newsletter|signup|sign-up|subscribe-box|paywall|regwall", re.I
 )
+_NAMED = lxml.etree.XPath(".//*[@class or @id]")
 _SUSPECT = re.compile(f"{_UNLIKELY.pattern}|{_NOTICE.pattern}", re.I)
 # A notice is short; an element this long (characters) with such a name is something else (a site's wrapper).
 NOTICE_CHARS = 1500
@@ -212,12 +213,14 @@ _TAG_START = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 def _fix_tag_names(doc: HtmlElement) -> None:
     """Tags libxml2 kept but lxml will not set again (`<div<p>` makes a tag `div<p`): renamed to their
     leading name, so every later rename (clean-up, readability) works on valid names."""
+    valid: set[str] = set()  # a name lxml took once it takes again: one check per name, not per element
     for el in doc.iter():
         tag = el.tag
-        if not isinstance(tag, str):
+        if not isinstance(tag, str) or tag in valid:
             continue
         try:
             el.tag = tag
+            valid.add(tag)
         except ValueError:
             match = _TAG_START.match(tag)
             el.tag = match.group(0).lower() if match else "span"
@@ -287,7 +290,7 @@ class _Readability(Document):  # type: ignore[misc]
                 quote.set("class", "embedded-post")
         # readability's loop, without the debug description it formats for every element it removes; and
         # consent banners and newsletter or sign-up boxes, which it would otherwise take for a short article.
-        for elem in self.html.findall(".//*"):
+        for elem in _NAMED(self.html):  # elements without class or id have nothing to match
             names = "{} {}".format(elem.get("class", ""), elem.get("id", ""))
             if len(names) < 2 or not _SUSPECT.search(names):
                 continue  # most elements: one search instead of three
