@@ -251,3 +251,10 @@ def test_a_long_related_stories_box_and_an_author_bio_are_not_the_story() -> Non
     text = extract_article(page(paras(P) + related + bio), URL).text
     assert all(p in text for p in P)
     assert not any(t[:130] in text for t in NEXT[:4])
+
+
+def test_teaser_cards_marked_as_articles_do_not_replace_a_story_outside_them() -> None:
+    story = f"<div class='story-body'><h2>Breakwater delayed</h2>{paras(P + NEXT[4:])}</div>"
+    cards = "".join(f"<article class='card'><h3>More</h3>{paras([t, t, t])}</article>" for t in NEXT[:2])
+    text = extract_article(page(story + cards), URL).text
+    assert all(p in text for p in P)

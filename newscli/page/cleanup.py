@@ -359,10 +359,13 @@ def lists_inside_text(node: HtmlElement) -> list[HtmlElement]:
 def quotes_only(node: HtmlElement) -> list[HtmlElement]:
     """Containers in `node` that hold an embedded post or quote and little else (kept like the quote)."""
     found = []
+    sizes: dict[HtmlElement, int] = {}  # each container measured once, however many quotes it holds
     for quote in node.iter("blockquote"):
         inner = _text_len(quote)
         for el in quote.iterancestors("div", "section", "figure"):
-            if el is node or not inner or _text_len(el) > 1.25 * inner:
+            if el not in sizes:
+                sizes[el] = _text_len(el)
+            if el is node or not inner or sizes[el] > 1.25 * inner:
                 break
             found.append(el)
     return found

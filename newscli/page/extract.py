@@ -486,7 +486,11 @@ def _look_again(doc: HtmlElement, body: HtmlElement) -> HtmlElement | None:
         if any(a.find(".//h1") is None for a in doc.iter("article")) and doc.find(".//h1") is not None:
             return None  # the headline stands outside every article: no telling which one it heads
         owner = articles[0]
-    return None if _inside(body, owner, empty=True) else owner
+    if _inside(body, owner, empty=True):
+        return None
+    # Only when readability took another of the articles (not a block outside them all: teaser cards
+    # marked up as articles under a story that is not).
+    return owner if any(_inside(body, a, empty=False) for a in articles if a is not owner) else None
 
 
 def _inside(body: HtmlElement, block: HtmlElement, *, empty: bool) -> bool:
