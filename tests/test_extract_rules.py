@@ -258,3 +258,10 @@ def test_teaser_cards_marked_as_articles_do_not_replace_a_story_outside_them() -
     cards = "".join(f"<article class='card'><h3>More</h3>{paras([t, t, t])}</article>" for t in NEXT[:2])
     text = extract_article(page(story + cards), URL).text
     assert all(p in text for p in P)
+
+
+def test_a_timeline_of_dates_and_text_is_one_article() -> None:
+    dates = ("2019-03-01", "2020-06-15", "2021-09-30")
+    timeline = "".join(f"<p>{d}</p><p>{t}</p><p>{u}</p>" for d, t, u in zip(dates, NEXT, P, strict=False))
+    text = extract_article(page(f"<h2>Ten years of the tram</h2>{timeline}"), URL).text
+    assert all(t in text for t in NEXT[:3] + P[:3])

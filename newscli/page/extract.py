@@ -579,15 +579,15 @@ def _first_entry_only(body: HtmlElement) -> None:
     dates = [i for i, t in enumerate(texts) if len(t) <= 40 and _DATE_ONLY.fullmatch(t)]
     if len(dates) < 2 or dates[0] > 3 or len({_DAY.sub("", texts[i])[:10] for i in dates}) < 2:
         return
+    # Each entry is headed by its title just above its date (a timeline of dates and text is one article).
+    if not all(i > 0 and 0 < len(texts[i - 1]) <= 80 and i - 1 not in dates for i in dates[:2]):
+        return
     offsets = text_offsets(body)
     starts = [offsets[leaves[i]][0] for i in dates[1:]] + [offsets[body][1]]
     sizes = [start - offsets[leaves[i]][1] for i, start in zip(dates, starts, strict=True)]
     if sizes[0] < ENTRY_CHARS or sizes[1] < ENTRY_CHARS:
         return
-    cut = dates[1]
-    if cut - 1 > dates[0] and 0 < len(texts[cut - 1]) <= 80:
-        cut -= 1
-    _drop_from(leaves[cut], body)
+    _drop_from(leaves[dates[1] - 1], body)
 
 
 _DAY = re.compile(r"\s*,?\s*(?:at\s+)?\d{1,2}:\d\d.*$")
