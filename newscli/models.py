@@ -147,6 +147,8 @@ class Article:
     text: str | None = None
     html: str | None = None
     feed: FeedRef | None = None
+    # Who edited the article (责任编辑, "Edited by"), kept apart from its author: an extra record field.
+    editor: str | None = None
 
     def __post_init__(self) -> None:
         _clean_fields(self)
@@ -158,6 +160,7 @@ class Article:
             "id": self.id,
             "title": self.title,
             "author": self.author,
+            "editor": self.editor,
             "published": self.published.isoformat() if self.published else None,
             "updated": self.updated.isoformat() if self.updated else None,
             "site_name": self.site_name,

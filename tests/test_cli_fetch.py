@@ -69,6 +69,7 @@ def test_record_has_every_field(http_server):
         "id",
         "title",
         "author",
+        "editor",
         "published",
         "updated",
         "site_name",

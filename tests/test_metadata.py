@@ -627,3 +627,68 @@ def test_a_short_first_paragraph_is_kept_when_nothing_repeats() -> None:
     paragraph = "This paragraph is long enough, with commas, to be read as the text of the article, surely."
     html = page("<title>Story</title>", f"<div><p>Short opener.</p>{f'<p>{paragraph}</p>' * 4}</div>", "en")
     assert extract_article(html, URL).text.startswith("Short opener.\n\n")
+
+
+ZH_TEXT = (
+    "记者从市政府获悉，全市今年将新建公园二十个，改造老旧小区一百五十个，并在年底前完成全部道路的修缮工作。"
+    "市民普遍表示欢迎，认为这些举措将明显改善居住环境，提升城市的整体面貌和生活质量。"
+)
+
+
+def test_the_responsible_editor_is_kept_apart_from_the_author() -> None:
+    body = f"<h1>全市将新建公园二十个</h1><p>记者 王小明</p><p>{ZH_TEXT}</p><p>（责任编辑：李红）</p>"
+    found = meta(page("<title>全市将新建公园二十个</title>", body, lang="zh"), CN_URL, body_text=ZH_TEXT)
+    assert found.author == "王小明"
+    assert found.editor == "李红"
+    # A page crediting nobody else: the editor is who it credits, and still its editor.
+    alone = f"<h1>全市将新建公园二十个</h1><p>{ZH_TEXT}</p><p>（责任编辑：李红）</p>"
+    found = meta(page("<title>全市将新建公园二十个</title>", alone, lang="zh"), CN_URL, body_text=ZH_TEXT)
+    assert found.author == "李红" and found.editor == "李红"
+
+
+def test_a_meta_author_that_is_an_editor_login_is_no_byline() -> None:
+    head = '<title>Harbour works</title><meta name="author" content="责任编辑：李红">'
+    assert meta(page(head, "<h1>Harbour works</h1><p>Text of the story.</p>")).author is None
+
+
+def test_the_publisher_is_not_the_author() -> None:
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Harbour works",'
+        ' "author": {"@type": "Organization", "name": "Coast News"},'
+        ' "publisher": {"@type": "Organization", "name": "Coast News"}}</script>'
+    )
+    body = '<h1>Harbour works</h1><p class="byline">By Jo Park</p><p>Text of the story.</p>'
+    assert meta(page(f"<title>Harbour works</title>{ld}", body)).author == "Jo Park"
+    head = '<title>Harbour works</title><meta property="og:site_name" content="Coast News"><meta name="author" content="Coast News">'
+    assert meta(page(head, "<h1>Harbour works</h1><p>Text of the story.</p>")).author is None
+
+
+def test_separators_around_a_byline_are_not_part_of_the_name() -> None:
+    head = '<title>Harbour works</title><meta name="author" content="/ Cory Doctorow /">'
+    assert meta(page(head, "<h1>Harbour works</h1>")).author == "Cory Doctorow"
+
+
+def test_a_title_that_is_the_site_name_is_not_the_headline() -> None:
+    head = '<title>blog.example.com</title><meta property="og:site_name" content="blog.example.com">'
+    body = "<div><p>Harbour works delayed again</p><p>The harbour authority said on Tuesday that the works are late.</p></div>"
+    found = meta(
+        page(head, body),
+        "https://blog.example.com/post/1",
+        body_text="Harbour works delayed again\n\nThe harbour authority said on Tuesday that the works are late.",
+    )
+    assert found.title == "Harbour works delayed again"
+
+
+def test_a_site_suffix_joined_by_a_bare_dash_is_cut_from_a_chinese_title() -> None:
+    found = meta(
+        page("<title>劳伦斯：一个无法定义的“洛克菲勒”-搜狐财经</title>", f"<p>{ZH_TEXT}</p>", lang="zh"),
+        CN_URL,
+    )
+    assert found.title == "劳伦斯：一个无法定义的“洛克菲勒”"
+    assert found.site_name == "搜狐财经"
+
+
+def test_source_is_read_from_text_never_from_markup_that_leaked_into_it() -> None:
+    body = f'<h1>全市将新建公园二十个</h1><p>来源：size="20"</p><p>来源：新华日报</p><p>{ZH_TEXT}</p>'
+    found = meta(page("<title>全市将新建公园二十个</title>", body, lang="zh"), CN_URL, body_text=ZH_TEXT)
+    assert found.source == "新华日报"

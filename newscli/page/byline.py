@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
@@ -94,10 +95,20 @@ def _zh() -> _ZhPatterns:
 _BY_LINE = re.compile(r"^\s*(?:by|von|par|por|di|door)\s+(?P<n>[^\n]{2,80})$", re.I)
 
 
-def _split_author(value: Any) -> str | None:
+# schema.org types that name an outlet, not a person: a publisher given as the author is no byline.
+_ORG_TYPES = {"organization", "newsmediaorganization", "corporation", "website", "brand", "onlinebusiness"}
+
+
+def _split_author(value: Any, *, people: bool = False) -> str | None:
+    """The names in a JSON-LD author value; with `people`, those not typed as an organisation."""
     if isinstance(value, list):
-        names = [n for n in (_split_author(v) for v in value) if n]
+        names = [n for n in (_split_author(v, people=people) for v in value) if n]
         return ", ".join(unique(names)) or None
+    if people and isinstance(value, dict):
+        kinds = value.get("@type")
+        kinds = {str(k).lower() for k in (kinds if isinstance(kinds, list) else [kinds]) if k}
+        if kinds & _ORG_TYPES and "person" not in kinds:
+            return None
     name = ld_str(value)
     return _clean_author(name) if name else None
 
@@ -108,11 +119,18 @@ def _clean_author(name: str | None) -> str | None:
     name = clean(name)
     if re.match(r"https?://", name):
         return None
+    name = _EDGE_MARKS.sub("", name)
     name = re.sub(r"^(?:by|posted by|written by|von|par|por)\s+", "", name, flags=re.I)
-    name = re.sub(r"^(?:作者|记者|文|撰文|责任编辑|编辑|责编)\s*[:：/／]\s*", "", name)
+    name = re.sub(r"^(?:作者|记者|文|撰文)\s*[:：/／]\s*", "", name)
     name = re.sub(r"\s+\S{2,4}报道$", "", name)
-    name = re.sub(r"[\s,;|:·•\-–—]+$", "", name)
+    name = _EDGE_MARKS.sub("", name)
     return name or None
+
+
+# Separators that frame a byline ("/ Cory Doctorow /", "| By Jo Park", "— Ana Lee"), not part of the name.
+_EDGE_MARKS = re.compile(r"^[\s,;|:·•/／\\\-–—]+|[\s,;|:·•/／\\\-–—]+$")
+# A label that makes the name an editor's: 责任编辑 (the responsible editor), "Edited by".
+_EDITOR_LABEL = re.compile(r"^\s*(?:责任编辑|责编|編輯|编辑|edited by|editor)\s*[:：/／]?\s*", re.I)
 
 
 _AUTHOR_CANDIDATES = etree.XPath(
@@ -191,15 +209,38 @@ def read_author(
     title: str | None,
     *,
     chinese: bool,
+    publishers: tuple[str, ...] = (),
 ) -> str | None:
-    """The article's author: JSON-LD, a visible Chinese byline, meta tags, marked-up bylines, a 'By' line."""
-    found = _split_author(article.get("author")) or _split_author(article.get("creator"))
-    if found:
-        return found
+    """The article's author: JSON-LD, a visible Chinese byline, meta tags, marked-up bylines, a 'By' line.
+
+    A name that is the publisher's (the site name, the JSON-LD publisher) or an editor's is no byline: the
+    next source is asked. An organisation JSON-LD names as the author is taken only when no source names
+    a person.
+    """
+    outlets = {norm(p) for p in publishers if p}
+    for name in _author_candidates(doc, metas, article, windows, title_tag, title, chinese=chinese):
+        if name and norm(name) not in outlets and not _EDITOR_LABEL.match(name):
+            return name
+    name = _split_author(article.get("author")) or _split_author(article.get("creator"))
+    return name if name and norm(name) not in outlets else None
+
+
+def _author_candidates(
+    doc: Any,
+    metas: dict[str, list[str]],
+    article: dict[str, Any],
+    windows: Windows,
+    title_tag: str,
+    title: str | None,
+    *,
+    chinese: bool,
+) -> Iterator[str | None]:
+    yield _split_author(article.get("author"), people=True) or _split_author(
+        article.get("creator"), people=True
+    )
     # Chinese CMSs often fill meta author with the vendor or an editor's login; a visible byline is better.
-    visible = _zh_byline(windows, title_tag, title) if chinese else None
-    if visible:
-        return visible
+    if chinese:
+        yield _zh_byline(windows, title_tag, title)
     for key in (
         "dc.creator",
         "dcterms.creator",
@@ -210,17 +251,36 @@ def read_author(
         "sailthru.author",
     ):
         for value in metas.get(key, ()):
-            name = _byline_name(value)
-            if name:
-                return name
-    name = _element_byline(doc)
-    if name:
-        return name
+            if _EDITOR_LABEL.match(value):
+                continue
+            yield _byline_name(value)
+    yield _element_byline(doc)
     for line in windows.header.split("\n")[:60]:
         match = _BY_LINE.match(line)
         if match:
+            yield _clean_author(match["n"])
+            break
+    if not chinese:
+        yield _zh_byline(windows, title_tag, title, chinese=False)
+
+
+def read_editor(article: dict[str, Any], windows: Windows) -> str | None:
+    """The article's editor, kept apart from its author: 责任编辑/编辑：X, "Edited by X", JSON-LD editor."""
+    found = _split_author(article.get("editor"))
+    if found:
+        return found
+    zh = _zh()
+    for text in (windows.body_tail + "\n" + windows.after_body, windows.before + "\n" + windows.header):
+        match = zh.editor.search(text)
+        if match:
             return _clean_author(match["n"])
-    return None if chinese else _zh_byline(windows, title_tag, title, chinese=False)
+        match = _EDITED_BY.search(text)
+        if match:
+            return _byline_name(match["n"])
+    return None
+
+
+_EDITED_BY = re.compile(r"(?:^|\n)\s*(?:edited by|editor:)\s+(?P<n>[^\n]{2,60})(?:\n|$)", re.I)
 
 
 def _zh_byline(
@@ -261,21 +321,18 @@ def _zh_byline(
         and not zh.label_word.search(lines[0])
     ):
         return lines[0]
-    owner = _blog_owner(windows, title_tag)
-    if owner:
-        return owner
-    for text in (windows.header, tail):
-        match = zh.editor.search(text)
-        if match:
-            return _clean_author(match["n"])
-    return None
+    return _blog_owner(windows, title_tag)
 
 
 def _blog_owner(windows: Windows, title_tag: str) -> str | None:
     """The owner a personal blog is named after: in its <title>, or named again and again around the post."""
     zh = _zh()
-    around = "\n".join((windows.before, windows.header, windows.body_tail, windows.after_body))
-    for text, mentions in (("\n" + title_tag, 1), (windows.before + "\n" + windows.header, 3)):
+    around = "\n".join((windows.top, windows.before, windows.header, windows.body_tail, windows.after_body))
+    for text, mentions in (
+        ("\n" + title_tag, 1),
+        (windows.before + "\n" + windows.header, 3),
+        (windows.top, 3),
+    ):
         for match in zh.blog_of.finditer(text):
             name = match["n"]
             # A blogroll lists other people's blogs once each; the owner's name recurs.

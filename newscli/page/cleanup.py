@@ -61,11 +61,23 @@ _PLACEHOLDER = re.compile(
     r"(?:^data:|blank\.gif|spacer\.gif|pixel\.gif|1x1\.|placeholder|loading\.gif|grey\.gif)", re.I
 )
 _NOISE = re.compile(
-    r"byline|\bauthor|dateline|timestamp|\bshare|social|related|recommend|newsletter|subscri|promo|sponsor"
+    r"byline|\bauthor|timestamp|\bshare|social|related|recommend|newsletter|subscri|promo|sponsor"
     r"|\bad-|\bads?\b|advert|popular|trending|more-stories|read-?more|breadcrumb|toolbar|\brail",
     re.I,
 )
 _CAPTION = re.compile(r"caption|\bcredit", re.I)
+# Boxes beside the story by their names: related/recommended stories, ad networks' teasers, author bios.
+_BOX = re.compile(
+    r"related|recommend|more-stories|outbrain|taboola|author-?(?:bio|box|info|card|profile)|about-(?:the-)?author",
+    re.I,
+)
+# Such a box holding less than this share of the body's text is not the article.
+BOX_SHARE = 0.4
+# Class names that say an element is *not* a caption or has none ("no_caption", "hide-caption").
+_NOT_CAPTION = re.compile(r"(?:^|[\s_-])(?:no|non|not|without|hide|hidden)[_-]?(?:caption|credit)", re.I)
+# A dateline ("CAIRO —", "WASHINGTON (AP) -") opens the article's first sentence: text, not metadata.
+_DATELINE = re.compile(r"dateline", re.I)
+_SOFT = re.compile("[\u00ad\u200b]")
 # No-break and ideographic spaces count as white space too: text is measured and collapsed without them.
 SPACES = re.compile(r"[ \t\n\r\f\v\u00a0\u3000]+")
 
@@ -82,7 +94,12 @@ def clean_body(node: HtmlElement, url: str) -> HtmlElement:
         _resolve_image(img, url)
     _drop_boilerplate(root)
     _drop_noise(root)
+    _drop_ad_labels(root)
     for el in list(root.iter()):
+        if el.text and ("\u00ad" in el.text or "\u200b" in el.text):
+            el.text = _SOFT.sub("", el.text)
+        if el.tail and ("\u00ad" in el.tail or "\u200b" in el.tail):
+            el.tail = _SOFT.sub("", el.tail)
         if el is root or not isinstance(el.tag, str):
             continue
         tag = _RENAME.get(el.tag, el.tag)
@@ -94,6 +111,7 @@ def clean_body(node: HtmlElement, url: str) -> HtmlElement:
                 el.drop_tag()
             elif _has_content(el):
                 el.tag = "p"
+                el.attrib.clear()
             else:
                 el.drop_tree()
             continue
@@ -191,16 +209,33 @@ def _features(el: HtmlElement) -> str:
 
 
 def _drop_noise(root: HtmlElement) -> None:
-    """Bylines, share/related/newsletter boxes by their class or id (the names Readability.js uses); captions marked."""
+    """Bylines, share/related/newsletter boxes by their class or id (the names Readability.js uses); captions marked.
+
+    A related-stories or author-bio box goes whatever its size as long as it holds a small part of the text
+    (a box of teasers with their excerpts is longer than a share bar)."""
+    whole = 0
     for el in list(root.iter()):
         if el is root or not isinstance(el.tag, str) or el.getparent() is None:
             continue
         features = _features(el)
         if len(features) < 4:
             continue
-        if _CAPTION.search(features) and el.tag not in ("figure", "img"):
+        if _BOX.search(features):
+            whole = whole or _text_len(root)
+            if _text_len(el) < BOX_SHARE * whole:
+                el.drop_tree()
+                continue
+        if (
+            _CAPTION.search(features)
+            and not _NOT_CAPTION.search(features)
+            and el.tag not in ("figure", "img")
+        ):
             if el.tag in ("div", "p", "span", "small", "figcaption"):
                 el.tag = "figcaption"
+            continue
+        if _DATELINE.search(features) and not _NOISE.search(features):
+            if not _is_dateline_text(el):
+                el.drop_tree()
             continue
         if (
             _NOISE.search(features)
@@ -210,16 +245,160 @@ def _drop_noise(root: HtmlElement) -> None:
             el.drop_tree()
 
 
+# "CAIRO —", "WASHINGTON, March 3 (Reuters) -": a place (capitals), maybe a date and agency, then a dash.
+_PLACE_LINE = re.compile(r"^[A-Z][A-Za-z.' ,]*[A-Z][A-Za-z0-9.' ,()]*[—–-]$|^[A-Z][A-Z .',]+$")
+
+
+def _is_dateline_text(el: HtmlElement) -> bool:
+    """A dateline element that holds the article's place line (kept), not a publication date (dropped)."""
+    text = SPACES.sub(" ", el.text_content() or "").strip()
+    if not text:
+        return False
+    parent = el.getparent()
+    inline = el.tag in _INLINE_KEEP or el.tag in ("span", "font")
+    in_prose = (
+        parent is not None
+        and parent.tag == "p"
+        and len(SPACES.sub("", parent.text_content())) > len(text) + 20
+    )
+    return (inline and in_prose) or (len(text) <= 60 and bool(_PLACE_LINE.match(text)))
+
+
+# The label an ad slot leaves in the text when its ad is not loaded, in the languages pages label them in.
+_AD_LABEL = re.compile(
+    r"(?:advertisement|advertising|advert|ad|sponsored|anzeige|werbung|publicit[ée]|publicidad|pubblicit[àa]"
+    r"|реклама|广告|廣告|広告|광고|(?:story|article|content) continues (?:below|after) (?:this )?(?:advertisement|ad))"
+    r"\s*[:.]?",
+    re.I,
+)
+
+
+def _drop_ad_labels(root: HtmlElement) -> None:
+    """Blocks whose whole text is an ad slot's label ("Advertisement", "Story continues below advertisement")."""
+    for el in list(root.iter("p", "div", "span", "section", "aside", "figure", "h4", "h5", "h6")):
+        if el.getparent() is None or len(el) > 3:
+            continue
+        text = SPACES.sub(" ", el.text_content() or "").strip()
+        if text and len(text) <= 50 and _AD_LABEL.fullmatch(text):
+            el.drop_tree()
+
+
 def _drop_boilerplate(root: HtmlElement) -> None:
-    """Share bars, link lists and empty shells around the text: short blocks that are mostly links."""
+    """Share bars, tag clouds, related-story lists and empty shells: blocks that are mostly links.
+
+    Link-rich prose stays (a sentence citing three sources: its own words carry punctuation), and so does a
+    list of long links standing between the article's paragraphs (a "read more" list inside the text); a
+    list at the edge of the text, or of short link texts (share bars, tags), goes. Quotes (embedded posts)
+    are the article's.
+    """
+    offsets: dict[HtmlElement, tuple[int, int]] | None = None
     for el in list(root.iter("ul", "ol", "div", "section", "p", "table", "dl")):
         if el.getparent() is None or el.find(".//a") is None:
             continue
         total = _text_len(el)
         if el.find(".//img") is not None and total == 0:
             continue
-        if total and _link_density(el, total) > 0.5 and (el.tag in ("ul", "ol", "dl") or total < 200):
-            el.drop_tree()
+        if not total:
+            continue
+        links = [_text_len(a) for a in el.iter("a")]
+        if sum(links) <= 0.5 * total or any(a.tag == "blockquote" for a in el.iterancestors()):
+            continue
+        listish = el.tag in ("ul", "ol", "dl")
+        if not listish and total >= 200:
+            continue
+        if not listish and _reads_as_prose(el):
+            continue
+        if listish and _long_links(links):
+            if offsets is None:
+                offsets = text_offsets(root)
+            if _inside_text(el, offsets, root):
+                continue
+        el.drop_tree()
+
+
+# A list needs this much of the article's text on either side to count as inside it.
+_EDGE_CHARS = 200
+# Words of a sentence between the links (not "Share:", "Tags:" or separators).
+_PROSE_WORDS = re.compile(r"[^\W\d_]{2,}")
+_PROSE_CJK = re.compile(r"[\u4e00-\u9fff]")
+_SENTENCE_MARK = re.compile(r"[.,;!?。，；！？、]")
+
+
+def _reads_as_prose(el: HtmlElement) -> bool:
+    """Whether a link-heavy block is a sentence: its own words (outside the links) hold punctuation and
+    a few words, and it has no block children (a container of link rows is no sentence)."""
+    if any(isinstance(c.tag, str) and c.tag in BLOCKISH for c in el):
+        return False
+    own = [el.text or ""]
+    for node in el.iterdescendants():
+        if node.tag == "a" or any(a.tag == "a" for a in node.iterancestors()):
+            own.append(node.tail or "" if node.tag == "a" else "")
+            continue
+        own.append((node.text or "") + (node.tail or ""))
+    words = " ".join(own)
+    letters = len(_PROSE_WORDS.findall(words)) + len(_PROSE_CJK.findall(words)) // 2
+    return letters >= 3 and bool(_SENTENCE_MARK.search(words.strip()))
+
+
+def lists_inside_text(node: HtmlElement) -> list[HtmlElement]:
+    """The link lists of `node` that stand between its paragraphs and link titles, not words: a "read more"
+    or sources list inside the article, which link-density rules would take for a related-story box."""
+    offsets: dict[HtmlElement, tuple[int, int]] | None = None
+    found = []
+    for el in node.iter("ul", "ol"):
+        links = [_text_len(a) for a in el.iter("a")]
+        if not _long_links(links):
+            continue
+        if offsets is None:
+            offsets = text_offsets(node)
+        if _inside_text(el, offsets, node):
+            found.append(el)
+    return found
+
+
+def quotes_only(node: HtmlElement) -> list[HtmlElement]:
+    """Containers in `node` that hold an embedded post or quote and little else (kept like the quote)."""
+    found = []
+    sizes: dict[HtmlElement, int] = {}  # each container measured once, however many quotes it holds
+    for quote in node.iter("blockquote"):
+        inner = _text_len(quote)
+        for el in quote.iterancestors("div", "section", "figure"):
+            if el not in sizes:
+                sizes[el] = _text_len(el)
+            if el is node or not inner or sizes[el] > 1.25 * inner:
+                break
+            found.append(el)
+    return found
+
+
+def _inside_text(el: HtmlElement, offsets: dict[HtmlElement, tuple[int, int]], root: HtmlElement) -> bool:
+    start, end = offsets.get(el, (0, 0))
+    return start >= _EDGE_CHARS and offsets[root][1] - end >= _EDGE_CHARS
+
+
+def _long_links(links: list[int]) -> bool:
+    """Links that read as headlines or titles (a list of stories or sources), not single words (share, tags)."""
+    shown = sorted(n for n in links if n)
+    if len(shown) < 2:
+        return False
+    return shown[len(shown) // 2] >= 20
+
+
+def text_offsets(root: HtmlElement) -> dict[HtmlElement, tuple[int, int]]:
+    """Where each element's text starts and ends in `root`'s text (characters, no white space)."""
+    found: dict[HtmlElement, tuple[int, int]] = {}
+    starts: dict[HtmlElement, int] = {}
+    at = 0
+    for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            starts[el] = at
+            if el.text and isinstance(el.tag, str):
+                at += len(SPACES.sub("", el.text))
+        else:
+            found[el] = (starts.pop(el), at)
+            if el.tail and el is not root:
+                at += len(SPACES.sub("", el.tail))
+    return found
 
 
 def _has_content(el: HtmlElement) -> bool:

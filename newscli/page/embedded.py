@@ -7,6 +7,7 @@ import html
 import itertools
 import json
 import re
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -39,8 +40,25 @@ ARTICLE_TYPES = {
 _SITE_TYPES = {"website", "organization", "newsmediaorganization", "corporation"}
 
 
+# The JSON-LD of the pages being read, parsed once per page for the metadata and the embedded article.
+_PARSED: weakref.WeakKeyDictionary[Any, list[dict[str, Any]]] = weakref.WeakKeyDictionary()
+
+
 def json_ld(doc: Any) -> Iterator[dict[str, Any]]:
-    """Every JSON-LD object in the page's scripts, lists and @graph flattened."""
+    """Every JSON-LD object in the page's scripts, lists and @graph flattened (parsed once per page tree)."""
+    try:
+        found = _PARSED.get(doc)
+    except TypeError:  # not weakly referenceable: parse every time
+        found = None
+        yield from _json_ld(doc)
+        return
+    if found is None:
+        found = list(_json_ld(doc))
+        _PARSED[doc] = found
+    yield from found
+
+
+def _json_ld(doc: Any) -> Iterator[dict[str, Any]]:
     for script in doc.xpath("//script[@type='application/ld+json']"):
         text = (script.text or "").strip()
         if not text:
@@ -263,9 +281,10 @@ def _matches(title: str, headlines: list[str]) -> bool:
     return False
 
 
-def embedded_article(doc: Any, headlines: list[str]) -> EmbeddedArticle | None:
+def embedded_article(doc: Any, headlines: list[str], *, scripts: bool = True) -> EmbeddedArticle | None:
     """The article among the page's script data (and JSON-LD articleBody): the object whose title matches
-    one of the page's `headlines` (og:title, <title>, <h1>) and holds the longest body; None when none does."""
+    one of the page's `headlines` (og:title, <title>, <h1>) and holds the longest body; None when none does.
+    Without `scripts`, JSON-LD alone (cheap: no framework state parsed)."""
     wanted = [k for k in (headline_key(h) for h in headlines) if k]
     if not wanted:
         return None
@@ -273,7 +292,7 @@ def embedded_article(doc: Any, headlines: list[str]) -> EmbeddedArticle | None:
     sources = [
         ("JSON-LD articleBody", obj) for obj in json_ld(doc) if isinstance(obj.get("articleBody"), str)
     ]
-    for where, value in itertools.chain(sources, script_data(doc)):
+    for where, value in itertools.chain(sources, script_data(doc) if scripts else ()):
         for found in _candidates(where, value, wanted):
             if best is None or found.text_chars > best.text_chars:
                 best = found

@@ -9,17 +9,26 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urljoin
 
 import lxml.etree
 import lxml.html
 from lxml.html import HtmlElement
 from readability import Document
-from readability.readability import Unparseable, clean
+from readability.readability import REGEXES, Unparseable, clean
 
 from newscli.errors import ExtractError
 from newscli.models import Article
 from newscli.page import metadata
-from newscli.page.cleanup import BLOCKISH, DROP, SPACES, clean_body
+from newscli.page.cleanup import (
+    BLOCKISH,
+    DROP,
+    SPACES,
+    clean_body,
+    lists_inside_text,
+    quotes_only,
+    text_offsets,
+)
 from newscli.page.embedded import EmbeddedArticle, embedded_article
 from newscli.page.metatags import first, meta_tags
 from newscli.page.plaintext import TEXT_BLOCKS, html_to_text
@@ -32,6 +41,8 @@ MIN_BODY_CHARS = 20
 # taken when its article is this many times longer (a teaser shell around a full article in the data).
 EMBEDDED_CHECK_CHARS = 1500
 EMBEDDED_RATIO = 2
+# A JSON-LD articleBody at least this long (characters) that the chosen body does not hold replaces it.
+EMBEDDED_OTHER_CHARS = 500
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +54,51 @@ _META_CHARSET = re.compile(r"""(<meta[^>]*?\bcharset\s*=\s*["']?)([^"'>]*)""", r
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _COMMAS = re.compile("[,，、]")
 _BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
+_DISPLAY_NONE = REGEXES["displayNoneRe"]
+_UNLIKELY = REGEXES["unlikelyCandidatesRe"]
+_MAYBE = REGEXES["okMaybeItsACandidateRe"]
+# Notices laid over or beside every page of a site: cookie/consent banners, newsletter and sign-up boxes.
+_NOTICE = re.compile(
+    r"cookie|consent|gdpr|onetrust|didomi|cmp-|newsletter|signup|sign-up|subscribe-box|paywall|regwall", re.I
+)
+_NAMED = lxml.etree.XPath(".//*[@class or @id]")
+_SUSPECT = re.compile(f"{_UNLIKELY.pattern}|{_NOTICE.pattern}", re.I)
+# A notice is short; an element this long (characters) with such a name is something else (a site's wrapper).
+NOTICE_CHARS = 1500
+# readability's divToPElementsRe ("<(blockquote|dl|div|img|ol|p|pre|table|ul)" on markup): tag prefixes.
+_BLOCK_PREFIXES = ("blockquote", "dl", "div", "img", "ol", "p", "pre", "table", "ul")
+_INLINE = {"a", "b", "cite", "code", "em", "font", "i", "small", "span", "strong", "sub", "sup", "u"}
+
+
+# The lede: the body's first paragraph of at least this many characters.
+LEDE_CHARS = 80
+
+
+def _lede_wrappers(node: HtmlElement) -> list[HtmlElement]:
+    """The tight wrappers of the body's first real paragraph (the lede), whatever their class names say
+    (readability's class weights drop a "sourced-paragraph" or "media" wrapper and the lede with it)."""
+    for p in node.iter("p"):
+        text = SPACES.sub("", p.text_content())
+        if len(text) < LEDE_CHARS:
+            continue
+        links = sum(len(SPACES.sub("", a.text_content())) for a in p.iter("a"))
+        if links > 0.5 * len(text):
+            return []
+        found = []
+        for el in p.iterancestors("div", "section"):
+            if el is node or len(SPACES.sub("", el.text_content())) > 1.2 * len(text):
+                break
+            found.append(el)
+        return found
+    return []
+
+
+def _has_block(el: HtmlElement) -> bool:
+    """Whether `el` or an element inside it has a tag readability counts as a block."""
+    return any(isinstance(e.tag, str) and e.tag.lower().startswith(_BLOCK_PREFIXES) for e in el.iter())
+
+
+_EMBEDDED_POST = re.compile(r"tweet|twitter|instagram|tiktok|mastodon|bluesky|threads|reddit|facebook", re.I)
 
 
 @dataclass(frozen=True)
@@ -61,21 +117,37 @@ def extract_article(text: str, url: str, *, tz_override: str | None = None) -> A
     doc, cut = _parse_page(text, url)
     static: Article | None = None
     try:
-        static = _article(doc, _readability_body(doc, url), url, tz_override=tz_override)
+        static = _article(doc, _chosen_body(doc, url), url, tz_override=tz_override)
     except Unparseable as exc:
         log.debug("readability failed on %s: %s", url, exc)
     except ExtractError:
         pass
     shown = len(SPACES.sub("", static.text or "")) if static is not None else 0
-    if shown < EMBEDDED_CHECK_CHARS:
-        found = embedded_article(doc, _headlines(doc))
-        if found is not None and found.text_chars > EMBEDDED_RATIO * shown:
-            article = _embedded(doc, found, url, tz_override=tz_override)
-            if article is not None:
-                return _noted(article, cut)
+    found = embedded_article(doc, _headlines(doc), scripts=shown < EMBEDDED_CHECK_CHARS)
+    if found is not None and (
+        (shown < EMBEDDED_CHECK_CHARS and found.text_chars > EMBEDDED_RATIO * shown)
+        or (static is not None and _other_text(found, static.text or ""))
+    ):
+        article = _embedded(doc, found, url, tz_override=tz_override)
+        if article is not None:
+            return _noted(article, cut)
     if static is None:
         raise _no_article(doc, url, tz_override=tz_override)
     return _noted(static, cut)
+
+
+def _other_text(found: EmbeddedArticle, text: str) -> bool:
+    """Whether the page's data carries a full article the chosen body is not: as long as the body or
+    longer, and most of its paragraphs nowhere in it (readability took a sidebar, a teaser, the next story)."""
+    if found.text_chars < EMBEDDED_OTHER_CHARS or found.text_chars < 0.8 * len(SPACES.sub("", text)):
+        return False
+    try:
+        data = lxml.html.fragment_fromstring(found.html, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return False
+    lines = _sample(data)
+    shown = SPACES.sub("", text)
+    return len(lines) >= 2 and sum(line in shown for line in lines) < 0.3 * len(lines)
 
 
 def _noted(article: Article, warning: str | None) -> Article:
@@ -141,12 +213,14 @@ _TAG_START = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 def _fix_tag_names(doc: HtmlElement) -> None:
     """Tags libxml2 kept but lxml will not set again (`<div<p>` makes a tag `div<p`): renamed to their
     leading name, so every later rename (clean-up, readability) works on valid names."""
+    valid: set[str] = set()  # a name lxml took once it takes again: one check per name, not per element
     for el in doc.iter():
         tag = el.tag
-        if not isinstance(tag, str):
+        if not isinstance(tag, str) or tag in valid:
             continue
         try:
             el.tag = tag
+            valid.add(tag)
         except ValueError:
             match = _TAG_START.match(tag)
             el.tag = match.group(0).lower() if match else "span"
@@ -167,7 +241,22 @@ class _Readability(Document):  # type: ignore[misc]
             href = "".join((a.get("href") or "").split()).lower()
             if a.get("href") is not None and (not href or href.startswith(_BAD_SCHEMES)):
                 a.drop_tag()
-        return super()._parse(tree)
+        # What readability's own _parse does, without its two passes over every link of the page (its
+        # HTML cleaner's javascript: rewrite and make_links_absolute: a third of its time): hidden elements,
+        # scripts, styles, <link>s, comments and processing instructions go; links are made absolute on the
+        # chosen body only (_readability_body).
+        for elem in tree.xpath("//*[@hidden]"):
+            elem.drop_tree()
+        for elem in tree.xpath("//*[@style]"):
+            if _DISPLAY_NONE.search(elem.get("style") or ""):
+                elem.drop_tree()
+        for elem in list(
+            tree.iter("script", "style", "link", lxml.etree.Comment, lxml.etree.ProcessingInstruction)
+        ):
+            elem.drop_tree()
+        for elem in tree.iter("image"):
+            elem.tag = "img"
+        return tree
 
     def score_paragraphs(self) -> dict[HtmlElement, dict[str, Any]]:
         """readability's scoring, with Chinese commas counted as commas (it only counts ASCII ones)."""
@@ -193,6 +282,84 @@ class _Readability(Document):  # type: ignore[misc]
             candidates[node]["content_score"] *= 1 - self.get_link_density(node)
         return candidates
 
+    def remove_unlikely_candidates(self) -> None:
+        """readability's removal by class name, sparing embedded posts (its "twitter"/"tweet" rule drops quotes
+        the article cites)."""
+        for quote in self.html.iter("blockquote"):
+            if _EMBEDDED_POST.search(quote.get("class") or ""):
+                quote.set("class", "embedded-post")
+        # readability's loop, without the debug description it formats for every element it removes; and
+        # consent banners and newsletter or sign-up boxes, which it would otherwise take for a short article.
+        for elem in _NAMED(self.html):  # elements without class or id have nothing to match
+            names = "{} {}".format(elem.get("class", ""), elem.get("id", ""))
+            if len(names) < 2 or not _SUSPECT.search(names):
+                continue  # most elements: one search instead of three
+            if (
+                _NOTICE.search(names)
+                and elem.tag not in ("html", "body", "article", "main")
+                and elem.find(".//article") is None
+                and len(SPACES.sub("", elem.text_content())) < NOTICE_CHARS
+            ):
+                elem.drop_tree()
+                continue
+            if (
+                _UNLIKELY.search(names)
+                and not _MAYBE.search(names)
+                and elem.tag not in ("html", "body")
+                and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
+                and not elem.xpath(
+                    "descendant-or-self::main | descendant-or-self::article | descendant-or-self::math"
+                )
+            ):
+                elem.drop_tree()
+
+    def transform_misused_divs_into_paragraphs(self) -> None:
+        """readability's rewrite of <div>s holding no blocks into <p>s, deciding by the tree instead of
+        serialising every child of every <div> to search the markup (the same test: a descendant whose tag
+        starts with one of readability's block names)."""
+        for elem in list(self.html.iter("div")):
+            if not any(_has_block(child) for child in elem):
+                elem.tag = "p"
+        for elem in list(self.html.iter("div")):
+            children = list(elem)
+            paragraph = None
+            if elem.text and elem.text.strip():
+                p = lxml.html.fragment_fromstring("<p/>")
+                p.text = elem.text
+                elem.text = None
+                elem.insert(0, p)
+                paragraph = p
+            for child in children:
+                if child.tag == "br":
+                    paragraph = None
+                    continue
+                if child.tag not in _INLINE or _has_block(child):
+                    paragraph = None
+                    continue
+                if paragraph is None:
+                    paragraph = lxml.html.fragment_fromstring("<p/>")
+                    child.addprevious(paragraph)
+                paragraph.append(child)
+            for pos, child in reversed(list(enumerate(elem))):
+                if child.tail and child.tail.strip():
+                    p = lxml.html.fragment_fromstring("<p/>")
+                    p.text = child.tail
+                    child.tail = None
+                    elem.insert(pos + 1, p)
+                if child.tag == "br":
+                    child.drop_tree()
+
+    def get_preserved_elements(self, node: HtmlElement) -> dict[HtmlElement, bool]:
+        """readability's kept elements, and lists of long links inside the text and embedded quotes, which its
+        link-density rule would drop as boilerplate (they are the article's: cleanup.py tells them apart)."""
+        allowed: dict[HtmlElement, bool] = super().get_preserved_elements(node)
+        for el in (*lists_inside_text(node), *quotes_only(node)):
+            if self.class_weight(el) >= 0:
+                allowed[el] = True
+        for el in _lede_wrappers(node):
+            allowed[el] = True
+        return allowed
+
     def get_clean_html(self) -> str:
         self.article_node = self.html
         return str(lxml.etree.tounicode(self.html, method="html"))
@@ -201,13 +368,151 @@ class _Readability(Document):  # type: ignore[misc]
 def _readability_body(doc: HtmlElement, url: str) -> HtmlElement:
     reader = _Readability(doc, url)
     reader.summary(html_partial=True)
-    if reader.article_node is None:
+    body = reader.article_node
+    if body is None:
         raise Unparseable("no summary")
-    return reader.article_node
+    base = _base_url(doc, url)
+    for img in body.iter("img"):
+        if "src" in img.attrib and not img.get("src", "").strip():
+            del img.attrib[
+                "src"
+            ]  # a lazy image's empty src is no link to the page itself (cleanup finds its data-src)
+    body.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
+    return body
+
+
+def _base_url(doc: HtmlElement, url: str) -> str:
+    """What the page's relative links are relative to: its <base href>, else its own URL."""
+    for href in doc.xpath("//base/@href")[:1]:
+        try:
+            return urljoin(url, str(href).strip())
+        except ValueError:
+            break
+    return url
+
+
+def _chosen_body(doc: HtmlElement, url: str) -> HtmlElement:
+    """readability's body, or the block a second look finds when the page's structure says it chose wrong."""
+    body = _readability_body(doc, url)
+    if _in_margins(doc, body):
+        # An events sidebar, a footer's "about us", a menu: read the page again without its margins.
+        bare = copy.deepcopy(doc)
+        for el in _margins(bare):
+            el.drop_tree()
+        try:
+            again = _readability_body(bare, url)
+        except Unparseable:
+            again = None
+        if again is not None and _text_chars(again) >= MIN_BODY_CHARS:
+            body = again
+    other = _look_again(doc, body)
+    if other is None:
+        return body
+    page = lxml.html.document_fromstring("<html><body></body></html>")
+    page.find("body").append(copy.deepcopy(other))
+    try:
+        again = _readability_body(page, url)
+    except Unparseable:
+        return body
+    if _text_chars(again) * LONGER_ARTICLE < _text_chars(other):
+        # readability takes a fragment of the block again (an article of lists, which it does not score):
+        # the block itself, left to the clean-up.
+        whole = page.find("body")[0]
+        whole.make_links_absolute(_base_url(doc, url), resolve_base_href=False, handle_failures="discard")
+        return whole
+    return again if _text_chars(again) >= MIN_BODY_CHARS else body
+
+
+def _margins(doc: HtmlElement) -> list[HtmlElement]:
+    """The page's <aside>, <footer> and <nav> blocks outside any <article> or <main> (outermost only)."""
+    return [
+        el
+        for el in doc.iter("aside", "footer", "nav")
+        if not any(p.tag in ("article", "main", "aside", "footer", "nav") for p in el.iterancestors())
+    ]
+
+
+def _in_margins(doc: HtmlElement, body: HtmlElement) -> bool:
+    """Whether readability's body comes from the page's margins (most of its paragraphs are in them)."""
+    margins = _margins(doc)
+    if not margins:
+        return False
+    chosen = _sample(body)
+    if not chosen:
+        return False
+    text = "".join(SPACES.sub("", el.text_content()) for el in margins)
+    return sum(line in text for line in chosen) >= 0.5 * len(chosen)
+
+
+def _text_chars(el: HtmlElement) -> int:
+    return len(SPACES.sub("", el.text_content()))
+
+
+# The outside of an article: an <article> in one of these is a teaser, a card or a related story.
+_OUTSIDE = {"aside", "nav", "footer", "form", "header"}
+# An <article> with less text than this is a teaser card, not a story.
+ARTICLE_CHARS = 300
+# The page's only <article> replaces a body outside it when it has this many times its text.
+LONGER_ARTICLE = 3
+# A body shorter than this (characters) inside the page's article is a fragment of it.
+FRAGMENT_CHARS = 500
+
+
+def _look_again(doc: HtmlElement, body: HtmlElement) -> HtmlElement | None:
+    """The page's own article block when readability's choice is not it, else None.
+
+    A page carrying several stories (a next article appended below, teasers marked up as articles) says
+    which one it is about by its headline: the <article> holding the page's <h1> wins, else the first one.
+    """
+    articles = [
+        a
+        for a in doc.iter("article")
+        if not any(p.tag == "article" or p.tag in _OUTSIDE for p in a.iterancestors())
+        and _text_chars(a) >= ARTICLE_CHARS
+    ]
+    if not articles:
+        return None
+    if len(articles) == 1:
+        # One article on the page, and readability's body lies outside it and is much shorter (a caption,
+        # a form, a teaser): the article the page marks up is the better guess.
+        owner = articles[0]
+        shown = _text_chars(body)
+        if shown * LONGER_ARTICLE > _text_chars(owner):
+            return None
+        # Inside it, only a fragment (the headline, a caption, one paragraph) is a wrong choice.
+        return owner if shown < FRAGMENT_CHARS or not _inside(body, owner, empty=False) else None
+    owner = next((a for a in articles if a.find(".//h1") is not None), None)
+    if owner is None:
+        if any(a.find(".//h1") is None for a in doc.iter("article")) and doc.find(".//h1") is not None:
+            return None  # the headline stands outside every article: no telling which one it heads
+        owner = articles[0]
+    if _inside(body, owner, empty=True):
+        return None
+    # Only when readability took another of the articles (not a block outside them all: teaser cards
+    # marked up as articles under a story that is not).
+    return owner if any(_inside(body, a, empty=False) for a in articles if a is not owner) else None
+
+
+def _inside(body: HtmlElement, block: HtmlElement, *, empty: bool) -> bool:
+    """Whether most of the body's paragraphs are in `block` (`empty`: the answer for a body without any)."""
+    chosen = _sample(body)
+    if not chosen:
+        return empty
+    inside = SPACES.sub("", block.text_content())
+    return sum(line in inside for line in chosen) >= 0.5 * len(chosen)
+
+
+def _sample(body: HtmlElement) -> list[str]:
+    """A few of the body's paragraphs, without white space, to tell where in the page the body came from."""
+    lines = [SPACES.sub("", p.text_content()) for p in body.iter("p", "li", "h2", "h3", "blockquote", "pre")]
+    lines = [line for line in lines if len(line) >= 30]
+    step = max(1, len(lines) // 6)
+    return [line[:80] for line in lines[::step]][:8]
 
 
 def _article(doc: HtmlElement, body: HtmlElement, url: str, *, tz_override: str | None) -> Article:
-    body = clean_body(body, url)
+    body = clean_body(body, _base_url(doc, url))
+    _first_entry_only(body)
     text = html_to_text(body)
     if len(SPACES.sub("", text)) < MIN_BODY_CHARS:
         raise ExtractError("no article found", source=url)
@@ -228,6 +533,7 @@ def _meta_fields(meta: metadata.Metadata, url: str) -> dict[str, Any]:
         "id": page_url,
         "title": meta.title,
         "author": meta.author,
+        "editor": meta.editor,
         "published": meta.published,
         "updated": meta.updated,
         "site_name": meta.site_name,
@@ -245,6 +551,58 @@ _LEAD_META = re.compile(
     r"^(?:发表评论|我要评论|打印|关闭|分享到?)$|(?:19|20)\d\d[-/.年]\d{1,2}[-/.月]\d{1,2}.{0,30}(?:来源|作者|更新|发布|编辑)"
     r"|^(?:来源|作者|发布时间|时间|编辑)[:：]"
 )
+
+
+# A block that is only a date, maybe with a time: how blogs and archives head each entry.
+_DATE_ONLY = re.compile(
+    r"(?:(?:19|20)\d\d[-/.年]\d{1,2}[-/.月]\d{1,2}日?|[A-Z][a-z]{2,8}\.? \d{1,2}, (?:19|20)\d\d)"
+    r"(?:\s*,?\s*(?:at\s+)?\d{1,2}:\d\d(?::\d\d)?(?:\s*[AaPp]\.?[Mm]\.?)?)?"
+)
+# Text an entry needs (characters) to count as one: a post, not a dated link in a list.
+ENTRY_CHARS = 200
+
+
+def _first_entry_only(body: HtmlElement) -> None:
+    """Cut a body that is a run of dated entries (a blog's front page, an archive) to its first one.
+
+    Entries are told by blocks holding only a date, on different days, each followed by a post's worth of
+    text; the cut falls before the second entry's title (a short block just above its date).
+    """
+    leaves = [
+        el
+        for el in body.iter(*TEXT_BLOCKS, "td")
+        if not any(
+            isinstance(c.tag, str) and (c.tag in TEXT_BLOCKS or c.tag == "td") for c in el.iterdescendants()
+        )
+    ]
+    texts = [SPACES.sub(" ", el.text_content()).strip() for el in leaves]
+    dates = [i for i, t in enumerate(texts) if len(t) <= 40 and _DATE_ONLY.fullmatch(t)]
+    if len(dates) < 2 or dates[0] > 3 or len({_DAY.sub("", texts[i])[:10] for i in dates}) < 2:
+        return
+    # Each entry is headed by its title just above its date (a timeline of dates and text is one article).
+    if not all(i > 0 and 0 < len(texts[i - 1]) <= 80 and i - 1 not in dates for i in dates[:2]):
+        return
+    offsets = text_offsets(body)
+    starts = [offsets[leaves[i]][0] for i in dates[1:]] + [offsets[body][1]]
+    sizes = [start - offsets[leaves[i]][1] for i, start in zip(dates, starts, strict=True)]
+    if sizes[0] < ENTRY_CHARS or sizes[1] < ENTRY_CHARS:
+        return
+    _drop_from(leaves[dates[1] - 1], body)
+
+
+_DAY = re.compile(r"\s*,?\s*(?:at\s+)?\d{1,2}:\d\d.*$")
+
+
+def _drop_from(el: HtmlElement, root: HtmlElement) -> None:
+    """Remove `el` and everything after it in document order, up to the end of `root`."""
+    node = el
+    while node is not None and node is not root:
+        parent = node.getparent()
+        for sibling in list(node.itersiblings()):
+            sibling.drop_tree()
+        node.tail = None
+        node = parent
+    el.drop_tree()
 
 
 def _drop_lead_repeats(body: HtmlElement, title: str | None, author: str | None) -> bool:

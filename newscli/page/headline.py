@@ -19,6 +19,8 @@ def read_title(
     title_tag: str,
     h1s: list[str],
     site_name: str | None,
+    host: str | None = None,
+    body_text: str | None = None,
 ) -> tuple[str | None, str | None]:
     """The headline and the site name split off the <title> (if any).
 
@@ -26,7 +28,7 @@ def read_title(
     ties going to the more trusted source. Agreement beats trust because social titles (og:title) are often
     rewritten for sharing while <title> and <h1> carry the page's own headline.
     """
-    parts = [p.strip() for p in _TITLE_SPLIT.split(title_tag) if p.strip()] if title_tag else []
+    parts = _title_parts(title_tag)
     site_from_title = None
     if len(parts) > 1 and len(parts[-1]) < len(max(parts, key=len)):
         site_from_title = parts[-1]
@@ -41,18 +43,50 @@ def read_title(
         [h for h in h1s if len(h) > 1],
         _title_tag_headlines(title_tag, parts, h1s, site_name),
     ]
+    # The site's own name (or its host name) is no headline, whichever source proposes it.
+    sites = {norm(n) for n in (site_name, site_from_title, host, (host or "").removeprefix("www.")) if n}
+    proposed = any(groups)
+    groups = [
+        [t for t in group if norm(t) not in sites and not _HOST.fullmatch(t.strip())] for group in groups
+    ]
     votes: dict[str, int] = {}
     for group in groups:
         for key in {norm(t) for t in group}:
             votes[key] = votes.get(key, 0) + 1
     order = [t for group in (groups[0], groups[1], groups[3], groups[2]) for t in group]
     if not order:
-        return None, site_from_title
+        return (_shown_headline(body_text) if proposed else None), site_from_title
     best = max(order, key=lambda t: votes[norm(t)])
     if votes[norm(best)] == 1 and not groups[0] and not groups[1] and not groups[3]:
         # Several <h1>s and nothing else: no telling which is the headline unless there is only one.
         best = h1s[0] if len(h1s) == 1 else best
     return best, site_from_title
+
+
+_HOST = re.compile(r"(?:www\.)?[\w-]+(?:\.[\w-]+)+", re.A)
+# A site or channel name after a headline without spaces ("…“洛克菲勒”-搜狐财经"): CJK only, short.
+_CJK_SITE_TAIL = re.compile(r"(?<=\S)[-－](?=[\u4e00-\u9fff]{2,6}$)")
+# How a headline never ends: a sentence's end or a list's comma.
+_NOT_HEADLINE_END = re.compile(r"[.。,，;；:：、]$")
+
+
+def _title_parts(title_tag: str) -> list[str]:
+    if not title_tag:
+        return []
+    parts = [p.strip() for p in _TITLE_SPLIT.split(title_tag) if p.strip()]
+    if len(parts) == 1:
+        cut = _CJK_SITE_TAIL.search(title_tag)
+        if cut and cut.start() >= 8:
+            parts = [title_tag[: cut.start()].strip(), title_tag[cut.end() :].strip()]
+    return parts
+
+
+def _shown_headline(body_text: str | None) -> str | None:
+    """When every proposed title is the site's name: the article's first line, if it reads as a headline."""
+    first = (body_text or "").strip().split("\n", 1)[0].strip()
+    if 4 <= len(first) <= 60 and not _NOT_HEADLINE_END.search(first):
+        return first
+    return None
 
 
 def _title_tag_headlines(

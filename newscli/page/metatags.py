@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
 from newscli.page.text import SPACE
 
+# The meta tags of the pages being read, collected once per page tree (headlines, then metadata). Read only.
+_READ: weakref.WeakKeyDictionary[Any, dict[str, list[str]]] = weakref.WeakKeyDictionary()
+
 
 def meta_tags(doc: Any) -> dict[str, list[str]]:
     """Meta contents by lower-cased key; `property` (RDFa, may list several keys) before `name`/`itemprop`."""
+    try:
+        found = _READ.get(doc)
+    except TypeError:  # not weakly referenceable
+        return _meta_tags(doc)
+    if found is None:
+        found = _READ[doc] = _meta_tags(doc)
+    return found
+
+
+def _meta_tags(doc: Any) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     elements = doc.xpath("//meta[@content]")
     for attrs in (("property",), ("name", "itemprop", "http-equiv")):

@@ -16,13 +16,14 @@ CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 # How much page text around the headline is searched for bylines, dates and credits.
 _WINDOW_BEFORE = 400
+_WINDOW_TOP = 3000
 _WINDOW_AFTER = 2000
 _MAX_NODES = 6000
 
 
 def clean(text: str | None) -> str:
     """Text with HTML entities unescaped and white space collapsed."""
-    return SPACE.sub(" ", html.unescape(text or "")).strip()
+    return SPACE.sub(" ", html.unescape(text or "").replace("\u00ad", "")).strip()
 
 
 # Text of the body in document order. Plain strings, and no per-node predicate: both are much cheaper.
@@ -93,6 +94,7 @@ class Windows:
     body_tail: str = ""
     after_body: str = ""
     lead: tuple[str, ...] = ()
+    top: str = ""  # the first lines of the page (a blog's name and owner stand there)
 
 
 def text_windows(nodes: list[str], title: str | None, h1s: list[str], body_text: str | None) -> Windows:
@@ -117,6 +119,7 @@ def text_windows(nodes: list[str], title: str | None, h1s: list[str], body_text:
         header=_join(nodes, head_start, head_stop, _WINDOW_AFTER),
         after_title="\n".join(nodes[title_at + 1 : title_at + 3]) if title_at >= 0 else "",
         body_tail=body[-300:],
+        top=_join(nodes, 0, min(len(nodes), 200), _WINDOW_TOP),
     )
     lead_at = body_at
     if lead_at < 0 and body:
