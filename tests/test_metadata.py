@@ -130,9 +130,9 @@ AUTHORS = [
         "宋怡 杨志华",
     ),
     (
-        "编辑 only when nothing better",
+        "编辑 is the editor, not a byline, even alone",
         page("<title>标题新闻</title>", "<h1>标题新闻</h1><p>正文。</p><p>编辑：赵六</p>"),
-        "赵六",
+        None,
     ),
     (
         "作者 beats 编辑",
@@ -640,10 +640,10 @@ def test_the_responsible_editor_is_kept_apart_from_the_author() -> None:
     found = meta(page("<title>全市将新建公园二十个</title>", body, lang="zh"), CN_URL, body_text=ZH_TEXT)
     assert found.author == "王小明"
     assert found.editor == "李红"
-    # A page crediting nobody else: the editor is who it credits, and still its editor.
+    # A page crediting nobody else: still its editor, and no author (an editor is not a byline).
     alone = f"<h1>全市将新建公园二十个</h1><p>{ZH_TEXT}</p><p>（责任编辑：李红）</p>"
     found = meta(page("<title>全市将新建公园二十个</title>", alone, lang="zh"), CN_URL, body_text=ZH_TEXT)
-    assert found.author == "李红" and found.editor == "李红"
+    assert found.author is None and found.editor == "李红"
 
 
 def test_a_meta_author_that_is_an_editor_login_is_no_byline() -> None:

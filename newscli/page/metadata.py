@@ -88,10 +88,8 @@ def read_metadata(
         chinese=(lang or "").startswith("zh"),
         publishers=publishers,
     )
+    # the responsible editor (责任编辑) is not a byline: kept apart, never given as the author (issue 12)
     editor = read_editor(article, windows)
-    # A page that credits nobody but its responsible editor (many Chinese news pages): readers, and the
-    # annotators of the benchmarks, take the editor for who is credited. The editor field still says so.
-    author = author or editor
     published = read_published(doc, metas, article, windows, tz, lang)
     updated = read_date(
         ld_str(article.get("dateModified"))
