@@ -280,11 +280,15 @@ def test_damage_inside_the_file_is_found_by_the_daily_full_check(tmp_path: Path)
         marks = [Mark((f"url:a.com/{i}" + "x" * 200,), f"/out/{i}.md") for i in range(2000)]
         state.commit_feed("f", "u", now=1.0, marks=marks)
     db = tmp_path / DB_NAME
-    page_size = sqlite3.connect(db).execute("PRAGMA page_size").fetchone()[0]
+    conn = sqlite3.connect(db)
+    try:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        with conn:  # the last full check was more than a day ago
+            conn.execute("UPDATE checks SET at = ?", (time.time() - CHECK_EVERY - 60,))
+    finally:
+        conn.close()
     with db.open("r+b") as f:  # scribble over a page in the middle of the seen table
         f.seek(page_size * 40 + 8)
         f.write(b"\xff" * 64)
-    with sqlite3.connect(db) as conn:  # the last full check was more than a day ago
-        conn.execute("UPDATE checks SET at = ?", (time.time() - CHECK_EVERY - 60,))
     with pytest.raises(StateError, match="is corrupt: .*move it away to start fresh"):
         State.open(tmp_path)
