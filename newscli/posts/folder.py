@@ -307,7 +307,14 @@ class PostFolder:
                         batch, writers.queue = writers.queue, []
                     _write_batch(self.path, writers, batch)
         finally:
-            if job.fd is not None:
+            in_flight = False
+            if job.saved is None and job.error is None:  # interrupted while waiting (Ctrl-C)
+                with writers.queue_lock:
+                    if job in writers.queue:
+                        writers.queue.remove(job)
+                    else:
+                        in_flight = True  # another thread's batch holds it: its descriptor stays open
+            if job.fd is not None and not in_flight:
                 os.close(job.fd)
         if job.error is not None:
             raise job.error
