@@ -96,26 +96,17 @@ def site_link(
     return quote(name)
 
 
-def digest_page_html(
-    posts: Sequence[PostRecord],
-    titles: dict[str, str],
-    tz: tzinfo,
-    links: dict[str, str] | None = None,
-) -> str:
-    """The digest body: per feed a heading and a list of linked titles with source, local time, first sentence.
-
-    `links` maps a post's path to the href of its page on this site; the origin URL then stands beside it.
-    """
-    return "\n".join(digest_page_sections(posts, titles, tz, links))
-
-
 def digest_page_sections(
     posts: Sequence[PostRecord],
     titles: dict[str, str],
     tz: tzinfo,
     links: dict[str, str] | None = None,
 ) -> list[str]:
-    """The digest body (see digest_page_html) as one HTML section per feed."""
+    """The digest body, one HTML section per feed: a heading and a list of linked titles with source,
+    local time, first sentence.
+
+    `links` maps a post's path to the href of its page on this site; the origin URL then stands beside it.
+    """
     links = links or {}
     sections: list[str] = []
     parts: list[str] = []

@@ -29,7 +29,6 @@ from newscli.posts.folder import PostFolder
 
 DEFAULT_BUDGET = 240.0  # seconds: well under the */10 cron interval digest is made for
 LIGHT_BATCH = 64  # feeds without posts (unchanged, failed) recorded in one transaction at most
-MAX_IN_FLIGHT = 64  # feeds (and, apart, pages) fetched at once at most, unless `concurrency` says otherwise
 HISTORY_AFTER = 3  # consecutive failed runs before the report shows a feed's history
 
 
@@ -132,7 +131,7 @@ def run_digest(
     `budget`: seconds the run may spend fetching (else `budget` in [defaults], else DEFAULT_BUDGET); when
     they are used up, feeds and pages not yet fetched wait for the next run, and the report says so.
     `workers`, `page_workers`: feeds and pages fetched at once (else `concurrency`, else sized from the
-    feeds' hosts: per host as many as `per_host` allows, MAX_IN_FLIGHT in all).
+    feeds' hosts as `fetch` sizes its requests: pipeline.concurrency_for; pages: at most MAX_CONCURRENCY).
     """
     from newscli.config import effective
     from newscli.dates import local_zone, zone
@@ -175,9 +174,11 @@ def run_digest(
         # one folder object, its index shared by the feed threads (saving is one step per folder anyway)
         folder = PostFolder(out) if dry_run else PostFolder.open(out, index_path=state.path)
         owned.append(folder)
+        from newscli.pipeline import MAX_CONCURRENCY, concurrency_for
+
         per_host = int(effective(None, "NEWSCLI_PER_HOST", setting(defaults, "per_host"), 6))
-        cap = effective(None, "NEWSCLI_CONCURRENCY", setting(defaults, "concurrency"), None)
-        cap = MAX_IN_FLIGHT if cap is None else max(1, int(cap))
+        given = effective(None, "NEWSCLI_CONCURRENCY", setting(defaults, "concurrency"), None)
+        given = None if given is None else int(given)
         if client is None:
             from newscli.net.http import HttpClient
 
@@ -195,7 +196,9 @@ def run_digest(
             owned.append(fetcher)
         if not dry_run:
             folder.remove_stale_temps(now())
-        pages = ThreadPoolExecutor(max_workers=max(1, page_workers or cap), thread_name_prefix="digest-page")
+        pages = ThreadPoolExecutor(
+            max_workers=max(1, page_workers or (given or MAX_CONCURRENCY)), thread_name_prefix="digest-page"
+        )
         try:
             run = DigestRun(
                 folder=folder,
@@ -212,7 +215,7 @@ def run_digest(
                 budget=budget,
             )
             if workers is None:
-                workers = _feed_workers(selected, per_host, cap)
+                workers = concurrency_for([f.url for f in selected], given, per_host)
             outcomes = _run_feeds(run, selected, options, workers, progress)
         except KeyboardInterrupt:
             pages.shutdown(wait=False, cancel_futures=True)  # Ctrl-C, SIGTERM: leave now, wait for nothing
@@ -245,16 +248,6 @@ def run_digest(
         for thing in reversed(owned):
             thing.close()
         lock.release()
-
-
-def _feed_workers(selected: Sequence[Any], per_host: int, cap: int) -> int:
-    """Feeds fetched at once: on each host as many as `per_host` allows (the client holds that limit;
-    threads beyond it would only wait), `cap` in all."""
-    hosts: dict[str, int] = {}
-    for feed in selected:
-        host = _host(feed.url)
-        hosts[host] = hosts.get(host, 0) + 1
-    return max(1, min(cap, sum(min(per_host, n) for n in hosts.values())))
 
 
 def _host(url: str) -> str:
@@ -350,15 +343,18 @@ def _run_feeds(
         if progress is not None:
             progress(len(outcomes), len(selected), result.outcome)
 
+    def flush() -> None:
+        commit(light)
+        for result in light:
+            done(result)
+        light.clear()
+
     try:
         while len(outcomes) + len(light) < len(selected):
             try:
                 item = results.get(block=not light)
             except queue.Empty:  # nothing else ready now: record what waits, in one transaction
-                commit(light)
-                for result in light:
-                    done(result)
-                light.clear()
+                flush()
                 continue
             if isinstance(item, BaseException):
                 raise item
@@ -370,15 +366,9 @@ def _run_feeds(
             else:
                 light.append(item)
                 if len(light) >= LIGHT_BATCH:
-                    commit(light)
-                    for result in light:
-                        done(result)
-                    light.clear()
+                    flush()
         if light:
-            commit(light)
-            for result in light:
-                done(result)
-            light.clear()
+            flush()
     except BaseException as exc:
         run.abort.set()
         if not isinstance(exc, KeyboardInterrupt):  # interrupted: leave without waiting for requests

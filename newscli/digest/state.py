@@ -8,12 +8,13 @@ A corrupt database is reported, never reset. The run lock (lock.py) lives beside
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -422,23 +423,13 @@ class State:
         """Remember what the day's page was written from (older days are forgotten)."""
         if self.readonly:
             return
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                self._conn.execute("DELETE FROM pages WHERE day < ?", (day,))
-                self._conn.execute(
-                    "INSERT INTO pages (day, inputs) VALUES (?, ?) "
-                    "ON CONFLICT (day) DO UPDATE SET inputs = excluded.inputs",
-                    (day, inputs),
-                )
-                self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._conn.in_transaction:
-                    try:
-                        self._conn.execute("ROLLBACK")
-                    except sqlite3.Error:
-                        pass
-                raise self._error(exc, "cannot record the digest page") from exc
+        with self._transaction("cannot record the digest page") as conn:
+            conn.execute("DELETE FROM pages WHERE day < ?", (day,))
+            conn.execute(
+                "INSERT INTO pages (day, inputs) VALUES (?, ?) "
+                "ON CONFLICT (day) DO UPDATE SET inputs = excluded.inputs",
+                (day, inputs),
+            )
 
     def history(self, name: str, limit: int = 5) -> list[Failure]:
         """The feed's most recent failures, newest first."""
@@ -474,21 +465,10 @@ class State:
         error, retry_after)."""
         if self.readonly or not runs:
             return
-        with self._lock:
-            conn = self._conn
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                for run in runs:
-                    self._record(conn, *run)
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if conn.in_transaction:
-                    try:
-                        conn.execute("ROLLBACK")
-                    except sqlite3.Error:
-                        pass
-                names = ", ".join(repr(run[0]) for run in runs[:3]) + (" …" if len(runs) > 3 else "")
-                raise self._error(exc, f"cannot record feed {names}") from exc
+        names = ", ".join(repr(run[0]) for run in runs[:3]) + (" …" if len(runs) > 3 else "")
+        with self._transaction(f"cannot record feed {names}") as conn:
+            for run in runs:
+                self._record(conn, *run)
 
     @staticmethod
     def _record(
@@ -573,19 +553,26 @@ class State:
         """A post file moved (archived): follow it."""
         if self.readonly:
             return
+        with self._transaction("cannot record a moved post") as conn:
+            conn.execute("UPDATE seen SET path = ? WHERE path = ?", (new, old))
+            conn.execute("UPDATE day_posts SET path = ? WHERE path = ?", (new, old))
+
+    @contextlib.contextmanager
+    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on failure); StateError saying `doing`."""
         with self._lock:
+            conn = self._conn
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                self._conn.execute("UPDATE seen SET path = ? WHERE path = ?", (new, old))
-                self._conn.execute("UPDATE day_posts SET path = ? WHERE path = ?", (new, old))
-                self._conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                if self._conn.in_transaction:
+                if conn.in_transaction:
                     try:
-                        self._conn.execute("ROLLBACK")
+                        conn.execute("ROLLBACK")
                     except sqlite3.Error:
                         pass
-                raise self._error(exc, "cannot record a moved post") from exc
+                raise self._error(exc, doing) from exc
 
 
 def _cut_short(path: Path) -> str | None:

@@ -76,11 +76,6 @@ def _writers(directory: Path) -> _Writers:
         return _WRITERS.setdefault(os.path.realpath(directory), _Writers())
 
 
-def _directory_lock(directory: Path) -> threading.Lock:
-    """One lock per real folder for the whole process, however many PostFolder objects name it."""
-    return _writers(directory).lock
-
-
 @dataclass(eq=False)
 class _Job:
     """One post to put in place: its bytes (already on disk, unnamed, when `fd` is set) and what it became."""
@@ -199,7 +194,7 @@ class PostFolder:
         When the folder's write lock is free, no writer is alive: every temp file is a leftover and goes
         now; otherwise only those older than STALE_TEMP (atomic.py)."""
         try:
-            with _directory_lock(self.path), _folder_flock(self.path, wait=0) as held:
+            with _writers(self.path).lock, _folder_flock(self.path, wait=0) as held:
                 if held:
                     remove_stale_temps(self.path, float("inf"))
                     return

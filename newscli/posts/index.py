@@ -125,7 +125,7 @@ class SavedIndex:
     def record_many(self, directory: Path, rows: Sequence[tuple[str, str, str, str | None]]) -> None:
         """Record several (id, filename, sha256, first_date) in one transaction, each file with one owner after.
 
-        `first_date` (or None) is kept only where the article has none yet (see remember_date).
+        `first_date` (or None) is kept only where the article has none yet.
         """
         key = directory_key(directory)
         try:
@@ -156,17 +156,6 @@ class SavedIndex:
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         return row[0] if row else None
-
-    def remember_date(self, directory: Path, article_id: str, when: str) -> None:
-        """Keep `when` as the first-saved date of the (recorded) `article_id` unless one is kept already."""
-        try:
-            with self._lock:
-                self.db.execute(
-                    "UPDATE saved SET first_date = ? WHERE directory = ? AND id = ? AND first_date IS NULL",
-                    (when, directory_key(directory), article_id),
-                )
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
 
     def close(self) -> None:
         """Close the database connection (idempotent)."""

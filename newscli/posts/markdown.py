@@ -25,10 +25,8 @@ SKIP_TAGS = frozenset("script style noscript template head title iframe object e
 _SAFE_SCHEMES = ("http:", "https:", "mailto:", "ftp:", "//", "/", "#", "./", "../", "?")
 _WS = re.compile(r"[ \t\n\r\f]+")
 _SPACES = re.compile(" {2,}")
-_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<|])")  # `|`: kramdown reads a line with one as a table row
 # a `{` that opens Liquid (`{{`, `{%`), a Hugo shortcode (`{{<`, `{{%`) or a kramdown attribute list (`{:`)
 _BRACE_OPENER = re.compile(r"\{(?=[{%:])")
-_QUOTES = re.compile(r"([\"'])")
 _TYPO_RUN = re.compile(r"-{2,}|\.{3,}|>{2,}|\${2,}")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _ORDERED = re.compile(r"^(\d{1,9})([.)])(?= |$)")
@@ -42,36 +40,26 @@ def protect_braces(text: str) -> str:
     return _BRACE_OPENER.sub("&#123;", text)
 
 
-def _typography(text: str) -> str:
-    # kramdown and Hugo's Goldmark turn `"`, `'`, `--`, `...`, `<<`, `>>` into curly quotes, dashes,
-    # an ellipsis and guillemets; escaped, each shows as written
-    text = _QUOTES.sub(r"\\\1", text)
-    return _typography_runs(text)
-
-
 def _typography_runs(text: str) -> str:
+    # kramdown and Hugo's Goldmark turn `"`, `'` (escaped by _BACKSLASHED), `--`, `...`, `<<`, `>>` into
+    # curly quotes, dashes, an ellipsis and guillemets; escaped, each shows as written (`$$`: kramdown's math)
     if "--" in text or "..." in text or ">>" in text or "$$" in text:
-        text = _TYPO_RUN.sub(
-            lambda m: re.sub(r"([-.>$])", r"\\\1", m.group(0)), text
-        )  # `$$`: kramdown's math
-    return (
-        text.replace("~", "&#126;") if "~" in text else text
-    )  # Goldmark's strikethrough; kramdown has no `\~`
+        text = _TYPO_RUN.sub(lambda m: re.sub(r"([-.>$])", r"\\\1", m.group(0)), text)
+    # `~`: Goldmark's strikethrough; kramdown has no `\~`
+    return text.replace("~", "&#126;") if "~" in text else text
 
 
-# one pass for the characters escaped by a backslash: Markdown's inline marks, then the typographic quotes
+# one pass for the characters escaped by a backslash: Markdown's inline marks (`|`: kramdown reads a line
+# with one as a table row), then the typographic quotes
 _BACKSLASHED = str.maketrans({c: "\\" + c for c in "\\`*_[]<|\"'"})
 
 
 def escape_text(text: str) -> str:
     """Escape characters Markdown (or a site generator's template language) would read as markup."""
-    # (the steps of `_INLINE_SPECIAL`, `&`, `_typography` and `protect_braces`, each only where it can apply:
-    # this runs on every text node of every post)
+    # (each step only where its characters occur: this runs on every text node of every post)
     text = text.translate(_BACKSLASHED)
-    if "&" in text:
-        text = _ENTITY_LIKE.sub(
-            "&amp;", text
-        )  # `&amp;` rather than `\&`: kramdown does not take `\&` as an escape
+    if "&" in text:  # `&amp;` rather than `\&`: kramdown does not take `\&` as an escape
+        text = _ENTITY_LIKE.sub("&amp;", text)
     text = _typography_runs(text)
     return _BRACE_OPENER.sub("&#123;", text) if "{" in text else text
 
