@@ -30,12 +30,17 @@ def _fsync_dir(directory: Path) -> None:
         return
     fd = os.open(directory, os.O_RDONLY)
     try:
+        _fsync_dir_fd(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir_fd(fd: int) -> None:
+    try:
         os.fsync(fd)
     except OSError as exc:
         if exc.errno not in (errno.EINVAL, errno.ENOTSUP):  # some file systems cannot sync directories
             raise
-    finally:
-        os.close(fd)
 
 
 def atomic_write(path: Path, data: bytes, *, replace: bool = True, sync_dir: bool = True) -> None:
@@ -109,10 +114,9 @@ def sync_directory(dir_fd: int | None, directory: Path) -> None:
     if dir_fd is None:
         return
     try:
-        os.fsync(dir_fd)
+        _fsync_dir_fd(dir_fd)
     except OSError as exc:
-        if exc.errno not in (errno.EINVAL, errno.ENOTSUP):  # some file systems cannot sync directories
-            raise SaveError(_cause(exc), source=str(directory)) from None
+        raise SaveError(_cause(exc), source=str(directory)) from None
 
 
 def stage_file(directory: Path, data: bytes) -> int | None:

@@ -300,7 +300,7 @@ class PostFolder:
                 if job.saved is None and job.error is None:  # no other thread wrote it meanwhile
                     with writers.queue_lock:
                         batch, writers.queue = writers.queue, []
-                    _write_batch(self.path, writers, batch)
+                    _write_batch(self.path, batch)
         finally:
             in_flight = False
             if job.saved is None and job.error is None:  # interrupted while waiting (Ctrl-C)
@@ -470,7 +470,7 @@ class PostFolder:
         return done
 
 
-def _write_batch(directory: Path, writers: _Writers, batch: list[_Job]) -> None:
+def _write_batch(directory: Path, batch: list[_Job]) -> None:
     """Write the queued jobs of one folder (see _Writers): each ends with `saved` or its own `error`."""
     try:
         make_directory(directory)
