@@ -158,6 +158,8 @@ class PostFolder:
         self.path = Path(path)
         self.index = index
         self._owns_index = False
+        self._made = False  # the folder was made (or found) by this object's first write
+        self._writers: _Writers | None = None
 
     @classmethod
     def open(cls, path: Path, *, index_path: Path | None = None) -> PostFolder:
@@ -284,8 +286,11 @@ class PostFolder:
         the threads of this process (the folder's batch) and for other processes (the folder's flock).
         Returns once the file is durable under its name and recorded.
         """
-        make_directory(self.path)
-        writers = _writers(self.path)
+        if not self._made:
+            make_directory(self.path)
+            self._made = True
+        writers = self._writers or _writers(self.path)
+        self._writers = writers
         try:
             fd = stage_file(self.path, data) if writers.unnamed else None
         except SaveError as exc:  # named after the file it was to be (the article's own, when it has one)

@@ -54,6 +54,7 @@ class SavedIndex:
             ) from None
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()  # one connection, shared by the threads that save posts
+        self._keys: dict[Path, str] = {}  # directory_key per directory, resolved once per open index
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -88,6 +89,13 @@ class SavedIndex:
             cause = text
         return StateError(cause, source=str(self.path))
 
+    def _key(self, directory: Path) -> str:
+        """directory_key(directory), resolved once while this index is open (a save asks three times)."""
+        key = self._keys.get(directory)
+        if key is None:
+            key = self._keys[directory] = directory_key(directory)
+        return key
+
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
@@ -100,7 +108,7 @@ class SavedIndex:
             with self._lock:
                 row = self.db.execute(
                     "SELECT filename, sha256 FROM saved WHERE directory = ? AND id = ?",
-                    (directory_key(directory), article_id),
+                    (self._key(directory), article_id),
                 ).fetchone()
         except sqlite3.Error as exc:
             raise self._error(exc) from None
@@ -112,7 +120,7 @@ class SavedIndex:
             with self._lock:
                 row = self.db.execute(
                     "SELECT id FROM saved WHERE directory = ? AND filename = ?",
-                    (directory_key(directory), filename),
+                    (self._key(directory), filename),
                 ).fetchone()
         except sqlite3.Error as exc:
             raise self._error(exc) from None
@@ -127,7 +135,7 @@ class SavedIndex:
 
         `first_date` (or None) is kept only where the article has none yet.
         """
-        key = directory_key(directory)
+        key = self._key(directory)
         try:
             with self._lock, self.db:  # one transaction: every file has exactly one owner afterwards
                 self.db.execute("BEGIN IMMEDIATE")
@@ -151,7 +159,7 @@ class SavedIndex:
             with self._lock:
                 row = self.db.execute(
                     "SELECT first_date FROM saved WHERE directory = ? AND id = ?",
-                    (directory_key(directory), article_id),
+                    (self._key(directory), article_id),
                 ).fetchone()
         except sqlite3.Error as exc:
             raise self._error(exc) from None
