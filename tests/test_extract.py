@@ -9,7 +9,7 @@ import lxml.html
 import pytest
 from seedpage import SEED_BODY, SEED_TITLE, share_page
 
-from newscli.errors import ExtractError, HTTPStatusError, NewsError
+from newscli.errors import ExtractError, FeedError, HTTPStatusError, NewsError
 from newscli.models import Article
 from newscli.page.extract import MAX_HTML_CHARS, extract_article, quick_article
 from newscli.page.pool import ExtractorPool, FallbackArticle
@@ -179,6 +179,55 @@ def test_a_crashing_worker_fails_only_its_job() -> None:
         assert str(info.value) == f"{URL}: extraction failed: worker process died (exit code 3)"
         assert [f.result(timeout=30).text for f in fine] == [f"page {i}" for i in range(4)]
         assert pool.submit("again", URL).result(timeout=30).text == "again"
+
+
+def _step(kind: str, seconds: float = 0.0) -> float:
+    """A CPU step run by ExtractorPool.call: returns when it ended (wall clock)."""
+    if kind == "hang":
+        while True:
+            pass
+    if kind == "feed":
+        raise FeedError("not a feed: oops", source="https://feeds.example.com/x.xml")
+    if kind == "bug":
+        raise ZeroDivisionError("oops")
+    time.sleep(seconds)
+    return time.time()
+
+
+def _slow_page(text: str, url: str, *, tz_override: str | None = None) -> Article:
+    time.sleep(0.4)
+    return Article(url=url, text=str(time.time()))
+
+
+def test_pool_call_runs_a_step_on_a_worker_and_kills_one_that_hangs() -> None:
+    feed = "https://feeds.example.com/x.xml"
+    start = time.monotonic()
+    with ExtractorPool(workers=1, time_limit=1.0) as pool:
+        assert pool.call(_step, "sleep", 0.0, source=feed, what="feed parsing").result(timeout=30) > 0
+        with pytest.raises(FeedError) as info:
+            pool.call(_step, "hang", source=feed, what="feed parsing", error=FeedError).result(timeout=30)
+        assert str(info.value) == f"{feed}: feed parsing timed out after 1 s"
+        # its own errors come back as they were; a bug is named, with the source it was for
+        with pytest.raises(FeedError, match="not a feed: oops"):
+            pool.call(_step, "feed", source=feed, what="feed parsing").result(timeout=30)
+        with pytest.raises(NewsError) as bug:
+            pool.call(_step, "bug", source=feed, what="feed parsing").result(timeout=30)
+        assert str(bug.value) == f"{feed}: feed parsing failed: ZeroDivisionError: oops"
+        # and the pool goes on: a new worker replaced the killed one
+        assert pool.submit(f"<p>{PARA}</p>" * 3, URL).result(timeout=30).text
+    assert time.monotonic() - start < 20
+
+
+def test_pool_calls_go_before_waiting_pages() -> None:
+    """A feed's parse makes the pages' work: on a busy pool it does not wait behind every queued page."""
+    with ExtractorPool(workers=1, time_limit=10, extract=_slow_page) as pool:
+        pages = [pool.submit("x", f"{URL}?{i}") for i in range(4)]
+        time.sleep(0.1)  # the first page is running
+        step = pool.call(_step, "sleep", 0.0, source="https://feeds.example.com/x.xml", what="feed parsing")
+        ended = step.result(timeout=30)
+        done = [float(f.result(timeout=30).text or 0) for f in pages]
+    assert ended < done[1]  # after the running page, before the waiting ones
+    assert ended > done[0]
 
 
 def test_pool_extracts_a_normal_page() -> None:

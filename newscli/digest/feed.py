@@ -15,7 +15,7 @@ from typing import Any
 from newscli.digest.page import first_sentence, is_page_name
 from newscli.digest.seen import seen_keys
 from newscli.digest.state import Mark, PostRecord, State, body_hash
-from newscli.errors import HTTPStatusError, NewsError, SaveError, redact
+from newscli.errors import FeedError, HTTPStatusError, NewsError, SaveError, redact
 from newscli.models import Article, Entry
 from newscli.posts.folder import PostFolder
 
@@ -212,8 +212,6 @@ class DigestRun:
         )
         if same_url and remembered.body_sha256 == digest:
             return FeedResult(FeedOutcome(name, url, "unchanged"), validators=validators)
-        from newscli.feeds.parse import parse_feed
-
         try:
             if mapping is not None:
                 from newscli.feeds.jsonapi import parse_api
@@ -222,10 +220,8 @@ class DigestRun:
                     fetched, mapping, encoding=setting(feed, "encoding"), configured_tz=setting(feed, "tz")
                 )
             else:
-                parsed = parse_feed(
-                    fetched,
-                    encoding=setting(feed, "encoding"),
-                    configured_tz=setting(feed, "tz"),
+                parsed = self._parse(
+                    fetched, encoding=setting(feed, "encoding"), configured_tz=setting(feed, "tz")
                 )
         except NewsError as exc:
             return self._failed(job, exc)
@@ -244,6 +240,19 @@ class DigestRun:
         return self._entries(
             job, parsed.entries, warnings, validators, origin, unreadable=parsed.failed, notes=notes
         )
+
+    def _parse(self, fetched: Any, **settings: Any) -> Any:
+        """parse_feed on the extraction workers when there are any: the feed threads and the page threads
+        share this process's one interpreter lock, and a feed that hangs its parser is killed there."""
+        from newscli.feeds.parse import parse_feed
+
+        pool = getattr(self.fetcher, "pool", None) if self.fetcher is not None else None
+        if pool is None or not hasattr(pool, "call"):
+            return parse_feed(fetched, **settings)
+        future = pool.call(
+            parse_feed, fetched, source=fetched.url, what="feed parsing", error=FeedError, **settings
+        )
+        return future.result()
 
     def _allow_private(self, feed: Any) -> bool:
         return bool(self.allow_private or setting(feed, "allow_private"))

@@ -111,9 +111,9 @@ def _serve(
             return
         if job is None:
             return
-        func, text, url, tz_override = job
+        func, args, kwargs = job
         try:
-            reply: tuple[Any, ...] = ("ok", func(text, url, tz_override=tz_override))
+            reply: tuple[Any, ...] = ("ok", func(*args, **kwargs))
         except NewsError as exc:
             reply = ("news", type(exc), exc.message, exc.source, dict(vars(exc)))
         except BaseException as exc:  # a bug in extraction must not take the worker's caller down
@@ -135,11 +135,14 @@ def _rebuild(cls: type[NewsError], message: str, source: str | None, state: dict
 
 @dataclass
 class _Job:
-    future: Future[Article]
+    future: Future[Any]
     text: str
-    url: str
+    url: str  # the source named in its errors
     tz_override: str | None
     fallback: bool = False  # this run is the cheap fallback after a time-out
+    call: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]] | None = None  # a job of call()
+    what: str = "extraction"  # what its errors call it
+    error: type[NewsError] = ExtractError
 
 
 @dataclass
@@ -173,6 +176,7 @@ class ExtractorPool:
         )
         self._ctx = _context()
         self._queue: deque[_Job] = deque()
+        self._urgent: deque[_Job] = deque()  # call() jobs: before the pages
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
@@ -187,6 +191,31 @@ class ExtractorPool:
             if self._closed:
                 raise RuntimeError("ExtractorPool is closed")
             self._queue.append(_Job(future, text, url, tz_override))
+        self._wake()
+        return future
+
+    def call(
+        self,
+        func: Callable[..., Any],
+        *args: Any,
+        source: str,
+        what: str,
+        error: type[NewsError] = NewsError,
+        **kwargs: Any,
+    ) -> Future[Any]:
+        """Run `func(*args, **kwargs)` (picklable, module-level) on a worker, under the same time limit.
+
+        For other CPU-bound steps of a run (parsing a feed): they leave the calling process's threads free,
+        and a step that hangs is killed like a page. Such calls go before waiting pages, whose work they
+        usually make. Its NewsError comes back as it was; a time-out, a dead worker or a bug become `error`
+        naming `source` and `what` the step was ("feed parsing timed out after 20 s"). No fallback.
+        """
+        future: Future[Any] = Future()
+        job = _Job(future, "", source, None, call=(func, args, kwargs), what=what, error=error)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("ExtractorPool is closed")
+            self._urgent.append(job)
         self._wake()
         return future
 
@@ -228,12 +257,12 @@ class ExtractorPool:
     def _dispatch(self) -> None:
         while True:
             with self._lock:
-                if not self._queue:
+                if not self._queue and not self._urgent:
                     return
                 idle = next((w for w in self._workers if w.job is None), None)
                 if idle is None and len(self._workers) >= self.max_workers:
                     return
-                job = self._queue.popleft()
+                job = (self._urgent or self._queue).popleft()
             if not job.fallback and not job.future.set_running_or_notify_cancel():
                 continue
             try:
@@ -241,16 +270,23 @@ class ExtractorPool:
             except Exception as exc:  # e.g. no processes left, or an unguarded __main__ under spawn
                 self._fail(
                     job,
-                    ExtractError(f"extraction failed: cannot start a worker process ({exc})", source=job.url),
+                    job.error(f"{job.what} failed: cannot start a worker process ({exc})", source=job.url),
                 )
                 continue
-            func = self._fallback if job.fallback else self._extract
             limit = self.fallback_limit if job.fallback else self.time_limit
+            if job.call is not None:
+                message = job.call
+            else:
+                func = (self._fallback or self._extract) if job.fallback else self._extract
+                message = (func, (job.text, job.url), {"tz_override": job.tz_override})
             try:
-                worker.conn.send((func, job.text, job.url, job.tz_override))
+                worker.conn.send(message)
             except (OSError, ValueError):
                 self._retire(worker)
-                self._fail(job, ExtractError("extraction failed: worker process unavailable", source=job.url))
+                self._fail(job, job.error(f"{job.what} failed: worker process unavailable", source=job.url))
+                continue
+            except Exception as exc:  # noqa: BLE001 - a call whose arguments cannot be pickled: that job's error
+                self._fail(job, job.error(f"{job.what} failed: {type(exc).__name__}: {exc}", source=job.url))
                 continue
             worker.job, worker.deadline = job, time.monotonic() + limit
 
@@ -305,8 +341,7 @@ class ExtractorPool:
             code = worker.process.exitcode
             self._retire(worker)
             self._fail(
-                job,
-                ExtractError(f"extraction failed: worker process died (exit code {code})", source=job.url),
+                job, job.error(f"{job.what} failed: worker process died (exit code {code})", source=job.url)
             )
             return
         worker.job = None
@@ -321,14 +356,14 @@ class ExtractorPool:
             _, cls, message, source, state = reply
             self._fail(job, _rebuild(cls, message, source, state))
         else:
-            self._fail(job, ExtractError(f"extraction failed: {reply[1]}", source=job.url))
+            self._fail(job, job.error(f"{job.what} failed: {reply[1]}", source=job.url))
 
     def _timed_out(self, worker: _Worker) -> None:
         job = worker.job
         assert job is not None
         self._retire(worker)
-        if job.fallback or self._fallback is None:
-            self._fail(job, ExtractError(f"extraction timed out after {self.time_limit:g} s", source=job.url))
+        if job.fallback or self._fallback is None or job.call is not None:
+            self._fail(job, job.error(f"{job.what} timed out after {self.time_limit:g} s", source=job.url))
             return
         job.fallback = True
         with self._lock:
@@ -351,18 +386,19 @@ class ExtractorPool:
 
     def _shutdown(self) -> None:
         with self._lock:
-            pending = list(self._queue)
+            pending = [*self._urgent, *self._queue]
             self._queue.clear()
+            self._urgent.clear()
         for job in pending:
             if job.fallback:
-                self._fail(job, ExtractError("extraction cancelled", source=job.url))
+                self._fail(job, job.error(f"{job.what} cancelled", source=job.url))
             else:
                 job.future.cancel()
         for worker in list(self._workers):
             if worker.job is not None:
                 job = worker.job
                 self._retire(worker)
-                self._fail(job, ExtractError("extraction cancelled", source=job.url))
+                self._fail(job, job.error(f"{job.what} cancelled", source=job.url))
                 continue
             with contextlib.suppress(OSError, ValueError):
                 worker.conn.send(None)
