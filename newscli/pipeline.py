@@ -431,6 +431,23 @@ class Fetcher:
 
         `origin`: the address class of the feed or page the URL came from (HttpClient.get's address policy);
         None when the user named it."""
+        article, _ = self.extract_url_then(
+            url, None, origin=origin, allow_private=allow_private, deadline=deadline, render=render
+        )
+        return article
+
+    def extract_url_then(
+        self,
+        url: str,
+        then: tuple[Callable[..., Any], tuple[Any, ...]] | None,
+        *,
+        origin: str | None = None,
+        allow_private: bool | None = None,
+        deadline: float | None = None,
+        render: bool | None = None,
+    ) -> tuple[Article, Any]:
+        """extract_url, and `then[0](article, *then[1])` run beside the extraction on its worker: (article, that
+        result), the result None when that step failed or `then` is None (ExtractorPool.submit_then)."""
         from newscli.page.charset import decode, sniff_binary
 
         fetched = self.client.get(
@@ -451,8 +468,9 @@ class Fetcher:
         if render if render is not None else self.options.render:
             rendered, _notes = self.renderer.render(url, first=_as_utf8(fetched, text))
             text, final = rendered.content.decode("utf-8"), rendered.url
-        article = self.pool.submit(text, final, tz_override=self.options.tz).result()
-        return article  # type: ignore[no-any-return]
+        if then is None:
+            return self.pool.submit(text, final, tz_override=self.options.tz).result(), None
+        return self.pool.submit_then(text, final, then, tz_override=self.options.tz).result()  # type: ignore[no-any-return]
 
 
 def _page_text(fetched: Fetched) -> str:

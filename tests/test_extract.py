@@ -230,6 +230,25 @@ def test_pool_calls_go_before_waiting_pages() -> None:
     assert ended > done[0]
 
 
+def _broken_step(article: Article, what: str) -> str:
+    raise ValueError(what)
+
+
+def test_pool_runs_the_callers_next_step_beside_the_extraction() -> None:
+    from newscli.posts.post import PostOptions, post_body
+
+    text, url = share_page().decode("gb18030"), "https://finance.example.com/a.html"
+    options = PostOptions(profile="hugo")
+    with ExtractorPool(workers=1, time_limit=20) as pool:
+        article, body = pool.submit_then(text, url, (post_body, (options,))).result(timeout=60)
+        assert article.title == SEED_TITLE
+        assert body == post_body(extract_article(text, url), options)
+        assert body.startswith("从凹陷区致密砾岩") and "（文章来源：科技日报）" in body
+        # a step that fails leaves the extraction alone: its result is None, the caller runs it itself
+        article, nothing = pool.submit_then(text, url, (_broken_step, ("no",))).result(timeout=60)
+        assert article.title == SEED_TITLE and nothing is None
+
+
 def test_pool_extracts_a_normal_page() -> None:
     with ExtractorPool(workers=1, time_limit=20) as pool:
         article = pool.submit(share_page().decode("gb18030"), "https://finance.example.com/a.html").result(

@@ -18,6 +18,7 @@ from newscli.digest.state import Mark, PostRecord, State, body_hash
 from newscli.errors import FeedError, HTTPStatusError, NewsError, SaveError, redact
 from newscli.models import Article, Entry
 from newscli.posts.folder import PostFolder
+from newscli.posts.post import post_body
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
@@ -309,8 +310,8 @@ class DigestRun:
                 continue
             todo.append((entry, keys))
         # Pages are fetched concurrently; saving goes in feed order as each one is ready.
-        futures: list[Future[tuple[Article, str | None]]] = [
-            self._full_text(feed, e, origin) for e, _ in todo
+        futures: list[Future[tuple[Article, str | None, str | None]]] = [
+            self._full_text(feed, e, origin, None if self.dry_run else options) for e, _ in todo
         ]
         saved: list[Path] = []
         flagged: list[str] = [f"{reason} (not saved)" for reason in unreadable]  # the other items still are
@@ -323,7 +324,7 @@ class DigestRun:
             if error is not None or self.abort.is_set():
                 fut.cancel()
                 continue
-            article, problem = fut.result()
+            article, problem, body = fut.result()
             if problem is _WAIT:
                 waiting += 1  # not saved, not marked: the next run fetches its page
                 continue
@@ -335,7 +336,7 @@ class DigestRun:
                 planned.append(self._plan(article, post_options, feed.name))
                 continue
             try:
-                post = self.folder.save(article, post_options, now=_aware(self.now(), self.tz))
+                post = self.folder.save(article, post_options, now=_aware(self.now(), self.tz), body=body)
             except NewsError as exc:
                 error = exc
                 continue
@@ -385,8 +386,10 @@ class DigestRun:
         return dataclasses.replace(options, filename=numbered(name, 2))
 
     def _full_text(
-        self, feed: Any, entry: Entry, origin: str | None = None
-    ) -> Future[tuple[Article, str | None]]:
+        self, feed: Any, entry: Entry, origin: str | None = None, options: Any = None
+    ) -> Future[tuple[Article, str | None, str | None]]:
+        """(article, problem, body): the entry completed with its page, what went wrong (the feed's own content
+        is then saved), and the post's body for `options` when the page's worker converted it (else None)."""
         full = setting(feed, "full")
         wanted = full if full is not None else not entry.content_is_full
         url = entry.article.url
@@ -396,11 +399,17 @@ class DigestRun:
             or not url.lower().startswith(("http://", "https://"))
             or self.fetcher is None
         ):
-            done: Future[tuple[Article, str | None]] = Future()
-            done.set_result((entry.article, None))
+            done: Future[tuple[Article, str | None, str | None]] = Future()
+            done.set_result((entry.article, None, None))
             return done
         return self.pages.submit(
-            self._page, entry.article, url, origin, self._allow_private(feed), bool(setting(feed, "render"))
+            self._page,
+            entry.article,
+            url,
+            origin,
+            self._allow_private(feed),
+            bool(setting(feed, "render")),
+            options,
         )
 
     def _page(
@@ -410,27 +419,38 @@ class DigestRun:
         origin: str | None = None,
         allow_private: bool = False,
         render: bool = False,
-    ) -> tuple[Article, str | None]:
+        options: Any = None,
+    ) -> tuple[Article, str | None, str | None]:
         if self.abort.is_set():
-            return article, None
+            return article, None, None
         if self.out_of_time():
-            return article, _WAIT
+            return article, _WAIT, None
         from newscli.pipeline import merge_entry
 
         try:
-            page = self.fetcher.extract_url(
-                url, origin=origin, allow_private=allow_private or None, deadline=self.ends, render=render
+            # the post's body is converted on the page's worker, beside its extraction
+            page, body = self.fetcher.extract_url_then(
+                url,
+                (post_body, (options,)) if options is not None else None,
+                origin=origin,
+                allow_private=allow_private or None,
+                deadline=self.ends,
+                render=render,
             )
         except NewsError as exc:
             if self.out_of_time():  # cut short by the run's budget, not the page's fault
-                return article, _WAIT
-            return article, f"{exc} (saved the feed's own content instead)"
+                return article, _WAIT, None
+            return article, f"{exc} (saved the feed's own content instead)", None
         except Exception as exc:  # noqa: BLE001 - a surprise on one page: the feed's content is still saved
             return (
                 article,
                 f"{url}: unexpected error: {type(exc).__name__}: {exc} (saved the feed's own content instead)",
+                None,
             )
-        return merge_entry(article, page), None
+        merged = merge_entry(article, page)
+        if merged.html is not page.html or merged.text is not page.text:
+            body = None  # converted from what the post does not show
+        return merged, None, body
 
     def _plan(self, article: Article, options: Any, feed_name: str) -> str:
         from newscli.posts.names import post_filename

@@ -124,6 +124,24 @@ def _serve(
             return
 
 
+def _extract_then(
+    func: Extractor,
+    text: str,
+    url: str,
+    tz_override: str | None,
+    then: tuple[Callable[..., Any], tuple[Any, ...]],
+) -> tuple[Article, Any]:
+    """In a worker: extract, then run the caller's next step on the article (its result, or None when that
+    step fails: the caller, which would have run it anyway, then does and meets the error itself)."""
+    article = func(text, url, tz_override=tz_override)
+    step, args = then
+    try:
+        extra = step(article, *args)
+    except Exception:  # noqa: BLE001 - see above: never the extraction's failure
+        extra = None
+    return article, extra
+
+
 def _rebuild(cls: type[NewsError], message: str, source: str | None, state: dict[str, Any]) -> NewsError:
     """The same NewsError subclass with its message, source and extra fields (status, retry_after …)."""
     exc = cls.__new__(cls)
@@ -142,6 +160,9 @@ class _Job:
     fallback: bool = False  # this run is the cheap fallback after a time-out
     call: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]] | None = None  # a job of call()
     what: str = "extraction"  # what its errors call it
+    then: tuple[Callable[..., Any], tuple[Any, ...]] | None = (
+        None  # submit(then=): the result is (article, extra)
+    )
     error: type[NewsError] = ExtractError
 
 
@@ -187,12 +208,30 @@ class ExtractorPool:
     def submit(self, text: str, url: str, *, tz_override: str | None = None) -> Future[Article]:
         """Extract one page; the future holds an Article (FallbackArticle after a time-out) or a NewsError."""
         future: Future[Article] = Future()
+        self._put(_Job(future, text, url, tz_override))
+        return future
+
+    def submit_then(
+        self,
+        text: str,
+        url: str,
+        then: tuple[Callable[..., Any], tuple[Any, ...]],
+        *,
+        tz_override: str | None = None,
+    ) -> Future[tuple[Article, Any]]:
+        """As submit, and then `then[0](article, *then[1])` on the same worker: the future holds (article, its
+        result), the result None when that step failed. For the caller's own next step on the article (a
+        post's body converted to Markdown), done beside the extraction instead of in the calling process."""
+        future: Future[tuple[Article, Any]] = Future()
+        self._put(_Job(future, text, url, tz_override, then=then))
+        return future
+
+    def _put(self, job: _Job) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("ExtractorPool is closed")
-            self._queue.append(_Job(future, text, url, tz_override))
+            self._queue.append(job)
         self._wake()
-        return future
 
     def call(
         self,
@@ -278,7 +317,10 @@ class ExtractorPool:
                 message = job.call
             else:
                 func = (self._fallback or self._extract) if job.fallback else self._extract
-                message = (func, (job.text, job.url), {"tz_override": job.tz_override})
+                if job.then is not None:
+                    message = (_extract_then, (func, job.text, job.url, job.tz_override, job.then), {})
+                else:
+                    message = (func, (job.text, job.url), {"tz_override": job.tz_override})
             try:
                 worker.conn.send(message)
             except (OSError, ValueError):
@@ -346,12 +388,14 @@ class ExtractorPool:
             return
         worker.job = None
         if reply[0] == "ok":
-            article = reply[1]
+            result = reply[1]
             if job.fallback:
-                article = _as_fallback(
-                    article, f"extraction timed out after {self.time_limit:g} s; used a simpler extraction"
-                )
-            job.future.set_result(article)
+                warning = f"extraction timed out after {self.time_limit:g} s; used a simpler extraction"
+                if job.then is not None:
+                    result = (_as_fallback(result[0], warning), result[1])
+                else:
+                    result = _as_fallback(result, warning)
+            job.future.set_result(result)
         elif reply[0] == "news":
             _, cls, message, source, state = reply
             self._fail(job, _rebuild(cls, message, source, state))

@@ -206,8 +206,12 @@ class PostFolder:
 
     # ---- saving -----------------------------------------------------------------------------------
 
-    def save(self, article: Article, options: PostOptions, *, now: datetime | None = None) -> Saved:
+    def save(
+        self, article: Article, options: PostOptions, *, now: datetime | None = None, body: str | None = None
+    ) -> Saved:
         """Write `article` as a post: a new file, a rewrite of its own file, or nothing if unchanged.
+
+        `body`: post_body(article, options) when the caller has it already (converted on a worker).
 
         An undated article is filed under the date it was first saved with (the saved index keeps
         it; with a new index, its earlier post in this folder says), else `now` — by default the
@@ -219,7 +223,7 @@ class PostFolder:
         if undated:
             now = self._first_date(article, options, key) or now or _now_for(article)
         values = TemplateValues(article, now=now or datetime.now().astimezone())
-        data = post_text(article, options, values).encode("utf-8")
+        data = post_text(article, options, values, body=body).encode("utf-8")
         first = now.isoformat(timespec="seconds") if undated and now is not None else None
         return self.write(data, key, render_with(options.name_template, values), first_date=first)
 

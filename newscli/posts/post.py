@@ -157,6 +157,11 @@ def _fields_for(article: Article, options: PostOptions, values: TemplateValues) 
     return fields
 
 
+def post_body(article: Article, options: PostOptions) -> str:
+    """The post's body as `options` convert it (Markdown or HTML), before links, footer and profile rules."""
+    return _body(article, options)
+
+
 def _body(article: Article, options: PostOptions) -> str:
     if options.body == "html":
         body = article.html if article.html is not None else markdown.text_to_html(article.text or "")
@@ -227,10 +232,15 @@ def render_post(article: Article, options: PostOptions, *, now: datetime | None 
     return post_text(article, options, TemplateValues(article, now=now))
 
 
-def post_text(article: Article, options: PostOptions, values: TemplateValues) -> str:
-    """The whole post from already computed template values (the folder renders names from the same)."""
+def post_text(
+    article: Article, options: PostOptions, values: TemplateValues, *, body: str | None = None
+) -> str:
+    """The whole post from already computed template values (the folder renders names from the same).
+
+    `body`: post_body(article, options), when the caller already has it."""
     fields = _fields_for(article, options, values)
-    body = _body(article, options)
+    if body is None:
+        body = _body(article, options)
     footer = None
     if options.footer is not None:
         # the footer is the site's own template (its Liquid or shortcodes run); the article's values in it don't
@@ -250,4 +260,4 @@ def post_text(article: Article, options: PostOptions, values: TemplateValues) ->
     return text + "\n"
 
 
-__all__ = ["PROFILES", "PostOptions", "article_date", "parse_set", "render_post"]
+__all__ = ["PROFILES", "PostOptions", "article_date", "parse_set", "post_body", "render_post"]
