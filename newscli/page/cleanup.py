@@ -80,6 +80,23 @@ _DATELINE = re.compile(r"dateline", re.I)
 _SOFT = re.compile("[\u00ad\u200b]")
 # No-break and ideographic spaces count as white space too: text is measured and collapsed without them.
 SPACES = re.compile(r"[ \t\n\r\f\v\u00a0\u3000]+")
+_SPACE_CHARS = " \t\n\r\f\v\u00a0\u3000"
+# White space str.split() drops that SPACES keeps (what without_spaces must not remove).
+_OTHER_SPACES = re.compile("[\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]")
+
+
+def visible_len(text: str) -> int:
+    """len(SPACES.sub("", text)): the characters that are not SPACES, counted (a text is measured often)."""
+    if len(text) < 64:
+        return len(SPACES.sub("", text))
+    return len(text) - sum(map(text.count, _SPACE_CHARS))
+
+
+def without_spaces(text: str) -> str:
+    """SPACES.sub("", text), by str.split where that removes the same characters (three times faster)."""
+    if _OTHER_SPACES.search(text):
+        return SPACES.sub("", text)
+    return "".join(text.split())
 
 
 def clean_body(node: HtmlElement, url: str) -> HtmlElement:
@@ -196,7 +213,7 @@ def _fix_link(a: HtmlElement, url: str) -> None:
 
 
 def _text_len(el: HtmlElement) -> int:
-    return len(SPACES.sub("", el.text_content() or ""))
+    return visible_len(el.text_content() or "")
 
 
 def _link_density(el: HtmlElement, total: int) -> float:
@@ -257,9 +274,7 @@ def _is_dateline_text(el: HtmlElement) -> bool:
     parent = el.getparent()
     inline = el.tag in _INLINE_KEEP or el.tag in ("span", "font")
     in_prose = (
-        parent is not None
-        and parent.tag == "p"
-        and len(SPACES.sub("", parent.text_content())) > len(text) + 20
+        parent is not None and parent.tag == "p" and visible_len(parent.text_content()) > len(text) + 20
     )
     return (inline and in_prose) or (len(text) <= 60 and bool(_PLACE_LINE.match(text)))
 
@@ -278,7 +293,10 @@ def _drop_ad_labels(root: HtmlElement) -> None:
     for el in list(root.iter("p", "div", "span", "section", "aside", "figure", "h4", "h5", "h6")):
         if el.getparent() is None or len(el) > 3:
             continue
-        text = SPACES.sub(" ", el.text_content() or "").strip()
+        raw = el.text_content() or ""
+        if visible_len(raw) > 50:  # longer than any label however its spaces collapse
+            continue
+        text = SPACES.sub(" ", raw).strip()
         if text and len(text) <= 50 and _AD_LABEL.fullmatch(text):
             el.drop_tree()
 
@@ -393,11 +411,11 @@ def text_offsets(root: HtmlElement) -> dict[HtmlElement, tuple[int, int]]:
         if event == "start":
             starts[el] = at
             if el.text and isinstance(el.tag, str):
-                at += len(SPACES.sub("", el.text))
+                at += visible_len(el.text)
         else:
             found[el] = (starts.pop(el), at)
             if el.tail and el is not root:
-                at += len(SPACES.sub("", el.tail))
+                at += visible_len(el.tail)
     return found
 
 

@@ -28,6 +28,8 @@ from newscli.page.cleanup import (
     lists_inside_text,
     quotes_only,
     text_offsets,
+    visible_len,
+    without_spaces,
 )
 from newscli.page.embedded import EmbeddedArticle, embedded_article
 from newscli.page.metatags import first, meta_tags
@@ -78,15 +80,15 @@ def _lede_wrappers(node: HtmlElement) -> list[HtmlElement]:
     """The tight wrappers of the body's first real paragraph (the lede), whatever their class names say
     (readability's class weights drop a "sourced-paragraph" or "media" wrapper and the lede with it)."""
     for p in node.iter("p"):
-        text = SPACES.sub("", p.text_content())
+        text = without_spaces(p.text_content())
         if len(text) < LEDE_CHARS:
             continue
-        links = sum(len(SPACES.sub("", a.text_content())) for a in p.iter("a"))
+        links = sum(visible_len(a.text_content()) for a in p.iter("a"))
         if links > 0.5 * len(text):
             return []
         found = []
         for el in p.iterancestors("div", "section"):
-            if el is node or len(SPACES.sub("", el.text_content())) > 1.2 * len(text):
+            if el is node or visible_len(el.text_content()) > 1.2 * len(text):
                 break
             found.append(el)
         return found
@@ -122,7 +124,7 @@ def extract_article(text: str, url: str, *, tz_override: str | None = None) -> A
         log.debug("readability failed on %s: %s", url, exc)
     except ExtractError:
         pass
-    shown = len(SPACES.sub("", static.text or "")) if static is not None else 0
+    shown = visible_len(static.text or "") if static is not None else 0
     found = embedded_article(doc, _headlines(doc), scripts=shown < EMBEDDED_CHECK_CHARS)
     if found is not None and (
         (shown < EMBEDDED_CHECK_CHARS and found.text_chars > EMBEDDED_RATIO * shown)
@@ -139,14 +141,14 @@ def extract_article(text: str, url: str, *, tz_override: str | None = None) -> A
 def _other_text(found: EmbeddedArticle, text: str) -> bool:
     """Whether the page's data carries a full article the chosen body is not: as long as the body or
     longer, and most of its paragraphs nowhere in it (readability took a sidebar, a teaser, the next story)."""
-    if found.text_chars < EMBEDDED_OTHER_CHARS or found.text_chars < 0.8 * len(SPACES.sub("", text)):
+    if found.text_chars < EMBEDDED_OTHER_CHARS or found.text_chars < 0.8 * visible_len(text):
         return False
     try:
         data = lxml.html.fragment_fromstring(found.html, create_parent="div")
     except (lxml.etree.ParserError, ValueError):
         return False
     lines = _sample(data)
-    shown = SPACES.sub("", text)
+    shown = without_spaces(text)
     return len(lines) >= 2 and sum(line in shown for line in lines) < 0.3 * len(lines)
 
 
@@ -170,7 +172,7 @@ def quick_article(text: str, url: str, *, tz_override: str | None = None) -> Art
         parent = el.getparent()
         if parent is None or el.tag != "p" and any(isinstance(c.tag, str) and c.tag in BLOCKISH for c in el):
             continue
-        scores[parent] = scores.get(parent, 0) + len(SPACES.sub("", el.text_content()))
+        scores[parent] = scores.get(parent, 0) + visible_len(el.text_content())
     body = work.find("body")
     best = max(scores, key=lambda el: scores[el]) if scores else body if body is not None else work
     return _article(doc, best, url, tz_override=tz_override)
@@ -298,7 +300,7 @@ class _Readability(Document):  # type: ignore[misc]
                 _NOTICE.search(names)
                 and elem.tag not in ("html", "body", "article", "main")
                 and elem.find(".//article") is None
-                and len(SPACES.sub("", elem.text_content())) < NOTICE_CHARS
+                and visible_len(elem.text_content()) < NOTICE_CHARS
             ):
                 elem.drop_tree()
                 continue
@@ -440,12 +442,12 @@ def _in_margins(doc: HtmlElement, body: HtmlElement) -> bool:
     chosen = _sample(body)
     if not chosen:
         return False
-    text = "".join(SPACES.sub("", el.text_content()) for el in margins)
+    text = "".join(without_spaces(el.text_content()) for el in margins)
     return sum(line in text for line in chosen) >= 0.5 * len(chosen)
 
 
 def _text_chars(el: HtmlElement) -> int:
-    return len(SPACES.sub("", el.text_content()))
+    return visible_len(el.text_content())
 
 
 # The outside of an article: an <article> in one of these is a teaser, a card or a related story.
@@ -498,13 +500,13 @@ def _inside(body: HtmlElement, block: HtmlElement, *, empty: bool) -> bool:
     chosen = _sample(body)
     if not chosen:
         return empty
-    inside = SPACES.sub("", block.text_content())
+    inside = without_spaces(block.text_content())
     return sum(line in inside for line in chosen) >= 0.5 * len(chosen)
 
 
 def _sample(body: HtmlElement) -> list[str]:
     """A few of the body's paragraphs, without white space, to tell where in the page the body came from."""
-    lines = [SPACES.sub("", p.text_content()) for p in body.iter("p", "li", "h2", "h3", "blockquote", "pre")]
+    lines = [without_spaces(p.text_content()) for p in body.iter("p", "li", "h2", "h3", "blockquote", "pre")]
     lines = [line for line in lines if len(line) >= 30]
     step = max(1, len(lines) // 6)
     return [line[:80] for line in lines[::step]][:8]
@@ -514,7 +516,7 @@ def _article(doc: HtmlElement, body: HtmlElement, url: str, *, tz_override: str 
     body = clean_body(body, _base_url(doc, url))
     _first_entry_only(body)
     text = html_to_text(body)
-    if len(SPACES.sub("", text)) < MIN_BODY_CHARS:
+    if visible_len(text) < MIN_BODY_CHARS:
         raise ExtractError("no article found", source=url)
     html = "\n".join(lxml.etree.tounicode(child, method="html").strip() for child in body)
     meta = metadata.read_metadata(doc, url, tz_override=tz_override, body_text=text)
@@ -611,7 +613,7 @@ def _drop_lead_repeats(body: HtmlElement, title: str | None, author: str | None)
     Up to the last of the first three text blocks that is the title or the author, when all blocks up to there
     are short lines (a headline the metadata read differently, a kicker) and the body keeps some text.
     """
-    repeats = {SPACES.sub("", t).casefold() for t in (title, author) if t}
+    repeats = {without_spaces(t).casefold() for t in (title, author) if t}
     if not repeats:
         return False
     lead: list[HtmlElement] = []
@@ -619,7 +621,7 @@ def _drop_lead_repeats(body: HtmlElement, title: str | None, author: str | None)
     for el in body.iter(*TEXT_BLOCKS):
         if any(isinstance(c.tag, str) and c.tag in TEXT_BLOCKS for c in el.iterdescendants()):
             continue
-        key = SPACES.sub("", el.text_content()).casefold()
+        key = without_spaces(el.text_content()).casefold()
         if key:
             lead.append(el)
             keys.append(key)
@@ -631,7 +633,7 @@ def _drop_lead_repeats(body: HtmlElement, title: str | None, author: str | None)
             break
         if key in repeats or (len(key) <= 60 and _LEAD_META.search(key)):
             cut = i + 1
-    whole = SPACES.sub("", body.text_content()).casefold()
+    whole = without_spaces(body.text_content()).casefold()
     start = "".join(keys[:cut])
     # Only blocks that really open the text (no loose text before them), and never the whole body.
     if not cut or not whole.startswith(start) or len(whole) - len(start) < MIN_BODY_CHARS:
@@ -660,7 +662,7 @@ def _embedded(
         return None
     body = clean_body(body, url)
     text = html_to_text(body)
-    if len(SPACES.sub("", text)) < MIN_BODY_CHARS:
+    if visible_len(text) < MIN_BODY_CHARS:
         return None
     html = "\n".join(lxml.etree.tounicode(child, method="html").strip() for child in body)
     meta = metadata.read_metadata(doc, url, tz_override=tz_override, body_text=text)
@@ -713,7 +715,7 @@ def _no_article(doc: HtmlElement, url: str, *, tz_override: str | None) -> Extra
 
 def _built_by_script(doc: HtmlElement) -> bool:
     body = doc.find("body")
-    shown = len(SPACES.sub("", body.text_content())) if body is not None else 0
+    shown = visible_len(body.text_content()) if body is not None else 0
     scripts = [s for s in doc.iter("script")]
     code = sum(len(s.text or "") for s in scripts)
     if any(
@@ -723,7 +725,7 @@ def _built_by_script(doc: HtmlElement) -> bool:
     ):
         return True
     roots = any(
-        (el.get("id") or "").lower() in _APP_ROOTS and len(SPACES.sub("", el.text_content())) < 200
+        (el.get("id") or "").lower() in _APP_ROOTS and visible_len(el.text_content()) < 200
         for el in (body.iter("div", "main") if body is not None else ())
     )
     return (roots and bool(scripts)) or (code > 20 * max(shown, 1) and shown < 500)
