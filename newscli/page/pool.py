@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import multiprocessing
 import multiprocessing.connection
 import os
+import select
 import sys
 import threading
 import time
@@ -140,6 +142,25 @@ def _extract_then(
     except Exception:  # noqa: BLE001 - see above: never the extraction's failure
         extra = None
     return article, extra
+
+
+def _ready(handles: list[Any], timeout: float | None) -> list[Any]:
+    """multiprocessing.connection.wait(handles, timeout), with one poll() call where the system has it (the
+    pool's thread waits once or twice per page: wait() builds and tears down a selector each time)."""
+    if not hasattr(select, "poll"):
+        return multiprocessing.connection.wait(handles, timeout)
+    poller = select.poll()
+    by_fd: dict[int, Any] = {}
+    for handle in handles:
+        fd = handle if isinstance(handle, int) else handle.fileno()
+        by_fd[fd] = handle
+        poller.register(fd, select.POLLIN)
+    while True:
+        try:
+            events = poller.poll(None if timeout is None else max(0, math.ceil(timeout * 1000)))
+        except InterruptedError:  # pragma: no cover - PEP 475 retries; a signal handler that raised does not
+            continue
+        return [by_fd[fd] for fd, _ in events]
 
 
 def _rebuild(cls: type[NewsError], message: str, source: str | None, state: dict[str, Any]) -> NewsError:
@@ -357,25 +378,25 @@ class ExtractorPool:
         handles: list[Any] = [self._wake_r]
         for w in busy:
             handles += [w.conn, w.process.sentinel]
-        ready = multiprocessing.connection.wait(
-            handles, timeout=None if timeout is None else max(0.0, timeout)
-        )
+        ready = _ready(handles, None if timeout is None else max(0.0, timeout))
         if self._wake_r in ready:
-            while self._wake_r.poll():
+            while _ready([self._wake_r], 0.0):
                 self._wake_r.recv_bytes()
         for w in busy:
-            if w.conn in ready or w.process.sentinel in ready:
+            if w.conn in ready:
                 self._collect(w)
+            elif w.process.sentinel in ready:  # the process is gone, and it said nothing
+                self._collect(w, gone=True)
         now = time.monotonic()
         for w in list(self._workers):
             if w.job is not None and now >= w.deadline:
                 self._timed_out(w)
 
-    def _collect(self, worker: _Worker) -> None:
+    def _collect(self, worker: _Worker, *, gone: bool = False) -> None:
         job = worker.job
         assert job is not None
         try:
-            if not worker.conn.poll(0):  # only the sentinel fired: the process is gone
+            if gone and not _ready([worker.conn], 0.0):  # only the sentinel fired: no last answer waits
                 raise EOFError
             reply = worker.conn.recv()
         except (EOFError, OSError):
