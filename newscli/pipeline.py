@@ -461,16 +461,21 @@ class Fetcher:
         what = sniff_binary(fetched.content)
         if what:
             raise NotHTML(f"not a page: {what}", source=url)
-        decoded = decode(fetched.content, http_charset=fetched.charset, override=self.options.encoding)
-        if not decoded.text.strip():
-            raise ExtractError("no article found (empty page)", source=url)
-        text, final = decoded.text, fetched.url
-        if render if render is not None else self.options.render:
-            rendered, _notes = self.renderer.render(url, first=_as_utf8(fetched, text))
-            text, final = rendered.content.decode("utf-8"), rendered.url
+        page: str | bytes = fetched.content  # decoded on the worker, by the same rules, unless used here
+        final, charset = fetched.url, fetched.charset
+        rendering = render if render is not None else self.options.render
+        if rendering or self.options.encoding:
+            decoded = decode(fetched.content, http_charset=fetched.charset, override=self.options.encoding)
+            if not decoded.text.strip():
+                raise ExtractError("no article found (empty page)", source=url)
+            page, charset = decoded.text, None
+            if rendering:
+                rendered, _notes = self.renderer.render(url, first=_as_utf8(fetched, decoded.text))
+                page, final = rendered.content.decode("utf-8"), rendered.url
+        tz = self.options.tz
         if then is None:
-            return self.pool.submit(text, final, tz_override=self.options.tz).result(), None
-        return self.pool.submit_then(text, final, then, tz_override=self.options.tz).result()  # type: ignore[no-any-return]
+            return self.pool.submit(page, final, tz_override=tz, http_charset=charset).result(), None
+        return self.pool.submit_then(page, final, then, tz_override=tz, http_charset=charset).result()  # type: ignore[no-any-return]
 
 
 def _page_text(fetched: Fetched) -> str:

@@ -128,14 +128,24 @@ def _serve(
 
 def _extract_then(
     func: Extractor,
-    text: str,
+    page: str | bytes,
     url: str,
     tz_override: str | None,
-    then: tuple[Callable[..., Any], tuple[Any, ...]],
-) -> tuple[Article, Any]:
-    """In a worker: extract, then run the caller's next step on the article (its result, or None when that
-    step fails: the caller, which would have run it anyway, then does and meets the error itself)."""
-    article = func(text, url, tz_override=tz_override)
+    then: tuple[Callable[..., Any], tuple[Any, ...]] | None,
+    http_charset: str | None = None,
+) -> Any:
+    """In a worker: decode the page when it came as bytes, extract it, then run the caller's next step on the
+    article: (article, its result), the result None when that step fails (the caller, which would have
+    run it anyway, then does and meets the error itself)."""
+    if isinstance(page, bytes):  # by newscli's charset rules, as the calling process would have
+        from newscli.page.charset import decode
+
+        page = decode(page, http_charset=http_charset).text
+        if not page.strip():
+            raise ExtractError("no article found (empty page)", source=url)
+    article = func(page, url, tz_override=tz_override)
+    if then is None:
+        return article
     step, args = then
     try:
         extra = step(article, *args)
@@ -175,7 +185,7 @@ def _rebuild(cls: type[NewsError], message: str, source: str | None, state: dict
 @dataclass
 class _Job:
     future: Future[Any]
-    text: str
+    text: str | bytes  # bytes: decoded on the worker, `charset` being what the server said
     url: str  # the source named in its errors
     tz_override: str | None
     fallback: bool = False  # this run is the cheap fallback after a time-out
@@ -185,6 +195,7 @@ class _Job:
         None  # submit(then=): the result is (article, extra)
     )
     error: type[NewsError] = ExtractError
+    charset: str | None = None
 
 
 @dataclass
@@ -226,25 +237,31 @@ class ExtractorPool:
         self._thread = threading.Thread(target=self._run, name="extractor-pool", daemon=True)
         self._thread.start()
 
-    def submit(self, text: str, url: str, *, tz_override: str | None = None) -> Future[Article]:
-        """Extract one page; the future holds an Article (FallbackArticle after a time-out) or a NewsError."""
+    def submit(
+        self, text: str | bytes, url: str, *, tz_override: str | None = None, http_charset: str | None = None
+    ) -> Future[Article]:
+        """Extract one page; the future holds an Article (FallbackArticle after a time-out) or a NewsError.
+
+        A page given as bytes is decoded on the worker (newscli.page.charset.decode, `http_charset` as the
+        server said): detecting an undeclared charset can take longer than the extraction."""
         future: Future[Article] = Future()
-        self._put(_Job(future, text, url, tz_override))
+        self._put(_Job(future, text, url, tz_override, charset=http_charset))
         return future
 
     def submit_then(
         self,
-        text: str,
+        text: str | bytes,
         url: str,
         then: tuple[Callable[..., Any], tuple[Any, ...]],
         *,
         tz_override: str | None = None,
+        http_charset: str | None = None,
     ) -> Future[tuple[Article, Any]]:
         """As submit, and then `then[0](article, *then[1])` on the same worker: the future holds (article, its
         result), the result None when that step failed. For the caller's own next step on the article (a
         post's body converted to Markdown), done beside the extraction instead of in the calling process."""
         future: Future[tuple[Article, Any]] = Future()
-        self._put(_Job(future, text, url, tz_override, then=then))
+        self._put(_Job(future, text, url, tz_override, then=then, charset=http_charset))
         return future
 
     def _put(self, job: _Job) -> None:
@@ -338,8 +355,12 @@ class ExtractorPool:
                 message = job.call
             else:
                 func = (self._fallback or self._extract) if job.fallback else self._extract
-                if job.then is not None:
-                    message = (_extract_then, (func, job.text, job.url, job.tz_override, job.then), {})
+                if job.then is not None or isinstance(job.text, bytes):
+                    message = (
+                        _extract_then,
+                        (func, job.text, job.url, job.tz_override, job.then, job.charset),
+                        {},
+                    )
                 else:
                     message = (func, (job.text, job.url), {"tz_override": job.tz_override})
             try:
