@@ -261,6 +261,24 @@ def test_pool_extracts_a_normal_page() -> None:
         assert isinstance(info.value, NewsError) and info.value.source == URL
 
 
+def test_pool_decodes_a_page_given_as_bytes_by_the_charset_rules() -> None:
+    """The fetched bytes go to the worker: the page's own declaration (GB18030 here) still decides."""
+    with ExtractorPool(workers=1, time_limit=20) as pool:
+        article = pool.submit(share_page(), "https://finance.example.com/a.html").result(timeout=60)
+        assert article.title == SEED_TITLE
+        # undeclared, the charset is detected there; declared by HTTP, that is taken
+        undeclared = share_page(declare_charset=False)
+        assert (
+            pool.submit(undeclared, "https://finance.example.com/a.html").result(timeout=60).title
+            == SEED_TITLE
+        )
+        said = pool.submit(undeclared, "https://finance.example.com/a.html", http_charset="gb18030")
+        assert said.result(timeout=60).title == SEED_TITLE
+        with pytest.raises(ExtractError) as info:
+            pool.submit(b"  \n ", URL).result(timeout=60)
+        assert str(info.value) == f"{URL}: no article found (empty page)"
+
+
 def test_fifty_thousand_tiny_divs_time_out_then_fall_back() -> None:
     divs = "".join(f"<div>Sentence number {i} of the tiny divs.</div>" for i in range(50_000))
     start = time.monotonic()
