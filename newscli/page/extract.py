@@ -15,7 +15,7 @@ import lxml.etree
 import lxml.html
 from lxml.html import HtmlElement
 from readability import Document
-from readability.readability import REGEXES, Unparseable, clean
+from readability.readability import REGEXES, Unparseable
 
 from newscli.errors import ExtractError
 from newscli.models import Article
@@ -54,6 +54,23 @@ _META_CHARSET = re.compile(r"""(<meta[^>]*?\bcharset\s*=\s*["']?)([^"'>]*)""", r
 # what lxml takes from the parser but refuses to set again (text of a dropped tag): controls, surrogates,
 # the non-characters U+FFFE/U+FFFF
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+_LONG_SPACE = re.compile(r"\s{255,}")
+_NEWLINE_SPACE = re.compile(r"\s*\n\s*")
+_TAB_SPACES = re.compile(r"\t|[ \t]{2,}")
+
+
+def _clean(text: str) -> str:
+    """readability's clean(text), the same three substitutions, each skipped where it cannot match (it is run
+    on every paragraph and link, twice)."""
+    if len(text) >= 255:
+        text = _LONG_SPACE.sub(" " * 255, text)
+    if "\n" in text:
+        text = _NEWLINE_SPACE.sub("\n", text)
+    if "\t" in text or "  " in text:
+        text = _TAB_SPACES.sub(" ", text)
+    return text.strip()
+
 _COMMAS = re.compile("[,，、]")
 _BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 _DISPLAY_NONE = REGEXES["displayNoneRe"]
@@ -269,7 +286,7 @@ class _Readability(Document):  # type: ignore[misc]
             if parent is None:
                 continue
             grand_parent = parent.getparent()
-            inner_text = clean(elem.text_content() or "")
+            inner_text = _clean(elem.text_content() or "")
             if len(inner_text) < self.min_text_length:
                 continue
             for node in (parent, grand_parent):
@@ -283,6 +300,11 @@ class _Readability(Document):  # type: ignore[misc]
         for node in ordered:
             candidates[node]["content_score"] *= 1 - self.get_link_density(node)
         return candidates
+
+    def get_link_density(self, elem: HtmlElement) -> float:
+        """readability's: the share of the element's text in links."""
+        links = sum(len(_clean(a.text_content() or "")) for a in elem.findall(".//a"))
+        return float(links) / max(len(_clean(elem.text_content() or "")), 1)
 
     def remove_unlikely_candidates(self) -> None:
         """readability's removal by class name, sparing embedded posts (its "twitter"/"tweet" rule drops quotes
