@@ -40,7 +40,7 @@ from newscli.posts.atomic import (
 )
 from newscli.posts.index import SavedIndex
 from newscli.posts.names import article_key, numbered, safe_filename
-from newscli.posts.post import PostOptions, post_text
+from newscli.posts.post import PostOptions, post_head, post_text
 from newscli.posts.templates import TemplateValues, own_date, render_with
 
 MAX_COLLISIONS = 10_000
@@ -259,7 +259,7 @@ class PostFolder:
                 and (len(name) >= head_len + tail_len)
             )
 
-        rendered = post_text(article, options, TemplateValues(article, now=_PROBES[0]))
+        rendered = post_head(article, options, TemplateValues(article, now=_PROBES[0]))  # for its title line
         title = next((line for line in rendered.split("\n") if line.startswith("title:")), None)
         try:
             names_here = sorted(os.listdir(self.path))

@@ -232,6 +232,11 @@ def render_post(article: Article, options: PostOptions, *, now: datetime | None 
     return post_text(article, options, TemplateValues(article, now=now))
 
 
+def post_head(article: Article, options: PostOptions, values: TemplateValues) -> str:
+    """The post's front matter alone, as post_text begins (its title line the same), without the body's work."""
+    return front_matter(_fields_for(article, options, values))
+
+
 def post_text(
     article: Article, options: PostOptions, values: TemplateValues, *, body: str | None = None
 ) -> str:
