@@ -245,3 +245,33 @@ def test_bidi_marks_never_reach_a_file_name() -> None:
 
     name = safe_filename("2024-05-17-\u200fשלום\u200e-\u061cمرحبا.md", fallback_seed="k")
     assert not any(c in name for c in "\u200e\u200f\u061c") and name.endswith(".md")
+
+
+def test_a_feed_whose_parsing_never_ends_is_killed_and_the_other_feeds_are_saved(
+    http_server: TestServer, tmp_path: Path
+) -> None:
+    """Feeds are parsed on the extraction workers, under their hard time limit: a feed that keeps the parser
+    busy for minutes (Atom XHTML content of endless tiny elements: ~60 µs each in feedparser) is that
+    feed's failure, named, while the run goes on and saves the others."""
+    from test_digest import item, rss
+
+    from newscli.pipeline import Fetcher, FetchOptions
+
+    inner = "<b>x</b>" * 100_000  # 0.8 MB: about 6 s of parsing, where the limit here is 1 s
+    hostile = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        "<id>urn:a</id><updated>2024-05-17T10:00:00Z</updated><entry><id>urn:a:1</id><title>Big</title>"
+        "<link href='https://a.example.com/1'/><updated>2024-05-17T10:00:00Z</updated>"
+        f"<content type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'>{inner}</div></content></entry></feed>"
+    )
+    add_feed(http_server.serve("/endless.xml", hostile, content_type="application/atom+xml"), name="endless")
+    add_feed(http_server.serve("/fine.xml", rss([item(1), item(2)]), content_type=RSS_TYPE), name="fine")
+    out = tmp_path / "out"
+    with Fetcher(FetchOptions(extract_time_limit=1.0)) as fetcher:
+        report = digest(out, fetcher=fetcher)
+    outcomes = {o.name: o for o in report.feeds}
+    assert outcomes["fine"].status == "new" and len(outcomes["fine"].saved) == 2
+    endless = outcomes["endless"]
+    assert endless.status == "failed" and endless.error is not None
+    assert str(endless.error) == f"{http_server.url('/endless.xml')}: feed parsing timed out after 1 s"
+    assert not any("big" in name for name in posts(out))
