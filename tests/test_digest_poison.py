@@ -247,6 +247,33 @@ def test_bidi_marks_never_reach_a_file_name() -> None:
     assert not any(c in name for c in "\u200e\u200f\u061c") and name.endswith(".md")
 
 
+def endless_atom(elements: int = 100_000) -> str:
+    """An Atom feed whose one entry's XHTML content is `elements` tiny elements: 0.8 MB, about 6 s of parsing."""
+    inner = "<b>x</b>" * elements
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        "<id>urn:a</id><updated>2024-05-17T10:00:00Z</updated><entry><id>urn:a:1</id><title>Big</title>"
+        "<link href='https://a.example.com/1'/><updated>2024-05-17T10:00:00Z</updated>"
+        f"<content type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'>{inner}</div></content></entry></feed>"
+    )
+
+
+def test_fetch_parses_a_large_feed_under_the_time_limit_and_a_small_one_in_process(tmp_path: Path) -> None:
+    from newscli.pipeline import WORKER_FEED_BYTES, Fetcher, FetchOptions
+
+    big = tmp_path / "endless.xml"
+    big.write_text(endless_atom(), encoding="utf-8")
+    small = tmp_path / "small.xml"
+    small.write_text(endless_atom(100), encoding="utf-8")
+    assert big.stat().st_size >= WORKER_FEED_BYTES > small.stat().st_size
+    with Fetcher(FetchOptions(extract_time_limit=1.0, full=False)) as fetcher:
+        (fine,) = list(fetcher.run([str(small)]))
+        assert fine.error is None and fine.article is not None and fine.article.title == "Big"
+        assert fetcher._pool is None  # no worker process started for it
+        (record,) = list(fetcher.run([str(big)]))
+        assert record.error is not None and str(record.error) == f"{big}: feed parsing timed out after 1 s"
+
+
 def test_a_feed_whose_parsing_never_ends_is_killed_and_the_other_feeds_are_saved(
     http_server: TestServer, tmp_path: Path
 ) -> None:
@@ -257,13 +284,7 @@ def test_a_feed_whose_parsing_never_ends_is_killed_and_the_other_feeds_are_saved
 
     from newscli.pipeline import Fetcher, FetchOptions
 
-    inner = "<b>x</b>" * 100_000  # 0.8 MB: about 6 s of parsing, where the limit here is 1 s
-    hostile = (
-        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
-        "<id>urn:a</id><updated>2024-05-17T10:00:00Z</updated><entry><id>urn:a:1</id><title>Big</title>"
-        "<link href='https://a.example.com/1'/><updated>2024-05-17T10:00:00Z</updated>"
-        f"<content type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'>{inner}</div></content></entry></feed>"
-    )
+    hostile = endless_atom()
     add_feed(http_server.serve("/endless.xml", hostile, content_type="application/atom+xml"), name="endless")
     add_feed(http_server.serve("/fine.xml", rss([item(1), item(2)]), content_type=RSS_TYPE), name="fine")
     out = tmp_path / "out"

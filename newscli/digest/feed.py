@@ -15,7 +15,7 @@ from typing import Any
 from newscli.digest.page import first_sentence, is_page_name
 from newscli.digest.seen import seen_keys
 from newscli.digest.state import Mark, PostRecord, State, body_hash
-from newscli.errors import FeedError, HTTPStatusError, NewsError, SaveError, redact
+from newscli.errors import HTTPStatusError, NewsError, SaveError, redact
 from newscli.models import Article, Entry
 from newscli.posts.folder import PostFolder
 from newscli.posts.post import post_body
@@ -243,17 +243,14 @@ class DigestRun:
         )
 
     def _parse(self, fetched: Any, **settings: Any) -> Any:
-        """parse_feed on the extraction workers when there are any: the feed threads and the page threads
-        share this process's one interpreter lock, and a feed that hangs its parser is killed there."""
-        from newscli.feeds.parse import parse_feed
+        """parse_feed on the extraction workers (Fetcher.parse_feed) when there is a fetcher: the feed threads
+        and the page threads share this process's one interpreter lock, and a feed that hangs its parser is
+        killed there."""
+        if self.fetcher is None or not hasattr(self.fetcher, "parse_feed"):
+            from newscli.feeds.parse import parse_feed
 
-        pool = getattr(self.fetcher, "pool", None) if self.fetcher is not None else None
-        if pool is None or not hasattr(pool, "call"):
             return parse_feed(fetched, **settings)
-        future = pool.call(
-            parse_feed, fetched, source=fetched.url, what="feed parsing", error=FeedError, **settings
-        )
-        return future.result()
+        return self.fetcher.parse_feed(fetched, fetched.url, on_worker=True, **settings)
 
     def _allow_private(self, feed: Any) -> bool:
         return bool(self.allow_private or setting(feed, "allow_private"))

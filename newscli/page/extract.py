@@ -71,6 +71,7 @@ def _clean(text: str) -> str:
         text = _TAB_SPACES.sub(" ", text)
     return text.strip()
 
+
 _COMMAS = re.compile("[,，、]")
 _BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 _DISPLAY_NONE = REGEXES["displayNoneRe"]
