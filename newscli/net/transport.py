@@ -260,6 +260,13 @@ class _Pool(httpcore.ConnectionPool):
             pool_request.assign_to_connection(connection)
         return closing
 
+    def create_connection(self, origin: httpcore.Origin) -> ConnectionInterface:
+        # The TLS context is made on the first connection that may need it (called under the pool's
+        # lock, so once): loading the CA bundle costs 20-50 ms of CPU that a run over http:// never needs.
+        if self._ssl_context is None and (origin.scheme != b"http" or self._proxy is not None):
+            self._ssl_context = httpx.create_ssl_context()
+        return super().create_connection(origin)
+
 
 class DeadlineTransport(httpx.HTTPTransport):
     """httpx's own transport, over the deadline-aware socket backend, optionally through an HTTP proxy."""
@@ -278,7 +285,7 @@ class DeadlineTransport(httpx.HTTPTransport):
         # the same backend, so the deadline bounds the proxy's sockets too.
         self._pool = _Pool(
             proxy=None if proxy is None else _core_proxy(proxy),
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=None,  # made when first needed: create_connection
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
