@@ -31,6 +31,7 @@ from newscli.posts.folder import PostFolder
 
 DEFAULT_BUDGET = 240.0  # seconds: well under the */10 cron interval digest is made for
 LIGHT_BATCH = 64  # feeds without posts (unchanged, failed) recorded in one transaction at most
+LIGHT_WAIT = 0.25  # seconds such a feed's record waits for others to share its transaction (one fsync)
 HISTORY_AFTER = 3  # consecutive failed runs before the report shows a feed's history
 
 
@@ -407,6 +408,7 @@ def _run_feeds(
         t.start()
     outcomes: dict[str, FeedOutcome] = {}
     light: list[FeedResult] = []  # results that record no post (unchanged, failed): committed together
+    light_since = 0.0  # when the oldest of them arrived
 
     def commit(items: list[FeedResult]) -> None:
         now = run.now()
@@ -431,8 +433,11 @@ def _run_feeds(
     try:
         while len(outcomes) + len(light) < len(selected):
             try:
-                item = results.get(block=not light)
-            except queue.Empty:  # nothing else ready now: record what waits, in one transaction
+                if light:  # record what waits once LIGHT_WAIT has passed, in one transaction
+                    item = results.get(timeout=max(0.0, light_since + LIGHT_WAIT - time.monotonic()))
+                else:
+                    item = results.get()
+            except queue.Empty:
                 flush()
                 continue
             if isinstance(item, BaseException):
@@ -443,8 +448,10 @@ def _run_feeds(
                 commit([item])  # a feed with posts: its own transaction, as soon as its posts are on disk
                 done(item)
             else:
+                if not light:
+                    light_since = time.monotonic()
                 light.append(item)
-                if len(light) >= LIGHT_BATCH:
+                if len(light) >= LIGHT_BATCH or time.monotonic() - light_since >= LIGHT_WAIT:
                     flush()
         if light:
             flush()
