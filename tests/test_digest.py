@@ -844,3 +844,31 @@ def test_a_rerun_with_nothing_new_reads_no_post_until_a_file_goes_or_a_post_fall
     assert len(reads) == 2 and page.read_text("utf-8").count("{% post_url") == 1
     assert "story-a0" not in page.read_text("utf-8")
     assert digest(out, now=lambda: at + 2700).digest_page == page and len(reads) == 2
+
+
+def test_the_command_leaves_with_its_status_and_all_its_output(
+    http_server: TestServer, tmp_path: Path
+) -> None:
+    """`newscli digest` ends without the interpreter's teardown: its exit status and every line it wrote
+    still reach the caller (cron, a pipe), and exit handlers still run."""
+    add_feed(
+        http_server.serve("/a.xml", rss([item(i) for i in range(3)]), content_type=RSS_TYPE), name="alpha"
+    )
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-m", "newscli", "digest", "--out", str(out)]
+    planned = subprocess.run([*argv, "--dry-run"], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert planned.returncode == 0, planned.stderr
+    assert planned.stdout.count("would save") == 3 and planned.stdout.endswith("(the day's digest page)\n")
+    first = subprocess.run([*argv, "-v"], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert first.returncode == 0 and "alpha: 3 new posts" in first.stderr
+    assert first.stderr.rstrip().split("\n")[-1].startswith("newscli: digest page ")
+    with RunLock(Path(env["NEWSCLI_HOME"])):  # another digest holds the state: exit status 4, and why
+        held = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert held.returncode == 4 and "running" in held.stderr
+    hook = tmp_path / "sitecustomize.py"  # an exit handler (coverage, a profiler) still runs
+    hook.write_text(f"import atexit\natexit.register(lambda: open({str(tmp_path / 'ran')!r}, 'w').close())\n")
+    again = subprocess.run(
+        argv, env={**env, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}, capture_output=True, text=True
+    )
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "") and (tmp_path / "ran").exists()
