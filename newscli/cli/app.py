@@ -1,14 +1,21 @@
 """The `newscli` command: parse options, call the library, render. Heavy imports happen inside commands."""
 
+import gc
 import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
-import typer
-import typer.main
+_collecting = gc.isenabled()
+gc.disable()  # importing Typer makes tens of thousands of objects that all stay: collecting meanwhile finds none
+try:
+    import typer
+    import typer.main
+finally:
+    if _collecting:
+        gc.enable()
 
-from newscli import __version__
+from newscli import __version__  # noqa: E402
 
 app = typer.Typer(
     name="newscli",
