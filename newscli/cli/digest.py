@@ -118,22 +118,13 @@ def _run(
     allow_private: bool = False,
     budget: float | None = None,
 ) -> int:
-    import gc
     import sys
 
-    collecting = gc.isenabled()
-    gc.disable()  # the run's modules make ~100,000 objects that all stay: collecting meanwhile finds none
-    try:
-        import newscli.net.http  # noqa: F401  (what run_digest imports, loaded here)
-        import newscli.pipeline  # noqa: F401
-        from newscli.cli.render import clean
-        from newscli.config import effective, load_config
-        from newscli.dates import local_zone, parse_since, zone
-        from newscli.digest.run import run_digest
-        from newscli.errors import UsageError
-    finally:
-        if collecting:
-            gc.enable()
+    from newscli.cli.render import clean
+    from newscli.config import effective, load_config
+    from newscli.dates import local_zone, parse_since, zone
+    from newscli.digest.run import run_digest
+    from newscli.errors import UsageError
 
     config = load_config()
     defaults = config.defaults
