@@ -384,8 +384,9 @@ def _run_feeds(
     """Feeds on worker threads; each feed's result committed here, in turn."""
     jobs: queue.Queue[FeedJob | None] = queue.Queue()
     results: queue.Queue[FeedResult | BaseException] = queue.Queue()
+    remembered = run.state.feeds()
     for feed in _by_host_in_turn(selected):
-        jobs.put(FeedJob(feed, options[feed.name], run.state.feed(feed.name)))
+        jobs.put(FeedJob(feed, options[feed.name], remembered.get(feed.name)))
     count = max(1, min(workers, len(selected)))
     for _ in range(count):
         jobs.put(None)

@@ -368,25 +368,12 @@ class State:
 
     def feed(self, name: str) -> FeedState | None:
         """The remembered state of feed `name`, or None when it never ran."""
-        rows = self._query(
-            "SELECT name, url, etag, last_modified, body_sha256, retry_after, failures, last_error, last_success"
-            " FROM feeds WHERE name = ?",
-            (name,),
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        return FeedState(
-            name=str(r[0]),
-            url=str(r[1]),
-            etag=_opt(r[2]),
-            last_modified=_opt(r[3]),
-            body_sha256=_opt(r[4]),
-            retry_after=float(r[5]) if r[5] is not None else None,
-            failures=int(r[6] or 0),
-            last_error=_opt(r[7]),
-            last_success=float(r[8]) if r[8] is not None else None,
-        )
+        rows = self._query(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE name = ?", (name,))
+        return _feed_state(rows[0]) if rows else None
+
+    def feeds(self) -> dict[str, FeedState]:
+        """The remembered state of every feed that ran, by name (one query for a run's hundreds of feeds)."""
+        return {str(r[0]): _feed_state(r) for r in self._query(f"SELECT {_FEED_COLUMNS} FROM feeds")}
 
     def seen(self, keys: Iterable[str]) -> bool:
         """Whether any of the keys was remembered as seen."""
@@ -614,6 +601,23 @@ class State:
                     except sqlite3.Error:
                         pass
                 raise self._error(exc, doing) from exc
+
+
+_FEED_COLUMNS = "name, url, etag, last_modified, body_sha256, retry_after, failures, last_error, last_success"
+
+
+def _feed_state(r: Sequence[Any]) -> FeedState:
+    return FeedState(
+        name=str(r[0]),
+        url=str(r[1]),
+        etag=_opt(r[2]),
+        last_modified=_opt(r[3]),
+        body_sha256=_opt(r[4]),
+        retry_after=float(r[5]) if r[5] is not None else None,
+        failures=int(r[6] or 0),
+        last_error=_opt(r[7]),
+        last_success=float(r[8]) if r[8] is not None else None,
+    )
 
 
 def _cut_short(path: Path) -> str | None:
