@@ -309,25 +309,25 @@ def _stamp_page(
 ) -> None:
     """After the page step: record the stamp that lets the next run skip it, when the page stands as it
     should. It stands only until a post of the day falls due (its link appears then) and at most
-    PAGE_STAMP_HOURS (a safety net: the full check runs at least that often)."""
+    PAGE_STAMP_HOURS (a safety net: the full check runs at least that often). Only a shortcut for the next
+    run: when it cannot be recorded, that run checks the page in full."""
     stamp = None
     until = at + PAGE_STAMP_HOURS * 3600
-    if page is not None:
-        stamp = _page_stamp(folder, state, config, day, tz)
-        for published in state.day_published(day):
-            try:
-                when = datetime.fromisoformat(published)
-                due = when.timestamp() if when.tzinfo is not None else None  # naive: never held back
-            except (ValueError, TypeError, OverflowError, OSError):
-                continue
-            if due is not None and due > at:
-                until = min(until, due)
-    if stamp is None and state.page_stamp(day) is None:
-        return
     try:
-        state.set_page_stamp(day, stamp, until)
+        if page is not None:
+            stamp = _page_stamp(folder, state, config, day, tz)
+            for published in state.day_published(day):
+                try:
+                    when = datetime.fromisoformat(published)
+                    due = when.timestamp() if when.tzinfo is not None else None  # naive: never held back
+                except (ValueError, TypeError, OverflowError, OSError):
+                    continue
+                if due is not None and due > at:
+                    until = min(until, due)
+        if stamp is not None or state.page_stamp(day) is not None:
+            state.set_page_stamp(day, stamp, until)
     except NewsError:
-        pass  # only a shortcut for the next run: it checks the page in full
+        pass
 
 
 def _host(url: str) -> str:
