@@ -165,12 +165,17 @@ def tree_rss(root: int) -> int:
     return total
 
 
+_EMPTY_DIR = tempfile.mkdtemp(prefix="digest-scale-cwd-")
+
+
 def measure(
     argv: list[str], env: dict[str, str], stdout: int | None = subprocess.DEVNULL
 ) -> dict[str, float]:
     """Run `argv`; its wall and CPU seconds, peak tree RSS (MiB) and exit code."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE)
+    # Run from an empty folder: `python -m` puts the working directory first on sys.path, so started from
+    # a checkout every --code would import that checkout's newscli instead of its own.
+    proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE, cwd=_EMPTY_DIR)
     peak = 0
     stop = threading.Event()
 
@@ -308,6 +313,7 @@ def main() -> int:
         farm.send_signal(signal.SIGTERM)
         farm.wait()
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(_EMPTY_DIR, ignore_errors=True)
 
     print(
         f"farm: {args.hosts} hosts, {args.feeds} feeds × {args.items} teaser entries, {args.delay:g} s per response; "

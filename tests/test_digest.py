@@ -806,3 +806,69 @@ def test_feeds_are_fetched_as_many_at_once_as_their_hosts_allow(tmp_path: Path) 
     assert total[0] == 24
     assert max(most.values()) <= 6  # per_host holds
     assert total[1] > 16  # the hosts side by side, beyond the old fixed 16 threads
+
+
+def test_a_rerun_with_nothing_new_reads_no_post_until_a_file_goes_or_a_post_falls_due(
+    http_server: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: a rerun's page step reads none of the day's posts while nothing the page is made of
+    changed; a post file removed, or a post dated later in the day coming due, brings the full check back."""
+    from newscli.digest.state import State
+
+    at = datetime(2024, 5, 17, 10, 30, tzinfo=timezone.utc).timestamp()  # item(n) is dated 10:00 + n h
+    add_feed(
+        http_server.serve("/a.xml", rss([item(i) for i in range(3)]), content_type=RSS_TYPE, etag='"a"'),
+        name="alpha",
+    )
+    out = tmp_path / "out"
+    page = digest(out, now=lambda: at).digest_page
+    assert page is not None
+    assert page.read_text("utf-8").count("{% post_url") == 1  # a1 and a2 are still to come: no link yet
+    reads: list[str] = []
+    real = State.day_posts
+
+    def counting(self: State, day: str) -> list[object]:
+        reads.append(day)
+        return real(self, day)  # type: ignore[return-value]
+
+    monkeypatch.setattr(State, "day_posts", counting)
+    before = snapshot(out)
+    assert digest(out, now=lambda: at + 600).digest_page == page
+    assert reads == [] and snapshot(out) == before
+    assert digest(out, now=lambda: at + 2400).digest_page == page  # 11:10: a1 is due, its link appears
+    assert len(reads) == 1 and page.read_text("utf-8").count("{% post_url") == 2
+    assert digest(out, now=lambda: at + 2500).digest_page == page and len(reads) == 1
+    [a0] = [p for p in out.iterdir() if p.name.endswith("-story-a0.md")]
+    a0.unlink()  # a post removed by hand: the page no longer links to it
+    assert digest(out, now=lambda: at + 2600).digest_page == page
+    assert len(reads) == 2 and page.read_text("utf-8").count("{% post_url") == 1
+    assert "story-a0" not in page.read_text("utf-8")
+    assert digest(out, now=lambda: at + 2700).digest_page == page and len(reads) == 2
+
+
+def test_the_command_leaves_with_its_status_and_all_its_output(
+    http_server: TestServer, tmp_path: Path
+) -> None:
+    """`newscli digest` ends without the interpreter's teardown: its exit status and every line it wrote
+    still reach the caller (cron, a pipe), and exit handlers still run."""
+    add_feed(
+        http_server.serve("/a.xml", rss([item(i) for i in range(3)]), content_type=RSS_TYPE), name="alpha"
+    )
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-m", "newscli", "digest", "--out", str(out)]
+    planned = subprocess.run([*argv, "--dry-run"], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert planned.returncode == 0, planned.stderr
+    assert planned.stdout.count("would save") == 3 and planned.stdout.endswith("(the day's digest page)\n")
+    first = subprocess.run([*argv, "-v"], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert first.returncode == 0 and "alpha: 3 new posts" in first.stderr
+    assert first.stderr.rstrip().split("\n")[-1].startswith("newscli: digest page ")
+    with RunLock(Path(env["NEWSCLI_HOME"])):  # another digest holds the state: exit status 4, and why
+        held = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert held.returncode == 4 and "running" in held.stderr
+    hook = tmp_path / "sitecustomize.py"  # an exit handler (coverage, a profiler) still runs
+    hook.write_text(f"import atexit\natexit.register(lambda: open({str(tmp_path / 'ran')!r}, 'w').close())\n")
+    again = subprocess.run(
+        argv, env={**env, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}, capture_output=True, text=True
+    )
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "") and (tmp_path / "ran").exists()

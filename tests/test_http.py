@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -1044,3 +1045,66 @@ def test_unusable_proxy_setting_is_named_without_its_password(monkeypatch, setti
         c.get(url)
     assert str(info.value) == f"{url}: the proxy set for http:// URLs {message}"
     assert "pw123" not in str(info.value)
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """An https:// server on 127.0.0.1 with a fresh self-signed certificate (openssl(1) makes it), and
+    that certificate's file."""
+    import os
+    import shutil
+    import ssl
+    import subprocess
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        if os.environ.get("CI"):
+            pytest.fail("openssl is not installed; CI must have it (.ci/run installs it)")
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<html><body><p>over TLS</p></body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}/", cert
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_https_verifies_certificates_with_the_tls_context_made_on_first_use(
+    tls_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The TLS context is made only when a connection needs it (an http:// run never loads the CA bundle),
+    and it is the verifying one: a certificate nobody vouches for is refused, one SSL_CERT_FILE trusts works."""
+    url, cert = tls_server
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    with HttpClient(allow_private=True, retries=0) as client:
+        with pytest.raises(FetchError, match="TLS certificate rejected"):
+            client.get(url)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with HttpClient(allow_private=True, retries=0) as client:
+        assert b"over TLS" in client.get(url).content

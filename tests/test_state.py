@@ -80,6 +80,7 @@ def test_commit_and_reopen(tmp_path: Path) -> None:
             "Fri, 17 May 2024 12:00:00 GMT",
             "sha",
         )
+        assert state.feeds() == {"f": feed}  # every feed at once, as a run reads them
         assert state.seen(["id:tag:1"]) and state.seen(["nope", "url:a.com/x"])
         assert [p.title for p in state.day_posts("2024-05-17")] == ["X"]
         assert state.day_posts("2024-05-18") == []

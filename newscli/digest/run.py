@@ -9,6 +9,8 @@ validators and body hash advance. Saving the same article again finds its own fi
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import queue
 import threading
@@ -22,13 +24,14 @@ from typing import Any
 
 from newscli.digest.feed import DigestRun, FeedJob, FeedOutcome, FeedResult, post_options_for, setting
 from newscli.digest.lock import RunLock
-from newscli.digest.page import write_digest_page
+from newscli.digest.page import PAGE_FORMAT, page_key, write_digest_page
 from newscli.digest.state import State
 from newscli.errors import NewsError, UsageError
 from newscli.posts.folder import PostFolder
 
 DEFAULT_BUDGET = 240.0  # seconds: well under the */10 cron interval digest is made for
 LIGHT_BATCH = 64  # feeds without posts (unchanged, failed) recorded in one transaction at most
+LIGHT_WAIT = 0.25  # seconds such a feed's record waits for others to share its transaction (one fsync)
 HISTORY_AFTER = 3  # consecutive failed runs before the report shows a feed's history
 
 
@@ -224,9 +227,15 @@ def run_digest(
             pages.shutdown(wait=True, cancel_futures=True)
         planned = [p for o in outcomes for p in o.planned]
         warnings: list[str] = []
-        page = write_digest_page(
-            folder, state, config, now=now, tz=tz, dry_run=dry_run, planned=planned, warnings=warnings
-        )
+        checked_at = now()  # before the page step looks at which posts are due
+        day = datetime.fromtimestamp(checked_at, tz).date().isoformat()
+        page = None if dry_run else _unchanged_page(folder, state, config, day, tz, checked_at)
+        if page is None:
+            page = write_digest_page(
+                folder, state, config, now=now, tz=tz, dry_run=dry_run, planned=planned, warnings=warnings
+            )
+            if not dry_run:
+                _stamp_page(folder, state, config, day, tz, checked_at, page if not warnings else None)
         archived: list[tuple[Path, Path]] = []
         if keep_days is not None and archive is not None:
             today = datetime.fromtimestamp(now(), tz).date()
@@ -248,6 +257,77 @@ def run_digest(
         for thing in reversed(owned):
             thing.close()
         lock.release()
+
+
+PAGE_STAMP_HOURS = 1.0  # the longest a page stamp stands in for the full check of the day's page
+
+
+def _page_stamp(folder: PostFolder, state: State, config: Any, day: str, tz: tzinfo) -> str | None:
+    """A digest of what the day's page is made of that costs one listing and one indexed count to read:
+    the page's settings and feed titles, the day's posts (count, last save, path lengths: every save,
+    re-save and move changes them) and the output folder (where it is, and the names of its files: whether
+    a post's file is there decides its link). None when the folder cannot be listed."""
+    try:
+        real = os.path.realpath(folder.path)
+        with os.scandir(folder.path) as entries:
+            names = sorted(e.name for e in entries if not e.name.startswith(".newscli-") and e.is_file())
+    except OSError:
+        return None
+    defaults = config.defaults
+    data = json.dumps(
+        [
+            PAGE_FORMAT,
+            day,
+            repr(tz),
+            getattr(defaults, "profile", None),
+            getattr(defaults, "body", None),
+            [[f.name, getattr(f, "title", None)] for f in config.feeds],
+            real,
+            state.day_signature(day),
+            names,
+        ],
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _unchanged_page(
+    folder: PostFolder, state: State, config: Any, day: str, tz: tzinfo, at: float
+) -> Path | None:
+    """The day's page when its stamp says nothing it is made of changed since it was last checked, and the
+    file still holds the bytes it was written with; else None (the page step then looks at every post).
+    A rerun with nothing new reads no post: thousands of them take longer to check than the run's requests."""
+    recorded = state.page_stamp(day)
+    if recorded is None or at >= recorded[1] or recorded[0] != _page_stamp(folder, state, config, day, tz):
+        return None
+    return folder.recorded(page_key(day))
+
+
+def _stamp_page(
+    folder: PostFolder, state: State, config: Any, day: str, tz: tzinfo, at: float, page: Path | None
+) -> None:
+    """After the page step: record the stamp that lets the next run skip it, when the page stands as it
+    should. It stands only until a post of the day falls due (its link appears then) and at most
+    PAGE_STAMP_HOURS (a safety net: the full check runs at least that often). Only a shortcut for the next
+    run: when it cannot be recorded, that run checks the page in full."""
+    stamp = None
+    until = at + PAGE_STAMP_HOURS * 3600
+    try:
+        if page is not None:
+            stamp = _page_stamp(folder, state, config, day, tz)
+            for published in state.day_published(day):
+                try:
+                    when = datetime.fromisoformat(published)
+                    due = when.timestamp() if when.tzinfo is not None else None  # naive: never held back
+                except (ValueError, TypeError, OverflowError, OSError):
+                    continue
+                if due is not None and due > at:
+                    until = min(until, due)
+        if stamp is not None or state.page_stamp(day) is not None:
+            state.set_page_stamp(day, stamp, until)
+    except NewsError:
+        pass
 
 
 def _host(url: str) -> str:
@@ -304,8 +384,9 @@ def _run_feeds(
     """Feeds on worker threads; each feed's result committed here, in turn."""
     jobs: queue.Queue[FeedJob | None] = queue.Queue()
     results: queue.Queue[FeedResult | BaseException] = queue.Queue()
+    remembered = run.state.feeds()
     for feed in _by_host_in_turn(selected):
-        jobs.put(FeedJob(feed, options[feed.name], run.state.feed(feed.name)))
+        jobs.put(FeedJob(feed, options[feed.name], remembered.get(feed.name)))
     count = max(1, min(workers, len(selected)))
     for _ in range(count):
         jobs.put(None)
@@ -328,6 +409,7 @@ def _run_feeds(
         t.start()
     outcomes: dict[str, FeedOutcome] = {}
     light: list[FeedResult] = []  # results that record no post (unchanged, failed): committed together
+    light_since = 0.0  # when the oldest of them arrived
 
     def commit(items: list[FeedResult]) -> None:
         now = run.now()
@@ -352,8 +434,11 @@ def _run_feeds(
     try:
         while len(outcomes) + len(light) < len(selected):
             try:
-                item = results.get(block=not light)
-            except queue.Empty:  # nothing else ready now: record what waits, in one transaction
+                if light:  # record what waits once LIGHT_WAIT has passed, in one transaction
+                    item = results.get(timeout=max(0.0, light_since + LIGHT_WAIT - time.monotonic()))
+                else:
+                    item = results.get()
+            except queue.Empty:
                 flush()
                 continue
             if isinstance(item, BaseException):
@@ -364,8 +449,10 @@ def _run_feeds(
                 commit([item])  # a feed with posts: its own transaction, as soon as its posts are on disk
                 done(item)
             else:
+                if not light:
+                    light_since = time.monotonic()
                 light.append(item)
-                if len(light) >= LIGHT_BATCH:
+                if len(light) >= LIGHT_BATCH or time.monotonic() - light_since >= LIGHT_WAIT:
                     flush()
         if light:
             flush()

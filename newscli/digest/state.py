@@ -77,6 +77,11 @@ CREATE TABLE IF NOT EXISTS pages (
     day TEXT PRIMARY KEY,
     inputs TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS page_stamps (
+    day TEXT PRIMARY KEY,
+    stamp TEXT NOT NULL,
+    until REAL NOT NULL
+);
 """
 
 
@@ -363,25 +368,12 @@ class State:
 
     def feed(self, name: str) -> FeedState | None:
         """The remembered state of feed `name`, or None when it never ran."""
-        rows = self._query(
-            "SELECT name, url, etag, last_modified, body_sha256, retry_after, failures, last_error, last_success"
-            " FROM feeds WHERE name = ?",
-            (name,),
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        return FeedState(
-            name=str(r[0]),
-            url=str(r[1]),
-            etag=_opt(r[2]),
-            last_modified=_opt(r[3]),
-            body_sha256=_opt(r[4]),
-            retry_after=float(r[5]) if r[5] is not None else None,
-            failures=int(r[6] or 0),
-            last_error=_opt(r[7]),
-            last_success=float(r[8]) if r[8] is not None else None,
-        )
+        rows = self._query(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE name = ?", (name,))
+        return _feed_state(rows[0]) if rows else None
+
+    def feeds(self) -> dict[str, FeedState]:
+        """The remembered state of every feed that ran, by name (one query for a run's hundreds of feeds)."""
+        return {str(r[0]): _feed_state(r) for r in self._query(f"SELECT {_FEED_COLUMNS} FROM feeds")}
 
     def seen(self, keys: Iterable[str]) -> bool:
         """Whether any of the keys was remembered as seen."""
@@ -430,6 +422,42 @@ class State:
                 "ON CONFLICT (day) DO UPDATE SET inputs = excluded.inputs",
                 (day, inputs),
             )
+
+    def day_signature(self, day: str) -> tuple[int, float, int]:
+        """Count, last saved_at and total path length of `day`'s posts: changes whenever a post is added,
+        re-saved or moved (digest/run.py's page stamp), read from the day index alone."""
+        rows = self._query(
+            "SELECT count(*), coalesce(max(saved_at), 0), coalesce(total(length(path)), 0) FROM day_posts"
+            " WHERE day = ?",
+            (day,),
+        )
+        count, last, paths = rows[0] if rows else (0, 0.0, 0)
+        return int(count), float(last), int(paths)
+
+    def day_published(self, day: str) -> list[str]:
+        """The `published` values of `day`'s posts that have one."""
+        rows = self._query("SELECT published FROM day_posts WHERE day = ? AND published IS NOT NULL", (day,))
+        return [str(r[0]) for r in rows]
+
+    def page_stamp(self, day: str) -> tuple[str, float] | None:
+        """The stamp recorded after the day's page was last checked or written, and until when it holds."""
+        rows = self._query("SELECT stamp, until FROM page_stamps WHERE day = ?", (day,))
+        return (str(rows[0][0]), float(rows[0][1])) if rows else None
+
+    def set_page_stamp(self, day: str, stamp: str | None, until: float) -> None:
+        """Record (or with None, forget) the day's page stamp; older days' stamps are forgotten."""
+        if self.readonly:
+            return
+        with self._transaction("cannot record the digest page") as conn:
+            conn.execute(
+                "DELETE FROM page_stamps WHERE day < ? OR (day = ? AND ? IS NULL)", (day, day, stamp)
+            )
+            if stamp is not None:
+                conn.execute(
+                    "INSERT INTO page_stamps (day, stamp, until) VALUES (?, ?, ?) "
+                    "ON CONFLICT (day) DO UPDATE SET stamp = excluded.stamp, until = excluded.until",
+                    (day, stamp, until),
+                )
 
     def history(self, name: str, limit: int = 5) -> list[Failure]:
         """The feed's most recent failures, newest first."""
@@ -573,6 +601,23 @@ class State:
                     except sqlite3.Error:
                         pass
                 raise self._error(exc, doing) from exc
+
+
+_FEED_COLUMNS = "name, url, etag, last_modified, body_sha256, retry_after, failures, last_error, last_success"
+
+
+def _feed_state(r: Sequence[Any]) -> FeedState:
+    return FeedState(
+        name=str(r[0]),
+        url=str(r[1]),
+        etag=_opt(r[2]),
+        last_modified=_opt(r[3]),
+        body_sha256=_opt(r[4]),
+        retry_after=float(r[5]) if r[5] is not None else None,
+        failures=int(r[6] or 0),
+        last_error=_opt(r[7]),
+        last_success=float(r[8]) if r[8] is not None else None,
+    )
 
 
 def _cut_short(path: Path) -> str | None:

@@ -166,6 +166,9 @@ def _core_proxy(proxy: httpx.Proxy) -> httpcore.Proxy:
     )
 
 
+SWEEP_EVERY = 0.5  # seconds between the pool's passes over every idle connection
+
+
 class _Pool(httpcore.ConnectionPool):
     """httpcore's HTTP/1.1 pool (1.0.x) with its keep-alive faults fixed.
 
@@ -190,6 +193,7 @@ class _Pool(httpcore.ConnectionPool):
         self._reused: set[int] = set()
         # ... and of those that must not reuse one (sent again after a reused connection failed)
         self._fresh: set[int] = set()
+        self._next_sweep = 0.0  # when the next pass looks at every idle connection (has_expired)
 
     def handle_request(self, request: httpcore.Request) -> httpcore.Response:
         key = id(request)
@@ -214,12 +218,20 @@ class _Pool(httpcore.ConnectionPool):
         held = {id(r.connection) for r in self._requests if r.connection is not None}
         kept: list[ConnectionInterface] = []
         idle = 0
+        # has_expired() polls an idle connection's socket (a server that hung up leaves it readable): once
+        # per idle connection per pass, two passes per request, all under the pool's lock, is most of the
+        # CPU of a 304 with dozens of connections kept. So the sweep of every idle connection runs at
+        # most every SWEEP_EVERY seconds; in between only the one about to be reused is looked at.
+        now = time.monotonic()
+        sweep = now >= self._next_sweep
+        if sweep:
+            self._next_sweep = now + SWEEP_EVERY
         for connection in self._connections:
             if connection.is_closed():
                 continue
             if id(connection) in held:
                 kept.append(connection)
-            elif connection.has_expired():
+            elif sweep and connection.has_expired():
                 closing.append(connection)
             elif connection.is_idle() and idle >= self._max_keepalive_connections:
                 closing.append(connection)
@@ -235,14 +247,18 @@ class _Pool(httpcore.ConnectionPool):
             key = id(pool_request.request)
             reuse = None
             if key not in self._fresh:
-                reuse = next(
-                    (
-                        c
-                        for c in kept
-                        if id(c) not in held and c.can_handle_request(origin) and c.is_available()
-                    ),
-                    None,
-                )
+                expired: list[ConnectionInterface] = []
+                for c in kept:
+                    if id(c) in held or not c.can_handle_request(origin) or not c.is_available():
+                        continue
+                    if not sweep and c.has_expired():  # checked in this pass's sweep otherwise
+                        expired.append(c)
+                        continue
+                    reuse = c
+                    break
+                for c in expired:
+                    kept.remove(c)
+                    closing.append(c)
             if reuse is None and len(kept) >= self._max_connections:
                 spare = next((c for c in kept if id(c) not in held and c.is_idle()), None)
                 if spare is None:
@@ -259,6 +275,13 @@ class _Pool(httpcore.ConnectionPool):
             held.add(id(connection))
             pool_request.assign_to_connection(connection)
         return closing
+
+    def create_connection(self, origin: httpcore.Origin) -> ConnectionInterface:
+        # The TLS context is made on the first connection that may need it (called under the pool's
+        # lock, so once): loading the CA bundle costs 20-50 ms of CPU that a run over http:// never needs.
+        if self._ssl_context is None and (origin.scheme != b"http" or self._proxy is not None):
+            self._ssl_context = httpx.create_ssl_context()
+        return super().create_connection(origin)
 
 
 class DeadlineTransport(httpx.HTTPTransport):
@@ -278,7 +301,7 @@ class DeadlineTransport(httpx.HTTPTransport):
         # the same backend, so the deadline bounds the proxy's sockets too.
         self._pool = _Pool(
             proxy=None if proxy is None else _core_proxy(proxy),
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=None,  # made when first needed: create_connection
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
