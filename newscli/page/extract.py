@@ -600,7 +600,11 @@ def _first_entry_only(body: HtmlElement) -> None:
             isinstance(c.tag, str) and (c.tag in TEXT_BLOCKS or c.tag == "td") for c in el.iterdescendants()
         )
     ]
-    texts = [SPACES.sub(" ", el.text_content()).strip() for el in leaves]
+    # only short blocks matter below (a date, a title): a long one is not collapsed, and stands as a long text
+    texts = [
+        SPACES.sub(" ", raw).strip() if visible_len(raw := el.text_content()) <= 80 else "\x00" * 81
+        for el in leaves
+    ]
     dates = [i for i, t in enumerate(texts) if len(t) <= 40 and _DATE_ONLY.fullmatch(t)]
     if len(dates) < 2 or dates[0] > 3 or len({_DAY.sub("", texts[i])[:10] for i in dates}) < 2:
         return
@@ -656,10 +660,12 @@ def _drop_lead_repeats(body: HtmlElement, title: str | None, author: str | None)
             break
         if key in repeats or (len(key) <= 60 and _LEAD_META.search(key)):
             cut = i + 1
+    if not cut:
+        return False
     whole = without_spaces(body.text_content()).casefold()
     start = "".join(keys[:cut])
     # Only blocks that really open the text (no loose text before them), and never the whole body.
-    if not cut or not whole.startswith(start) or len(whole) - len(start) < MIN_BODY_CHARS:
+    if not whole.startswith(start) or len(whole) - len(start) < MIN_BODY_CHARS:
         return False
     for el in lead[:cut]:
         el.drop_tree()
