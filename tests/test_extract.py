@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 import lxml.html
@@ -179,6 +180,33 @@ def test_a_crashing_worker_fails_only_its_job() -> None:
         assert str(info.value) == f"{URL}: extraction failed: worker process died (exit code 3)"
         assert [f.result(timeout=30).text for f in fine] == [f"page {i}" for i in range(4)]
         assert pool.submit("again", URL).result(timeout=30).text == "again"
+
+
+def _loaded(text: str, url: str, *, tz_override: str | None = None) -> Article:
+    return Article(url=url, text=" ".join(sorted(sys.modules)))
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="workers start as fresh interpreters on Linux"
+)
+def test_workers_start_fresh_not_as_copies_of_the_main_process() -> None:
+    """Issue 15: a worker holds what extraction needs, not the main process's HTTP client, feed parser
+    and heap (a fork of an 800-feed digest held 46 MiB per worker; a fresh one ~34 MiB)."""
+    import httpx  # noqa: F401 - this process has it loaded; a worker must not
+
+    import newscli.cli.app  # noqa: F401
+
+    big = b"\x01" * (64 * 1024 * 1024)  # and 64 MiB of heap
+    with ExtractorPool(workers=1, time_limit=20, extract=_loaded) as pool:
+        worker_modules = set((pool.submit("x", URL).result(timeout=60).text or "").split())
+        pid = pool._workers[0].process.pid
+        with open(f"/proc/{pid}/status") as fh:
+            rss_kib = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+    del big
+    assert "httpx" in sys.modules and "typer" in sys.modules
+    assert "newscli.page.pool" in worker_modules
+    assert not worker_modules & {"httpx", "typer", "feedparser", "sqlite3"}
+    assert rss_kib < 60 * 1024
 
 
 def test_pool_extracts_a_normal_page() -> None:

@@ -222,6 +222,9 @@ def run_digest(
             raise
         else:
             pages.shutdown(wait=True, cancel_futures=True)
+        if fetcher in owned:  # its extraction workers (~35 MiB each) are done: let them go before the page
+            owned.remove(fetcher)
+            fetcher.close()
         planned = [p for o in outcomes for p in o.planned]
         warnings: list[str] = []
         page = write_digest_page(

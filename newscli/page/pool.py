@@ -7,6 +7,7 @@ import dataclasses
 import multiprocessing
 import multiprocessing.connection
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -36,44 +37,83 @@ class FallbackArticle(Article):
 
 
 def _context() -> Any:
-    """fork on Linux before Python 3.12 (workers start in milliseconds), forkserver from 3.12, which
-    deprecates forking a process that runs threads (the dispatcher and fetch threads); spawn elsewhere.
-
-    A forked worker starts by closing every descriptor it inherited (the digest's flocked lock file, the
-    state database, other workers' pipes): one that kept them held the lock of a SIGKILLed digest forever.
-    """
-    if sys.platform.startswith("linux"):
-        if sys.version_info < (3, 12):
-            return multiprocessing.get_context("fork")
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["newscli.page.extract"])
-        return ctx
+    """Where no fresh interpreter can be started as a plain child process (see _Interpreter): spawn."""
     return multiprocessing.get_context("spawn")
 
 
-def _open_fds() -> dict[int, tuple[int, int]]:
-    """The descriptors open in this process now, each with the (device, inode) it refers to (Linux)."""
-    try:
-        names = os.listdir("/proc/self/fd")
-    except OSError:
-        return {}
-    found: dict[int, tuple[int, int]] = {}
-    for name in names:
-        with contextlib.suppress(OSError, ValueError):
-            st = os.fstat(int(name))
-            found[int(name)] = (st.st_dev, st.st_ino)
-    return found
+# A worker is a fresh interpreter that imports only what extraction needs (~34 MiB), not a fork of the
+# main process: a fork inherits everything the main process holds at that moment (its HTTP client,
+# feed parser, threads' stacks and heap: 46 MiB per worker in an 800-feed digest), forking a threaded
+# process is unsafe (and deprecated from Python 3.12), and a child started by exec holds no descriptor
+# but its own pipe (never the digest's flocked lock file or its state database). multiprocessing's spawn
+# would start a resource-tracker process beside the workers, and re-run a console script's imports.
+_BOOT = (
+    "import sys\n"
+    "from multiprocessing.connection import Connection\n"
+    "conn = Connection(int(sys.argv[1]))\n"
+    "sys.path[:] = conn.recv()\n"
+    "from newscli.page.pool import _serve\n"
+    "_serve(conn)\n"
+)
 
 
-def _close_inherited(fds: tuple[tuple[int, int, int], ...]) -> None:
-    """In a forked worker: close the parent's descriptors as listed just before the fork, each only if it
-    still refers to the same file (another thread may have closed one and os.pipe() reused its number for
-    the pipe that tells the parent when this worker ends: that one must stay open)."""
-    for fd, dev, ino in fds:
-        with contextlib.suppress(OSError):
-            st = os.fstat(fd)
-            if (st.st_dev, st.st_ino) == (dev, ino):
-                os.close(fd)
+class _Interpreter:
+    """A worker process started as `python -c _BOOT FD` (Linux), with the part of multiprocessing.Process's
+    interface the pool uses: start, sentinel, is_alive, kill, join, exitcode, close."""
+
+    def __init__(self, child: multiprocessing.connection.Connection) -> None:
+        self._child = child
+        self._popen: subprocess.Popen[bytes] | None = None
+        self._pidfd = -1
+
+    def start(self) -> None:
+        fd = self._child.fileno()
+        self._popen = subprocess.Popen(
+            # the interpreter's own flags (-X, -W, -O…) as multiprocessing passes them to its children
+            [sys.executable, *subprocess._args_from_interpreter_flags(), "-c", _BOOT, str(fd)],  # type: ignore[attr-defined]
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            pass_fds=(fd,),
+        )
+        # Linux 5.3+: a descriptor that reads as ready when the worker ends (else the pipe's end of file says so)
+        with contextlib.suppress(AttributeError, OSError):
+            self._pidfd = os.pidfd_open(self._popen.pid)
+
+    @property
+    def sentinel(self) -> int | None:
+        return self._pidfd if self._pidfd >= 0 else None
+
+    @property
+    def pid(self) -> int | None:
+        return self._popen.pid if self._popen else None
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._popen.poll() if self._popen else None
+
+    def is_alive(self) -> bool:
+        return self._popen is not None and self._popen.poll() is None
+
+    def kill(self) -> None:
+        if self.is_alive():
+            assert self._popen is not None
+            with contextlib.suppress(OSError):
+                self._popen.kill()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._popen is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._popen.wait(timeout)
+
+    def close(self) -> None:
+        if self._pidfd >= 0:
+            os.close(self._pidfd)
+            self._pidfd = -1
+
+
+def _fresh_interpreters() -> bool:
+    """Workers are started as fresh interpreters (Linux, a known Python executable), else by spawn."""
+    return sys.platform.startswith("linux") and bool(sys.executable) and os.path.isfile(sys.executable)
 
 
 def _die_with_parent() -> None:
@@ -98,11 +138,8 @@ def _die_with_parent() -> None:
         os.close(devnull)
 
 
-def _serve(
-    conn: multiprocessing.connection.Connection, inherited: tuple[tuple[int, int, int], ...] = ()
-) -> None:
+def _serve(conn: multiprocessing.connection.Connection) -> None:
     """Worker loop: run jobs until told to stop; every outcome goes back as a picklable tuple."""
-    _close_inherited(inherited)
     _die_with_parent()
     while True:
         try:
@@ -172,6 +209,7 @@ class ExtractorPool:
             else min(FALLBACK_MAX, max(FALLBACK_MIN, time_limit * FALLBACK_SHARE))
         )
         self._ctx = _context()
+        self._interpreters = _fresh_interpreters()
         self._queue: deque[_Job] = deque()
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
@@ -256,17 +294,22 @@ class ExtractorPool:
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        inherited: tuple[tuple[int, int, int], ...] = ()
-        if self._ctx.get_start_method() == "fork":
-            inherited = tuple(
-                (fd, dev, ino)
-                for fd, (dev, ino) in sorted(_open_fds().items())
-                if fd > 2 and fd != child.fileno()
-            )
-        process = self._ctx.Process(
-            target=_serve, args=(child, inherited), name="newscli-extract", daemon=True
-        )
-        process.start()
+        process: Any
+        if self._interpreters:
+            process = _Interpreter(child)
+            try:
+                process.start()
+                parent.send(sys.path)  # the child's first message: find the same modules as this process
+            except BaseException:
+                parent.close()
+                child.close()
+                process.kill()
+                process.join()
+                process.close()
+                raise
+        else:
+            process = self._ctx.Process(target=_serve, args=(child,), name="newscli-extract", daemon=True)
+            process.start()
         child.close()
         worker = _Worker(process, parent)
         self._workers.append(worker)
@@ -278,7 +321,9 @@ class ExtractorPool:
         timeout = min((w.deadline - now for w in busy), default=None)
         handles: list[Any] = [self._wake_r]
         for w in busy:
-            handles += [w.conn, w.process.sentinel]
+            handles.append(w.conn)
+            if w.process.sentinel is not None:  # else the pipe's end of file says the worker is gone
+                handles.append(w.process.sentinel)
         ready = multiprocessing.connection.wait(
             handles, timeout=None if timeout is None else max(0.0, timeout)
         )
