@@ -166,11 +166,14 @@ def tree_rss(root: int) -> int:
 
 
 def measure(
-    argv: list[str], env: dict[str, str], stdout: int | None = subprocess.DEVNULL
+    argv: list[str], env: dict[str, str], stdout: int | None = subprocess.DEVNULL, cwd: Path | None = None
 ) -> dict[str, float]:
-    """Run `argv`; its wall and CPU seconds, peak tree RSS (MiB) and exit code."""
+    """Run `argv` in `cwd`; its wall and CPU seconds, peak tree RSS (MiB) and exit code.
+
+    Not in a checkout: `python -m newscli` puts its working directory first on sys.path, so a run from
+    this checkout would import this checkout's package whatever PYTHONPATH (`--code`) says."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE, cwd=cwd)
     peak = 0
     stop = threading.Event()
 
@@ -265,17 +268,18 @@ def main() -> int:
                 env["NEWSCLI_HOME"] = str(home)
                 digest = [sys.executable, "-m", "newscli", "digest", "--out", str(site)]
                 if only & {"first", "rerun"}:
-                    first = measure(digest, env)
+                    first = measure(digest, env, cwd=work)
                     posts = sum(1 for p in site.iterdir() if p.suffix == ".md") if site.exists() else 0
                     first["posts"] = posts
                     results.setdefault(("first", label), []).append(first)
                 if "rerun" in only:
-                    results.setdefault(("rerun", label), []).append(measure(digest, env))
+                    results.setdefault(("rerun", label), []).append(measure(digest, env, cwd=work))
                 if "feeds" in only:
                     results.setdefault(("feeds", label), []).append(
                         measure(
                             [sys.executable, "-m", "newscli", "fetch", *urls, "--no-full", "-f", "ndjson"],
                             env,
+                            cwd=work,
                         )
                     )
                 if args.keep and run == args.runs - 1:
