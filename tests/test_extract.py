@@ -197,7 +197,7 @@ def test_workers_start_fresh_not_as_copies_of_the_main_process() -> None:
     import newscli.cli.app  # noqa: F401
 
     big = b"\x01" * (64 * 1024 * 1024)  # and 64 MiB of heap
-    with ExtractorPool(workers=1, time_limit=20, extract=_loaded) as pool:
+    with ExtractorPool(workers=1, time_limit=20, extract=_loaded, fresh_workers=True) as pool:
         worker_modules = set((pool.submit("x", URL).result(timeout=60).text or "").split())
         pid = pool._workers[0].process.pid
         with open(f"/proc/{pid}/status") as fh:

@@ -294,6 +294,7 @@ def _page_options(defaults: Any) -> Any:
     return FetchOptions(
         timeout=float(effective(None, "NEWSCLI_TIMEOUT", setting(defaults, "timeout"), 30.0)),
         user_agent=effective(None, "NEWSCLI_USER_AGENT", setting(defaults, "user_agent"), None),
+        fresh_workers=True,  # a long run: workers that hold only what extraction needs
     )
 
 

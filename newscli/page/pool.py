@@ -37,16 +37,53 @@ class FallbackArticle(Article):
 
 
 def _context() -> Any:
-    """Where no fresh interpreter can be started as a plain child process (see _Interpreter): spawn."""
+    """fork on Linux before Python 3.12 (workers start in milliseconds), forkserver from 3.12, which
+    deprecates forking a process that runs threads (the dispatcher and fetch threads); spawn elsewhere.
+
+    A forked worker starts by closing every descriptor it inherited (the digest's flocked lock file, the
+    state database, other workers' pipes): one that kept them held the lock of a SIGKILLed digest forever.
+    """
+    if sys.platform.startswith("linux"):
+        if sys.version_info < (3, 12):
+            return multiprocessing.get_context("fork")
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["newscli.page.extract"])
+        return ctx
     return multiprocessing.get_context("spawn")
 
 
-# A worker is a fresh interpreter that imports only what extraction needs (~34 MiB), not a fork of the
-# main process: a fork inherits everything the main process holds at that moment (its HTTP client,
-# feed parser, threads' stacks and heap: 46 MiB per worker in an 800-feed digest), forking a threaded
-# process is unsafe (and deprecated from Python 3.12), and a child started by exec holds no descriptor
-# but its own pipe (never the digest's flocked lock file or its state database). multiprocessing's spawn
-# would start a resource-tracker process beside the workers, and re-run a console script's imports.
+def _open_fds() -> dict[int, tuple[int, int]]:
+    """The descriptors open in this process now, each with the (device, inode) it refers to (Linux)."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return {}
+    found: dict[int, tuple[int, int]] = {}
+    for name in names:
+        with contextlib.suppress(OSError, ValueError):
+            st = os.fstat(int(name))
+            found[int(name)] = (st.st_dev, st.st_ino)
+    return found
+
+
+def _close_inherited(fds: tuple[tuple[int, int, int], ...]) -> None:
+    """In a forked worker: close the parent's descriptors as listed just before the fork, each only if it
+    still refers to the same file (another thread may have closed one and os.pipe() reused its number for
+    the pipe that tells the parent when this worker ends: that one must stay open)."""
+    for fd, dev, ino in fds:
+        with contextlib.suppress(OSError):
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) == (dev, ino):
+                os.close(fd)
+
+
+# With `fresh_workers` (the digest: a long run, where memory counts), a worker is a fresh interpreter that
+# imports only what extraction needs (~34 MiB), not a fork of the main process: a fork holds everything
+# the main process held at that moment (its HTTP client, feed parser, threads' stacks and heap: 46 MiB per
+# worker in an 800-feed digest), and a child started by exec holds no descriptor but its own pipe. It
+# costs ~0.2 s of CPU to start (its imports), where a fork starts in milliseconds: one page's `fetch`
+# forks. multiprocessing's spawn would start a resource-tracker process beside the workers, and re-run
+# a console script's imports.
 _BOOT = (
     "import sys\n"
     "from multiprocessing.connection import Connection\n"
@@ -111,8 +148,8 @@ class _Interpreter:
             self._pidfd = -1
 
 
-def _fresh_interpreters() -> bool:
-    """Workers are started as fresh interpreters (Linux, a known Python executable), else by spawn."""
+def _can_start_interpreters() -> bool:
+    """Fresh interpreters as plain child processes: Linux, a known Python executable."""
     return sys.platform.startswith("linux") and bool(sys.executable) and os.path.isfile(sys.executable)
 
 
@@ -138,8 +175,11 @@ def _die_with_parent() -> None:
         os.close(devnull)
 
 
-def _serve(conn: multiprocessing.connection.Connection) -> None:
+def _serve(
+    conn: multiprocessing.connection.Connection, inherited: tuple[tuple[int, int, int], ...] = ()
+) -> None:
     """Worker loop: run jobs until told to stop; every outcome goes back as a picklable tuple."""
+    _close_inherited(inherited)
     _die_with_parent()
     while True:
         try:
@@ -188,7 +228,9 @@ class _Worker:
 
 
 class ExtractorPool:
-    """Runs extract_article on worker processes; a job past `time_limit` is killed and falls back."""
+    """Runs extract_article on worker processes; a job past `time_limit` is killed and falls back.
+
+    `fresh_workers`: on Linux, start each worker as a fresh interpreter, not a fork (see _BOOT)."""
 
     def __init__(
         self,
@@ -198,6 +240,7 @@ class ExtractorPool:
         extract: Extractor = extract_article,
         fallback: Extractor | None = quick_article,
         fallback_limit: float | None = None,
+        fresh_workers: bool = False,
     ) -> None:
         self.max_workers = max(1, workers or os.cpu_count() or 1)
         self.time_limit = time_limit
@@ -209,7 +252,7 @@ class ExtractorPool:
             else min(FALLBACK_MAX, max(FALLBACK_MIN, time_limit * FALLBACK_SHARE))
         )
         self._ctx = _context()
-        self._interpreters = _fresh_interpreters()
+        self._interpreters = fresh_workers and _can_start_interpreters()
         self._queue: deque[_Job] = deque()
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
@@ -308,7 +351,16 @@ class ExtractorPool:
                 process.close()
                 raise
         else:
-            process = self._ctx.Process(target=_serve, args=(child,), name="newscli-extract", daemon=True)
+            inherited: tuple[tuple[int, int, int], ...] = ()
+            if self._ctx.get_start_method() == "fork":
+                inherited = tuple(
+                    (fd, dev, ino)
+                    for fd, (dev, ino) in sorted(_open_fds().items())
+                    if fd > 2 and fd != child.fileno()
+                )
+            process = self._ctx.Process(
+                target=_serve, args=(child, inherited), name="newscli-extract", daemon=True
+            )
             process.start()
         child.close()
         worker = _Worker(process, parent)
