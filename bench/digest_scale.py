@@ -169,13 +169,16 @@ _EMPTY_DIR = tempfile.mkdtemp(prefix="digest-scale-cwd-")
 
 
 def measure(
-    argv: list[str], env: dict[str, str], stdout: int | None = subprocess.DEVNULL
+    argv: list[str], env: dict[str, str], stdout: int | None = subprocess.DEVNULL, cwd: Path | None = None
 ) -> dict[str, float]:
-    """Run `argv`; its wall and CPU seconds, peak tree RSS (MiB) and exit code."""
+    """Run `argv` in `cwd`; its wall and CPU seconds, peak tree RSS (MiB) and exit code.
+
+    Not in a checkout: `python -m newscli` puts its working directory first on sys.path, so a run from
+    this checkout would import this checkout's package whatever PYTHONPATH (`--code`) says."""
     start = time.perf_counter()
-    # Run from an empty folder: `python -m` puts the working directory first on sys.path, so started from
-    # a checkout every --code would import that checkout's newscli instead of its own.
-    proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE, cwd=_EMPTY_DIR)
+    # Run from an empty folder unless told: `python -m` puts the working directory first on sys.path, so
+    # started from a checkout every --code would import that checkout's newscli instead of its own.
+    proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE, cwd=cwd or _EMPTY_DIR)
     peak = 0
     stop = threading.Event()
 
@@ -270,17 +273,18 @@ def main() -> int:
                 env["NEWSCLI_HOME"] = str(home)
                 digest = [sys.executable, "-m", "newscli", "digest", "--out", str(site)]
                 if only & {"first", "rerun"}:
-                    first = measure(digest, env)
+                    first = measure(digest, env, cwd=work)
                     posts = sum(1 for p in site.iterdir() if p.suffix == ".md") if site.exists() else 0
                     first["posts"] = posts
                     results.setdefault(("first", label), []).append(first)
                 if "rerun" in only:
-                    results.setdefault(("rerun", label), []).append(measure(digest, env))
+                    results.setdefault(("rerun", label), []).append(measure(digest, env, cwd=work))
                 if "feeds" in only:
                     results.setdefault(("feeds", label), []).append(
                         measure(
                             [sys.executable, "-m", "newscli", "fetch", *urls, "--no-full", "-f", "ndjson"],
                             env,
+                            cwd=work,
                         )
                     )
                 if args.keep and run == args.runs - 1:

@@ -70,6 +70,8 @@ class FetchOptions:
     user_agent: str | None = None
     allow_private: bool = False  # links and redirects in content may reach private addresses
     extract_time_limit: float = 20.0
+    # extraction workers started as fresh interpreters, not forks (the digest's memory: page/pool.py)
+    fresh_workers: bool = False
     api: ApiMapping | None = None  # read every source as a JSON list API with this mapping
     render: bool = False  # load HTML pages in a headless browser first (net/browser.py)
     # the subscription settings of a feed URL, if it is subscribed (flags still win)
@@ -222,7 +224,9 @@ class Fetcher:
             if self._pool is None:
                 from newscli.page.pool import ExtractorPool
 
-                self._pool = ExtractorPool(time_limit=self.options.extract_time_limit)
+                self._pool = ExtractorPool(
+                    time_limit=self.options.extract_time_limit, fresh_workers=self.options.fresh_workers
+                )
                 self._owned.append(self._pool)
             return self._pool
 

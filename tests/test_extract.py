@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 import lxml.html
@@ -247,6 +248,33 @@ def test_pool_runs_the_callers_next_step_beside_the_extraction() -> None:
         # a step that fails leaves the extraction alone: its result is None, the caller runs it itself
         article, nothing = pool.submit_then(text, url, (_broken_step, ("no",))).result(timeout=60)
         assert article.title == SEED_TITLE and nothing is None
+
+
+def _loaded(text: str, url: str, *, tz_override: str | None = None) -> Article:
+    return Article(url=url, text=" ".join(sorted(sys.modules)))
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="workers start as fresh interpreters on Linux"
+)
+def test_workers_start_fresh_not_as_copies_of_the_main_process() -> None:
+    """Issue 15: a worker holds what extraction needs, not the main process's HTTP client, feed parser
+    and heap (a fork of an 800-feed digest held 46 MiB per worker; a fresh one ~34 MiB)."""
+    import httpx  # noqa: F401 - this process has it loaded; a worker must not
+
+    import newscli.cli.app  # noqa: F401
+
+    big = b"\x01" * (64 * 1024 * 1024)  # and 64 MiB of heap
+    with ExtractorPool(workers=1, time_limit=20, extract=_loaded, fresh_workers=True) as pool:
+        worker_modules = set((pool.submit("x", URL).result(timeout=60).text or "").split())
+        pid = pool._workers[0].process.pid
+        with open(f"/proc/{pid}/status") as fh:
+            rss_kib = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+    del big
+    assert "httpx" in sys.modules and "typer" in sys.modules
+    assert "newscli.page.pool" in worker_modules
+    assert not worker_modules & {"httpx", "typer", "feedparser", "sqlite3"}
+    assert rss_kib < 60 * 1024
 
 
 def test_pool_extracts_a_normal_page() -> None:

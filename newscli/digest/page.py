@@ -199,6 +199,7 @@ def write_digest_page(
         if link is not None and post.path not in hrefs:
             hrefs[post.path] = _LINK.format(len(links) + 1)
             links.append((hrefs[post.path], link))
+    del files, real
     # What the page is made of; when it is what the page on disk was made of, the page stands (a rerun
     # with nothing new renders nothing: thousands of posts make a page that takes a while to render).
     inputs = _inputs(day, base, titles, posts, links)
@@ -206,12 +207,15 @@ def write_digest_page(
     if written is not None and state.page_inputs(day) == inputs:
         return written
     sections = digest_page_sections(posts, titles, tz, hrefs)
+    # Thousands of entries: what the sections were made from goes before the page is rendered, and the
+    # whole HTML exists only as an HTML body (a Markdown body is converted section by section).
+    del posts, hrefs
     article = Article(
         title=f"Digest {day}",
         id=key,
         published=datetime.fromtimestamp(last, tz),
         categories=("digest",),
-        html="\n".join(sections),
+        html="\n".join(sections) if base.body == "html" else None,
     )
     options = dataclasses.replace(base, links=tuple(links), sections=tuple(sections))
     try:
@@ -233,18 +237,31 @@ _RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(PostRecord))
 def _inputs(
     day: str, options: Any, titles: dict[str, str], posts: Sequence[PostRecord], links: list[tuple[str, str]]
 ) -> str:
-    """A digest of everything the day's page is rendered from (PAGE_FORMAT: bump it when the rendering changes)."""
-    data = json.dumps(
-        [
-            PAGE_FORMAT,
-            day,
-            options.profile,
-            options.body,
-            sorted({titles.get(p.feed, p.feed) for p in posts}),
-            [[getattr(p, f) for f in _RECORD_FIELDS] for p in posts],
-            links,
-        ],
-        ensure_ascii=False,
-        default=str,
-    )
-    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+    """A digest of everything the day's page is rendered from (PAGE_FORMAT: bump it when the rendering changes).
+
+    It is the SHA-256 of the JSON text of [PAGE_FORMAT, day, profile, body, feed titles, rows, links],
+    fed to the hash a few hundred rows at a time (a day of thousands of posts never becomes one string)."""
+    digest = hashlib.sha256()
+
+    def put(text: str) -> None:
+        digest.update(text.encode("utf-8", "surrogatepass"))
+
+    def dumps(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False, default=str)
+
+    head = [
+        PAGE_FORMAT,
+        day,
+        options.profile,
+        options.body,
+        sorted({titles.get(p.feed, p.feed) for p in posts}),
+    ]
+    put(dumps(head)[:-1] + ", [")
+    for start in range(0, len(posts), _ROWS_PER_CHUNK):
+        rows = [[getattr(p, f) for f in _RECORD_FIELDS] for p in posts[start : start + _ROWS_PER_CHUNK]]
+        put((", " if start else "") + dumps(rows)[1:-1])
+    put("], " + dumps(links) + "]")
+    return digest.hexdigest()
+
+
+_ROWS_PER_CHUNK = 256

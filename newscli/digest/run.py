@@ -225,6 +225,9 @@ def run_digest(
             raise
         else:
             pages.shutdown(wait=True, cancel_futures=True)
+        if fetcher in owned:  # its extraction workers (~35 MiB each) are done: let them go before the page
+            owned.remove(fetcher)
+            fetcher.close()
         planned = [p for o in outcomes for p in o.planned]
         warnings: list[str] = []
         checked_at = now()  # before the page step looks at which posts are due
@@ -371,6 +374,7 @@ def _page_options(defaults: Any) -> Any:
     return FetchOptions(
         timeout=float(effective(None, "NEWSCLI_TIMEOUT", setting(defaults, "timeout"), 30.0)),
         user_agent=effective(None, "NEWSCLI_USER_AGENT", setting(defaults, "user_agent"), None),
+        fresh_workers=True,  # a long run: workers that hold only what extraction needs
     )
 
 
