@@ -286,7 +286,9 @@ class _Worker:
 class ExtractorPool:
     """Runs extract_article on worker processes; a job past `time_limit` is killed and falls back.
 
-    `fresh_workers`: on Linux, start each worker as a fresh interpreter, not a fork (see _BOOT)."""
+    submit_then also runs the caller's next step on the article there, and call() any other CPU-bound step
+    (a feed's parse) under the same limit. `fresh_workers`: on Linux, start each worker as a fresh
+    interpreter, not a fork (see _BOOT)."""
 
     def __init__(
         self,
@@ -345,11 +347,11 @@ class ExtractorPool:
         self._put(_Job(future, text, url, tz_override, then=then, charset=http_charset))
         return future
 
-    def _put(self, job: _Job) -> None:
+    def _put(self, job: _Job, *, urgent: bool = False) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("ExtractorPool is closed")
-            self._queue.append(job)
+            (self._urgent if urgent else self._queue).append(job)
         self._wake()
 
     def call(
@@ -369,12 +371,9 @@ class ExtractorPool:
         naming `source` and `what` the step was ("feed parsing timed out after 20 s"). No fallback.
         """
         future: Future[Any] = Future()
-        job = _Job(future, "", source, None, call=(func, args, kwargs), what=what, error=error)
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("ExtractorPool is closed")
-            self._urgent.append(job)
-        self._wake()
+        self._put(
+            _Job(future, "", source, None, call=(func, args, kwargs), what=what, error=error), urgent=True
+        )
         return future
 
     def close(self) -> None:
