@@ -123,12 +123,21 @@ def _suggest_discover(exc: ExtractError, text: str, url: str) -> ExtractError:
     return suggested
 
 
+def host_of(url: str) -> str:
+    """The (lower-case) host of `url`; '' when it has none or cannot be read (`http://[bad`: that source's
+    own fetch says why)."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
 def concurrency_for(sources: Iterable[str], concurrency: int | None, per_host: int) -> int:
     """Requests in flight for a run: `concurrency` when given, else every distinct host among the URL
     sources at `per_host`, within MIN_CONCURRENCY..MAX_CONCURRENCY."""
     if concurrency is not None:
         return max(1, concurrency)
-    hosts = {urlsplit(s).hostname for s in sources if is_url(s)}
+    hosts = {host_of(s) for s in sources if is_url(s)}
     return min(MAX_CONCURRENCY, max(MIN_CONCURRENCY, len(hosts) * max(1, per_host)))
 
 
@@ -435,12 +444,11 @@ class Fetcher:
 
         if on_worker is None:
             on_worker = len(fetched.content) >= WORKER_FEED_BYTES
-        pool = self.pool if on_worker else None
-        if pool is None or not hasattr(pool, "call"):  # (a pool given by the caller may run pages only)
+        if not on_worker:
             return parse_feed(fetched, **settings)
         if not isinstance(fetched.headers, dict):  # a file's empty read-only mapping does not pickle
             fetched = dataclasses.replace(fetched, headers=dict(fetched.headers))
-        future = pool.call(
+        future = self.pool.call(
             parse_feed, fetched, source=source, what="feed parsing", error=FeedError, **settings
         )
         return future.result()  # type: ignore[no-any-return]

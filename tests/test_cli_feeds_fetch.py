@@ -186,3 +186,17 @@ def test_feed_shaped_xml_is_not_sent_to_the_article_extractor():
 )
 def test_requests_in_flight_sized_from_the_hosts(sources, given, expected):
     assert concurrency_for(sources, given, per_host=6) == expected
+
+
+def test_a_malformed_url_is_its_own_error_not_the_runs():
+    """Sizing the run reads every URL's host: one that cannot be read (`http://[bad`) is that source's
+    failure, named, and the other sources still run."""
+    from pathlib import Path
+
+    good = Path(__file__).parent / "data" / "feeds" / "channel_root.xml"
+    result = newscli("fetch", "http://[bad/x", str(good), "-f", "ndjson")
+    assert "unexpected error" not in result.stderr.decode()
+    bad, other = records(result)
+    assert bad["input"] == "http://[bad/x" and bad["error"] is not None
+    assert bad["error"]["message"].startswith("http://[bad/x: ")
+    assert other["input"] == str(good)

@@ -319,12 +319,17 @@ app.command("digest")(digest)
 app.add_typer(feeds_app, name="feeds")
 
 
+def _program(command: str) -> str:
+    """How usage lines name `command`: as the program was started (`newscli`, `python -m newscli`)."""
+    run_as = "python -m newscli" if Path(sys.argv[0]).name == "__main__.py" else Path(sys.argv[0]).name
+    return f"{run_as or 'newscli'} {command}"
+
+
 def _feeds(args: list[str]) -> None:
     """`newscli feeds ...` without building the other commands: Typer turns every command of an app
     into a Click command before running one (fetch alone has thirty options), and feed-name completion
     runs `newscli feeds list --names` on every TAB. `feeds NAME ...` builds only that command."""
-    run_as = "python -m newscli" if Path(sys.argv[0]).name == "__main__.py" else Path(sys.argv[0]).name
-    prog = f"{run_as or 'newscli'} feeds"
+    prog = _program("feeds")
     named = [info for info in feeds_app.registered_commands if args and info.name == args[0]]
     if named:
         one = typer.Typer(
@@ -339,12 +344,11 @@ def _feeds(args: list[str]) -> None:
 def _digest(args: list[str]) -> None:
     """`newscli digest ...` as its own one-command app: cron runs it every few minutes, and building the
     other commands (fetch alone has thirty options) is start-up spent before the first request."""
-    run_as = "python -m newscli" if Path(sys.argv[0]).name == "__main__.py" else Path(sys.argv[0]).name
     one = typer.Typer(rich_markup_mode=None, add_completion=False, context_settings=app.info.context_settings)
     one.registered_commands = [info for info in app.registered_commands if info.name == "digest"]
     _load_for_digest()
     try:
-        typer.main.get_command(one).main(args, prog_name=f"{run_as or 'newscli'} digest")
+        typer.main.get_command(one).main(args, prog_name=_program("digest"))
     except SystemExit as done:
         _leave(done.code)
 

@@ -246,7 +246,7 @@ class DigestRun:
         """parse_feed on the extraction workers (Fetcher.parse_feed) when there is a fetcher: the feed threads
         and the page threads share this process's one interpreter lock, and a feed that hangs its parser is
         killed there."""
-        if self.fetcher is None or not hasattr(self.fetcher, "parse_feed"):
+        if self.fetcher is None:
             from newscli.feeds.parse import parse_feed
 
             return parse_feed(fetched, **settings)

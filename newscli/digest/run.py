@@ -333,21 +333,14 @@ def _stamp_page(
         pass
 
 
-def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
-
-
 def _by_host_in_turn(selected: Sequence[Any]) -> list[Any]:
     """The feeds in an order that takes each host in turn, so that threads waiting for one busy host's
     slots never leave the other hosts idle (the report keeps the configured order)."""
+    from newscli.pipeline import host_of
+
     queues: dict[str, list[Any]] = {}
     for feed in selected:
-        queues.setdefault(_host(feed.url), []).append(feed)
+        queues.setdefault(host_of(feed.url), []).append(feed)
     order: list[Any] = []
     rounds = max((len(q) for q in queues.values()), default=0)
     for i in range(rounds):

@@ -211,9 +211,9 @@ def _extract_then(
     then: tuple[Callable[..., Any], tuple[Any, ...]] | None,
     http_charset: str | None = None,
 ) -> Any:
-    """In a worker: decode the page when it came as bytes, extract it, then run the caller's next step on the
-    article: (article, its result), the result None when that step fails (the caller, which would have
-    run it anyway, then does and meets the error itself)."""
+    """A page's job, in a worker: decode the page when it came as bytes, extract it, and with `then` run the
+    caller's next step on the article: (article, its result), the result None when that step fails (the
+    caller, which would have run it anyway, then does and meets the error itself)."""
     if isinstance(page, bytes):  # by newscli's charset rules, as the calling process would have
         from newscli.page.charset import decode
 
@@ -435,14 +435,11 @@ class ExtractorPool:
                 message = job.call
             else:
                 func = (self._fallback or self._extract) if job.fallback else self._extract
-                if job.then is not None or isinstance(job.text, bytes):
-                    message = (
-                        _extract_then,
-                        (func, job.text, job.url, job.tz_override, job.then, job.charset),
-                        {},
-                    )
-                else:
-                    message = (func, (job.text, job.url), {"tz_override": job.tz_override})
+                message = (
+                    _extract_then,
+                    (func, job.text, job.url, job.tz_override, job.then, job.charset),
+                    {},
+                )
             try:
                 worker.conn.send(message)
             except (OSError, ValueError):

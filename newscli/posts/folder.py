@@ -196,7 +196,7 @@ class PostFolder:
         When the folder's write lock is free, no writer is alive: every temp file is a leftover and goes
         now; otherwise only those older than STALE_TEMP (atomic.py)."""
         try:
-            with _writers(self.path).lock, _folder_flock(self.path, wait=0) as held:
+            with self._folder_writers().lock, _folder_flock(self.path, wait=0) as held:
                 if held:
                     remove_stale_temps(self.path, float("inf"))
                     return
@@ -293,8 +293,7 @@ class PostFolder:
         if not self._made:
             make_directory(self.path)
             self._made = True
-        writers = self._writers or _writers(self.path)
-        self._writers = writers
+        writers = self._folder_writers()
         try:
             fd = stage_file(self.path, data) if writers.unnamed else None
         except SaveError as exc:  # named after the file it was to be (the article's own, when it has one)
@@ -325,6 +324,12 @@ class PostFolder:
         if job.saved is None:  # cannot happen: every job of a batch ends saved or failed
             raise SaveError("not written", source=str(self.path / wanted))
         return job.saved
+
+    def _folder_writers(self) -> _Writers:
+        """The writers of this folder's real path (see _Writers), looked up once."""
+        if self._writers is None:
+            self._writers = _writers(self.path)
+        return self._writers
 
     def _place(
         self,
@@ -383,9 +388,9 @@ class PostFolder:
         if job.fd is not None and dir_fd is not None:
             if link_staged(job.fd, path, dir_fd):
                 return
-            _writers(
-                self.path
-            ).unnamed = False  # no /proc to name unnamed files by: named temp files from now on
+            self._folder_writers().unnamed = (
+                False  # no /proc to name unnamed files by: named temp files from now on
+            )
             os.close(job.fd)
             job.fd = None
         atomic_write(path, job.data, replace=False, sync_dir=False)

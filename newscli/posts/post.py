@@ -159,10 +159,6 @@ def _fields_for(article: Article, options: PostOptions, values: TemplateValues) 
 
 def post_body(article: Article, options: PostOptions) -> str:
     """The post's body as `options` convert it (Markdown or HTML), before links, footer and profile rules."""
-    return _body(article, options)
-
-
-def _body(article: Article, options: PostOptions) -> str:
     if options.body == "html":
         body = article.html if article.html is not None else markdown.text_to_html(article.text or "")
         body = markdown.unwrap_stray_table_parts(body)
@@ -245,7 +241,7 @@ def post_text(
     `body`: post_body(article, options), when the caller already has it."""
     fields = _fields_for(article, options, values)
     if body is None:
-        body = _body(article, options)
+        body = post_body(article, options)
     footer = None
     if options.footer is not None:
         # the footer is the site's own template (its Liquid or shortcodes run); the article's values in it don't
