@@ -7,9 +7,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import lxml.html
 from lxml import etree
 from lxml_html_clean import Cleaner
+
+from newscli.page.cleanup import fragment as html_fragment
 
 # A teaser is shorter than this (CJK characters, or words for other scripts).
 TEASER_CJK_CHARS = 200
@@ -110,7 +111,7 @@ def clean_html(fragment: str, base: str | None = None) -> str:
 
 def _cleaned(fragment: str, base: str | None) -> Any:
     try:
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+        root = html_fragment(fragment, create_parent="div")
     except (etree.ParserError, ValueError):
         return None
     root = _CLEANER.clean_html(root)
@@ -134,7 +135,7 @@ def _serialized(root: Any) -> str:
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment: one paragraph per block, blank lines between."""
     try:
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+        root = html_fragment(fragment, create_parent="div")
     except (etree.ParserError, ValueError):
         return _WS.sub(" ", re.sub(r"<[^>]+>", " ", fragment)).strip()
     return _tree_text(root)

@@ -99,9 +99,37 @@ def without_spaces(text: str) -> str:
     return "".join(text.split())
 
 
+# lxml.html's own parser asks Python code for the class of every element it hands out (forms, inputs and
+# labels get classes of their own, which nothing here uses); this one is lxml's C-level default lookup: every
+# element an HtmlElement, comments, processing instructions and entities as lxml.html makes them.
+_ONE_CLASS = lxml.etree.ElementDefaultClassLookup(
+    element=HtmlElement,
+    comment=lxml.html.HtmlComment,
+    pi=lxml.html.HtmlProcessingInstruction,
+    entity=lxml.html.HtmlEntity,
+)
+
+
+def html_parser() -> lxml.html.HTMLParser:
+    """A new lxml.html parser (its own error log) whose elements cost no Python call to hand out."""
+    parser = lxml.html.HTMLParser()
+    parser.set_element_class_lookup(_ONE_CLASS)
+    return parser
+
+
+HTML_PARSER = html_parser()  # for fragments; lxml serialises a parser's use across threads
+
+
+def fragment(html: str, create_parent: str | None = None) -> HtmlElement:
+    """lxml.html.fragment_fromstring with HTML_PARSER; its errors (ParserError, ValueError) as lxml raises them."""
+    if create_parent is None:
+        return lxml.html.fragment_fromstring(html, parser=HTML_PARSER)
+    return lxml.html.fragment_fromstring(html, create_parent=create_parent, parser=HTML_PARSER)
+
+
 def clean_body(node: HtmlElement, url: str) -> HtmlElement:
     """A copy of `node` holding only content tags, no attributes but href/src/alt, links made absolute."""
-    root = lxml.html.fragment_fromstring("<div></div>")
+    root = fragment("<div></div>")
     root.append(copy.deepcopy(node))
     for el in list(root.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction)):
         el.drop_tree()

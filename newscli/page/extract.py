@@ -23,8 +23,11 @@ from newscli.page import metadata
 from newscli.page.cleanup import (
     BLOCKISH,
     DROP,
+    HTML_PARSER,
     SPACES,
     clean_body,
+    fragment,
+    html_parser,
     lists_inside_text,
     quotes_only,
     text_offsets,
@@ -162,7 +165,7 @@ def _other_text(found: EmbeddedArticle, text: str) -> bool:
     if found.text_chars < EMBEDDED_OTHER_CHARS or found.text_chars < 0.8 * visible_len(text):
         return False
     try:
-        data = lxml.html.fragment_fromstring(found.html, create_parent="div")
+        data = fragment(found.html, create_parent="div")
     except (lxml.etree.ParserError, ValueError):
         return False
     lines = _sample(data)
@@ -211,7 +214,7 @@ def _parse_page(text: str, url: str) -> tuple[HtmlElement, str | None]:
     text = _META_CHARSET.sub(
         lambda m: m.group(1) + re.split(r"[\s,;]", m.group(2).strip(), maxsplit=1)[0], text
     )
-    parser = lxml.html.HTMLParser()
+    parser = html_parser()
     try:
         doc = lxml.html.document_fromstring(text, parser=parser)
     except (lxml.etree.ParserError, ValueError) as exc:
@@ -349,7 +352,7 @@ class _Readability(Document):  # type: ignore[misc]
             children = list(elem)
             paragraph = None
             if elem.text and elem.text.strip():
-                p = lxml.html.fragment_fromstring("<p/>")
+                p = fragment("<p/>")
                 p.text = elem.text
                 elem.text = None
                 elem.insert(0, p)
@@ -362,12 +365,12 @@ class _Readability(Document):  # type: ignore[misc]
                     paragraph = None
                     continue
                 if paragraph is None:
-                    paragraph = lxml.html.fragment_fromstring("<p/>")
+                    paragraph = fragment("<p/>")
                     child.addprevious(paragraph)
                 paragraph.append(child)
             for pos, child in reversed(list(enumerate(elem))):
                 if child.tail and child.tail.strip():
-                    p = lxml.html.fragment_fromstring("<p/>")
+                    p = fragment("<p/>")
                     p.text = child.tail
                     child.tail = None
                     elem.insert(pos + 1, p)
@@ -433,7 +436,7 @@ def _chosen_body(doc: HtmlElement, url: str) -> HtmlElement:
     other = _look_again(doc, body)
     if other is None:
         return body
-    page = lxml.html.document_fromstring("<html><body></body></html>")
+    page = lxml.html.document_fromstring("<html><body></body></html>", parser=HTML_PARSER)
     page.find("body").append(copy.deepcopy(other))
     try:
         again = _readability_body(page, url)
@@ -686,7 +689,7 @@ def _embedded(
 ) -> Article | None:
     """The article from embedded data: its body through the same clean-up and text path as any body."""
     try:
-        body = lxml.html.fragment_fromstring(found.html, create_parent="div")
+        body = fragment(found.html, create_parent="div")
     except (lxml.etree.ParserError, ValueError):
         return None
     body = clean_body(body, url)

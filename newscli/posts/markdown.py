@@ -402,11 +402,12 @@ def html_to_markdown(html: str) -> str:
     html = _CONTROLS.sub("", html) if html else ""  # lxml rejects some, and none belong in a post
     if not html.strip():
         return ""
-    import lxml.html
     from lxml import etree
 
+    from newscli.page.cleanup import fragment
+
     try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        root = fragment(html, create_parent="div")
     except (etree.ParserError, ValueError):
         return ""
     blocks = _Converter().blocks(root)
