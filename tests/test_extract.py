@@ -182,6 +182,42 @@ def test_a_crashing_worker_fails_only_its_job() -> None:
         assert pool.submit("again", URL).result(timeout=30).text == "again"
 
 
+def _hang_or_echo(text: str, url: str, *, tz_override: str | None = None) -> Article:
+    if text == "hang":
+        time.sleep(120)
+    if text == "crash":
+        os._exit(3)
+    return Article(url=url, text=text[:20])
+
+
+@pytest.mark.parametrize("first", ["hang", "crash"])
+def test_a_page_sent_behind_one_that_is_killed_or_dies_is_still_extracted(first: str) -> None:
+    """The pool sends a busy worker its next page ahead (PIPELINE): when the page it runs is killed at the time
+    limit, or kills it, the page waiting in its pipe is not lost with it nor blamed for it."""
+    with ExtractorPool(workers=1, time_limit=1.0, extract=_hang_or_echo, fallback=None) as pool:
+        bad = pool.submit(first, URL)
+        nxt = pool.submit("the next page", f"{URL}?next")
+        with pytest.raises(ExtractError) as info:
+            bad.result(timeout=30)
+        assert str(info.value) == (
+            f"{URL}: extraction timed out after 1 s"
+            if first == "hang"
+            else f"{URL}: extraction failed: worker process died (exit code 3)"
+        )
+        assert nxt.result(timeout=30).text == "the next page"
+
+
+def test_a_big_page_waits_for_a_free_worker_and_time_limits_still_hold() -> None:
+    """A page too big for a busy worker's pipe is not sent ahead: the write would block the pool's thread until
+    the worker is done, and a page that hangs would then never be killed."""
+    with ExtractorPool(workers=1, time_limit=1.0, extract=_hang_or_echo, fallback=None) as pool:
+        hung = pool.submit("hang", URL)
+        big = pool.submit("big " + "x" * 2_000_000, f"{URL}?big")
+        with pytest.raises(ExtractError, match="timed out after 1 s"):
+            hung.result(timeout=30)  # killed at its limit, not after the two minutes it sleeps
+        assert big.result(timeout=30).text == "big " + "x" * 16
+
+
 def _step(kind: str, seconds: float = 0.0) -> float:
     """A CPU step run by ExtractorPool.call: returns when it ended (wall clock)."""
     if kind == "hang":
@@ -227,8 +263,8 @@ def test_pool_calls_go_before_waiting_pages() -> None:
         step = pool.call(_step, "sleep", 0.0, source="https://feeds.example.com/x.xml", what="feed parsing")
         ended = step.result(timeout=30)
         done = [float(f.result(timeout=30).text or 0) for f in pages]
-    assert ended < done[1]  # after the running page, before the waiting ones
-    assert ended > done[0]
+    # after the running page and the one already in the worker's pipe behind it (PIPELINE), before the others
+    assert done[0] < done[1] < ended < done[2]
 
 
 def _broken_step(article: Article, what: str) -> str:

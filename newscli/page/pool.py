@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from newscli.errors import ExtractError, NewsError
@@ -24,6 +25,17 @@ from newscli.models import Article
 from newscli.page.extract import extract_article, quick_article
 
 Extractor = Callable[..., Article]
+
+# Jobs sent to one worker at a time: the one it runs and the next, waiting in its pipe, so that it starts that
+# one the moment it is done instead of idling until this process's dispatcher thread gets the interpreter lock
+# back (~1.5 ms a job in a busy digest, more than half a small page's extraction).
+PIPELINE = 2
+# A next job goes only to a worker whose job began less than this long ago: a page that takes long is likely
+# to take longer, and a job queued behind it would wait while another worker is free.
+PIPELINE_FRESH = 0.2
+# and only a job this small (pickled): it must fit in the pipe beside nothing else (a socket pair holds
+# ~180 KiB on Linux by default), or sending it would block this thread until the worker is done.
+PIPELINE_MAX_BYTES = 64 * 1024
 
 # The cheap fallback's own limit by default: half the time limit, between 2 and 10 seconds.
 FALLBACK_SHARE = 0.5
@@ -273,14 +285,16 @@ class _Job:
     )
     error: type[NewsError] = ExtractError
     charset: str | None = None
+    started: bool = False  # marked running (a job handed back from a retired worker's pipe is already)
 
 
 @dataclass
 class _Worker:
     process: Any
     conn: multiprocessing.connection.Connection
-    job: _Job | None = None
-    deadline: float = 0.0
+    jobs: deque[_Job] = dataclasses.field(default_factory=deque)  # sent: the first runs, the next waits
+    began: float = 0.0  # when the first began (as far as this process knows: when the one before it ended)
+    deadline: float = 0.0  # the first's
 
 
 class ExtractorPool:
@@ -416,12 +430,15 @@ class ExtractorPool:
             with self._lock:
                 if not self._queue and not self._urgent:
                     return
-                idle = next((w for w in self._workers if w.job is None), None)
+                idle = next((w for w in self._workers if not w.jobs), None)
                 if idle is None and len(self._workers) >= self.max_workers:
-                    return
+                    idle = self._next_in_line()
+                    if idle is None:
+                        return
                 job = (self._urgent or self._queue).popleft()
-            if not job.fallback and not job.future.set_running_or_notify_cancel():
+            if not job.started and not job.fallback and not job.future.set_running_or_notify_cancel():
                 continue
+            job.started = True
             try:
                 worker = idle or self._spawn()
             except Exception as exc:  # e.g. no processes left, or an unguarded __main__ under spawn
@@ -430,7 +447,6 @@ class ExtractorPool:
                     job.error(f"{job.what} failed: cannot start a worker process ({exc})", source=job.url),
                 )
                 continue
-            limit = self.fallback_limit if job.fallback else self.time_limit
             if job.call is not None:
                 message = job.call
             else:
@@ -441,15 +457,37 @@ class ExtractorPool:
                     {},
                 )
             try:
-                worker.conn.send(message)
-            except (OSError, ValueError):
-                self._retire(worker)
-                self._fail(job, job.error(f"{job.what} failed: worker process unavailable", source=job.url))
-                continue
+                data = ForkingPickler.dumps(message)
             except Exception as exc:  # noqa: BLE001 - a call whose arguments cannot be pickled: that job's error
                 self._fail(job, job.error(f"{job.what} failed: {type(exc).__name__}: {exc}", source=job.url))
                 continue
-            worker.job, worker.deadline = job, time.monotonic() + limit
+            if worker.jobs and len(data) > PIPELINE_MAX_BYTES:
+                # Its pipe could not hold it while the worker is busy: this thread would block in the write,
+                # and with it every time limit. It waits for a free worker instead.
+                with self._lock:
+                    (self._urgent if job.call is not None else self._queue).appendleft(job)
+                return
+            try:
+                worker.conn.send_bytes(data)
+            except (OSError, ValueError):
+                self._retire(worker, gone=True)
+                self._fail(job, job.error(f"{job.what} failed: worker process unavailable", source=job.url))
+                continue
+            worker.jobs.append(job)
+            if len(worker.jobs) == 1:
+                self._begin(worker)
+
+    def _next_in_line(self) -> _Worker | None:
+        """A busy worker that may take a next job (PIPELINE, PIPELINE_FRESH), the one whose job began last."""
+        now = time.monotonic()
+        ready = [w for w in self._workers if len(w.jobs) < PIPELINE and now - w.began < PIPELINE_FRESH]
+        return max(ready, key=lambda w: w.began, default=None)
+
+    def _begin(self, worker: _Worker) -> None:
+        """The worker's first job begins now: its time limit runs from here."""
+        job = worker.jobs[0]
+        worker.began = time.monotonic()
+        worker.deadline = worker.began + (self.fallback_limit if job.fallback else self.time_limit)
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
@@ -484,7 +522,7 @@ class ExtractorPool:
         return worker
 
     def _wait(self) -> None:
-        busy = [w for w in self._workers if w.job is not None]
+        busy = [w for w in self._workers if w.jobs]
         now = time.monotonic()
         timeout = min((w.deadline - now for w in busy), default=None)
         handles: list[Any] = [self._wake_r]
@@ -503,25 +541,21 @@ class ExtractorPool:
                 self._collect(w, gone=True)
         now = time.monotonic()
         for w in list(self._workers):
-            if w.job is not None and now >= w.deadline:
+            if w.jobs and now >= w.deadline:
                 self._timed_out(w)
 
     def _collect(self, worker: _Worker, *, gone: bool = False) -> None:
-        job = worker.job
-        assert job is not None
+        job = worker.jobs[0]
         try:
             if gone and not _ready([worker.conn], 0.0):  # only the sentinel fired: no last answer waits
                 raise EOFError
             reply = worker.conn.recv()
         except (EOFError, OSError):
-            worker.process.join(1.0)
-            code = worker.process.exitcode
-            self._retire(worker)
-            self._fail(
-                job, job.error(f"{job.what} failed: worker process died (exit code {code})", source=job.url)
-            )
+            self._retire(worker, gone=True)
             return
-        worker.job = None
+        worker.jobs.popleft()
+        if worker.jobs:  # the next one, already in its pipe, began as this one ended
+            self._begin(worker)
         if reply[0] == "ok":
             result = reply[1]
             if job.fallback:
@@ -538,8 +572,7 @@ class ExtractorPool:
             self._fail(job, job.error(f"{job.what} failed: {reply[1]}", source=job.url))
 
     def _timed_out(self, worker: _Worker) -> None:
-        job = worker.job
-        assert job is not None
+        job = worker.jobs.popleft()
         self._retire(worker)
         if job.fallback or self._fallback is None or job.call is not None:
             self._fail(job, job.error(f"{job.what} timed out after {self.time_limit:g} s", source=job.url))
@@ -548,9 +581,22 @@ class ExtractorPool:
         with self._lock:
             self._queue.appendleft(job)
 
-    def _retire(self, worker: _Worker) -> None:
-        """Kill a worker (stuck or dead) and forget it; a new one is started when needed."""
-        worker.job = None
+    def _retire(self, worker: _Worker, *, gone: bool = False) -> None:
+        """Kill a worker (stuck or dead) and forget it; a new one is started when needed.
+
+        The jobs still in its pipe go back to the front of the queue, where another worker takes them, except
+        for the one it was running when it died (`gone`): that job's failure ("worker process died")."""
+        if gone and worker.jobs:
+            job = worker.jobs.popleft()
+            worker.process.join(1.0)
+            code = worker.process.exitcode
+            self._fail(
+                job, job.error(f"{job.what} failed: worker process died (exit code {code})", source=job.url)
+            )
+        waiting, worker.jobs = list(worker.jobs), deque()
+        with self._lock:
+            self._queue.extendleft(j for j in reversed(waiting) if j.call is None)
+            self._urgent.extendleft(j for j in reversed(waiting) if j.call is not None)
         if worker.process.is_alive():
             worker.process.kill()
         worker.process.join(5.0)
@@ -569,15 +615,16 @@ class ExtractorPool:
             self._queue.clear()
             self._urgent.clear()
         for job in pending:
-            if job.fallback:
+            if job.started:  # running already (handed back from a retired worker): cancel() cannot stop it
                 self._fail(job, job.error(f"{job.what} cancelled", source=job.url))
             else:
                 job.future.cancel()
         for worker in list(self._workers):
-            if worker.job is not None:
-                job = worker.job
+            if worker.jobs:
+                jobs, worker.jobs = list(worker.jobs), deque()
                 self._retire(worker)
-                self._fail(job, job.error(f"{job.what} cancelled", source=job.url))
+                for job in jobs:
+                    self._fail(job, job.error(f"{job.what} cancelled", source=job.url))
                 continue
             with contextlib.suppress(OSError, ValueError):
                 worker.conn.send(None)
