@@ -365,8 +365,12 @@ class ExtractorPool:
         with self._lock:
             if self._closed:
                 raise RuntimeError("ExtractorPool is closed")
+            # Jobs already waiting: the dispatcher left them because no worker could take one, and a worker's
+            # answer, death or time limit wakes it; only a job into empty queues has to wake it itself.
+            wake = not self._queue and not self._urgent
             (self._urgent if urgent else self._queue).append(job)
-        self._wake()
+        if wake:
+            self._wake()
 
     def call(
         self,
