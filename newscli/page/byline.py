@@ -16,6 +16,9 @@ from newscli.page.headline import norm
 from newscli.page.metatags import unique
 from newscli.page.text import Windows, clean
 
+# the page's XPath expressions, compiled once (doc.xpath(text) compiles its expression on every call)
+_ITEMPROP_NAMES = etree.XPath(".//*[@itemprop='name']")
+
 # A Chinese name or a list of them (张三、李四 / 张三 李四), or a Latin handle/name.
 _LABELS = r"来源|來源|责任|编者|编辑|責編|责编|时间|時間|发布|發佈|日期|摄影|通讯员|记者|作者|出处|点击|阅读|评论|字号|打印"
 _ZH_NAME = rf"(?!{_LABELS})[\u4e00-\u9fff·]{{2,5}}(?:[ 　、，,/]+(?!{_LABELS})[\u4e00-\u9fff·]{{2,4}})*"
@@ -147,7 +150,7 @@ def _element_byline(doc: Any) -> str | None:
         rel = (element.get("rel") or "").lower().split()
         klass = (element.get("class") or "").lower()
         if "author" in itemprop:
-            names = element.xpath(".//*[@itemprop='name']")
+            names = _ITEMPROP_NAMES(element)
             rank, text = (0, names[0].get("content") or names[0].text_content()) if names else (2, None)
         elif "author" in rel and element.tag == "a":
             rank, text = 1, None

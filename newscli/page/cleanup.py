@@ -11,6 +11,9 @@ import lxml.etree
 import lxml.html
 from lxml.html import HtmlElement
 
+# the page's XPath expressions, compiled once (doc.xpath(text) compiles its expression on every call)
+_LONG_PARAGRAPH = lxml.etree.XPath(".//p[string-length(normalize-space()) > 200]")
+
 DROP = {
     "script", "style", "noscript", "iframe", "frame", "frameset", "form", "input", "button", "select",
     "textarea", "object", "embed", "svg", "canvas", "template", "link", "meta", "nav", "aside", "audio",
@@ -282,11 +285,7 @@ def _drop_noise(root: HtmlElement) -> None:
             if not _is_dateline_text(el):
                 el.drop_tree()
             continue
-        if (
-            _NOISE.search(features)
-            and _text_len(el) < 300
-            and not el.xpath(".//p[string-length(normalize-space()) > 200]")
-        ):
+        if _NOISE.search(features) and _text_len(el) < 300 and not _LONG_PARAGRAPH(el):
             el.drop_tree()
 
 

@@ -6,10 +6,15 @@ import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+from lxml import etree
+
 from newscli import dates
 from newscli.page.embedded import ld_str
 from newscli.page.metatags import first
 from newscli.page.text import Windows
+
+# the page's XPath expressions, compiled once (doc.xpath(text) compiles its expression on every call)
+_TIME_DATETIME = etree.XPath("(//body//time[@datetime])[1]/@datetime")
 
 _DATE_LABEL = re.compile(
     r"(?:发布|發佈|发表|發表|更新|出版|时间|時間|日期|发表于|发布于|published|posted|updated|date)\s*(?:[:：]|on|于)?\s*$",
@@ -38,7 +43,7 @@ def read_published(
     for text in (
         ld_str(article.get("datePublished")),
         first(metas, *_DATE_KEYS),
-        *doc.xpath("(//body//time[@datetime])[1]/@datetime"),
+        *_TIME_DATETIME(doc),
         ld_str(article.get("dateCreated")),
     ):
         value = read_date(text, tz)

@@ -12,8 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from lxml import etree
+
 from newscli.models import clean_json
 from newscli.page.text import clean
+
+# the page's XPath expressions, compiled once (doc.xpath(text) compiles its expression on every call)
+_LD_SCRIPTS = etree.XPath("//script[@type='application/ld+json']")
 
 ARTICLE_TYPES = {
     "article",
@@ -59,7 +64,7 @@ def json_ld(doc: Any) -> Iterator[dict[str, Any]]:
 
 
 def _json_ld(doc: Any) -> Iterator[dict[str, Any]]:
-    for script in doc.xpath("//script[@type='application/ld+json']"):
+    for script in _LD_SCRIPTS(doc):
         text = (script.text or "").strip()
         if not text:
             continue

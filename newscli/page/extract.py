@@ -38,6 +38,17 @@ from newscli.page.embedded import EmbeddedArticle, embedded_article
 from newscli.page.metatags import first, meta_tags
 from newscli.page.plaintext import TEXT_BLOCKS, html_to_text
 
+# the page's XPath expressions, compiled once (doc.xpath(text) compiles its expression on every call)
+_HIDDEN = lxml.etree.XPath("//*[@hidden]")
+_STYLED = lxml.etree.XPath("//*[@style]")
+_IN_CODE = lxml.etree.XPath("ancestor-or-self::pre | ancestor-or-self::code")
+_HOLDS_MAIN = lxml.etree.XPath(
+    "descendant-or-self::main | descendant-or-self::article | descendant-or-self::math"
+)
+_BASE_HREF = lxml.etree.XPath("//base/@href")
+_TITLES = lxml.etree.XPath("//title[not(ancestor::svg)]")
+_H1S = lxml.etree.XPath("//body//h1")
+
 # readability takes ~7 s on 0.5 MB and ~78 s on 5 MB of HTML: it never sees more than this.
 MAX_HTML_CHARS = 2_000_000
 # A body shorter than this (in characters of text) is no article.
@@ -268,9 +279,9 @@ class _Readability(Document):  # type: ignore[misc]
         # HTML cleaner's javascript: rewrite and make_links_absolute: a third of its time): hidden elements,
         # scripts, styles, <link>s, comments and processing instructions go; links are made absolute on the
         # chosen body only (_readability_body).
-        for elem in tree.xpath("//*[@hidden]"):
+        for elem in _HIDDEN(tree):
             elem.drop_tree()
-        for elem in tree.xpath("//*[@style]"):
+        for elem in _STYLED(tree):
             if _DISPLAY_NONE.search(elem.get("style") or ""):
                 elem.drop_tree()
         for elem in list(
@@ -334,10 +345,8 @@ class _Readability(Document):  # type: ignore[misc]
                 _UNLIKELY.search(names)
                 and not _MAYBE.search(names)
                 and elem.tag not in ("html", "body")
-                and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
-                and not elem.xpath(
-                    "descendant-or-self::main | descendant-or-self::article | descendant-or-self::math"
-                )
+                and not _IN_CODE(elem)
+                and not _HOLDS_MAIN(elem)
             ):
                 elem.drop_tree()
 
@@ -411,7 +420,7 @@ def _readability_body(doc: HtmlElement, url: str) -> HtmlElement:
 
 def _base_url(doc: HtmlElement, url: str) -> str:
     """What the page's relative links are relative to: its <base href>, else its own URL."""
-    for href in doc.xpath("//base/@href")[:1]:
+    for href in _BASE_HREF(doc)[:1]:
         try:
             return urljoin(url, str(href).strip())
         except ValueError:
@@ -679,8 +688,8 @@ def _headlines(doc: HtmlElement) -> list[str]:
     """What the page says its headline is: og:title and twitter:title, <title>, the first <h1>s."""
     metas = meta_tags(doc)
     found = [first(metas, "og:title"), first(metas, "twitter:title")]
-    found += [e.text_content() for e in doc.xpath("//title[not(ancestor::svg)]")[:2]]
-    found += [h.text_content() for h in doc.xpath("//body//h1")[:3]]
+    found += [e.text_content() for e in _TITLES(doc)[:2]]
+    found += [h.text_content() for h in _H1S(doc)[:3]]
     return [f for f in found if f and f.strip()]
 
 

@@ -8,6 +8,8 @@ from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin, urlparse
 
+from lxml import etree
+
 from newscli import dates
 from newscli.page.byline import read_author, read_editor
 from newscli.page.dates import read_date, read_published
@@ -15,6 +17,13 @@ from newscli.page.embedded import ARTICLE_TYPES, json_ld, ld_site_name, ld_str, 
 from newscli.page.headline import read_title
 from newscli.page.metatags import first, keywords, meta_tags, unique
 from newscli.page.text import CJK, Windows, clean, text_nodes, text_windows
+
+# the page's XPath expressions, compiled once (doc.xpath(text) compiles its expression on every call)
+_TITLES = etree.XPath("//title[not(ancestor::svg)]")
+_H1S = etree.XPath("//body//h1")
+_CANONICAL_HREFS = etree.XPath(
+    "//link[@href][contains(concat(' ', normalize-space(translate(@rel,'CANONICAL','canonical')), ' '), ' canonical ')]/@href"
+)
 
 
 @dataclass(frozen=True)
@@ -61,11 +70,9 @@ def read_metadata(
     article = next((o for o in ld if ld_types(o) & ARTICLE_TYPES and not ld_types(o) <= {"webpage"}), None)
     article = article or next((o for o in ld if ld_types(o) & ARTICLE_TYPES), None) or {}
 
-    title_tag = next(
-        (t for t in (clean(e.text_content()) for e in doc.xpath("//title[not(ancestor::svg)]")[:5]) if t), ""
-    )
+    title_tag = next((t for t in (clean(e.text_content()) for e in _TITLES(doc)[:5]) if t), "")
     # Documentation generators end headings with a permalink sign ("Evolve¶").
-    h1s = [t for t in (clean(h.text_content()).rstrip("¶§#🔗 ") for h in doc.xpath("//body//h1")[:5]) if t]
+    h1s = [t for t in (clean(h.text_content()).rstrip("¶§#🔗 ") for h in _H1S(doc)[:5]) if t]
 
     site_name = first(metas, "og:site_name") or ld_site_name(ld, article) or first(metas, "application-name")
     host = urlparse(url).hostname
@@ -171,9 +178,7 @@ def _absolute(value: str | None, base: str) -> str | None:
 
 
 def _canonical(doc: Any, metas: dict[str, list[str]], url: str) -> str | None:
-    for href in doc.xpath(
-        "//link[@href][contains(concat(' ', normalize-space(translate(@rel,'CANONICAL','canonical')), ' '), ' canonical ')]/@href"
-    ):
+    for href in _CANONICAL_HREFS(doc):
         found = _absolute(href, url)
         if found and not _root_of_deeper_page(found, url):
             return found

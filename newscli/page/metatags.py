@@ -7,7 +7,12 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
+from lxml import etree
+
 from newscli.page.text import SPACE
+
+# the page's XPath expressions, compiled once (doc.xpath(text) compiles its expression on every call)
+_METAS = etree.XPath("//meta[@content]")
 
 # The meta tags of the pages being read, collected once per page tree (headlines, then metadata). Read only.
 _READ: weakref.WeakKeyDictionary[Any, dict[str, list[str]]] = weakref.WeakKeyDictionary()
@@ -26,7 +31,7 @@ def meta_tags(doc: Any) -> dict[str, list[str]]:
 
 def _meta_tags(doc: Any) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    elements = doc.xpath("//meta[@content]")
+    elements = _METAS(doc)
     for attrs in (("property",), ("name", "itemprop", "http-equiv")):
         for meta in elements:
             # the parser unescaped the attribute once; again would turn `&amp;amp;` (shown `&amp;`) into `&`
