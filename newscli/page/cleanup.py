@@ -85,7 +85,7 @@ _SOFT = re.compile("[\u00ad\u200b]")
 SPACES = re.compile(r"[ \t\n\r\f\v\u00a0\u3000]+")
 _SPACE_CHARS = " \t\n\r\f\v\u00a0\u3000"
 # White space str.split() drops that SPACES keeps (what without_spaces must not remove).
-_OTHER_SPACES = re.compile("[\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]")
+OTHER_SPACES = re.compile("[\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]")
 
 
 def visible_len(text: str) -> int:
@@ -97,7 +97,7 @@ def visible_len(text: str) -> int:
 
 def without_spaces(text: str) -> str:
     """SPACES.sub("", text), by str.split where that removes the same characters (three times faster)."""
-    if _OTHER_SPACES.search(text):
+    if OTHER_SPACES.search(text):
         return SPACES.sub("", text)
     return "".join(text.split())
 

@@ -6,7 +6,7 @@ import re
 
 from lxml.html import HtmlElement
 
-from newscli.page.cleanup import BLOCK_KEEP, SPACES
+from newscli.page.cleanup import BLOCK_KEEP, OTHER_SPACES, SPACES
 
 TEXT_BLOCKS = BLOCK_KEEP | {"div", "h1"}
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
@@ -57,6 +57,10 @@ def html_to_text(root: HtmlElement, *, skip_captions: bool = True) -> str:
 
 def _collapse(text: str) -> str:
     # A line break between two CJK characters is no space (CSS Text 3 segment breaks).
-    text = _CJK_BREAK.sub("", text)
-    lines = [SPACES.sub(" ", line).strip() for line in text.split("\x00")]
+    if "\n" in text:
+        text = _CJK_BREAK.sub("", text)
+    if OTHER_SPACES.search(text):
+        lines = [SPACES.sub(" ", line).strip() for line in text.split("\x00")]
+    else:  # the same, by str.split: without those, the white space it splits on is SPACES' own
+        lines = [" ".join(line.split()) for line in text.split("\x00")]
     return "\n".join(line for line in lines if line).strip()
