@@ -439,12 +439,18 @@ class Fetcher:
         """feeds.parse.parse_feed, on the extraction workers under their hard time limit when `on_worker` (by
         default: a feed of WORKER_FEED_BYTES or more, which can keep feedparser busy for minutes: thousands
         of tiny XHTML elements take ~60 µs each); a smaller one in this thread, where it ends in about a
-        second at worst, and a run of feeds only starts no worker processes."""
+        second at worst, and a run of feeds only starts no worker processes. With `on_worker`, a small feed
+        is parsed here too until the workers are up (ExtractorPool.warm), and starts them."""
         from newscli.feeds.parse import parse_feed
 
         if on_worker is None:
             on_worker = len(fetched.content) >= WORKER_FEED_BYTES
         if not on_worker:
+            return parse_feed(fetched, **settings)
+        if len(fetched.content) < WORKER_FEED_BYTES and not self.pool.warm:
+            # The workers take ~0.25 s to start: a run's first feeds, when small, are parsed here meanwhile,
+            # and the workers are started now for the pages those feeds bring, not when those pages arrive.
+            self.pool.start()
             return parse_feed(fetched, **settings)
         if not isinstance(fetched.headers, dict):  # a file's empty read-only mapping does not pickle
             fetched = dataclasses.replace(fetched, headers=dict(fetched.headers))

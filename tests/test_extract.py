@@ -218,6 +218,24 @@ def test_a_big_page_waits_for_a_free_worker_and_time_limits_still_hold() -> None
         assert big.result(timeout=30).text == "big " + "x" * 16
 
 
+def test_pool_start_starts_every_worker_before_the_first_job() -> None:
+    """start() has the workers booting while the caller still prepares the first jobs; warm says when one
+    has answered (a run parses its first small feeds itself until then)."""
+    with ExtractorPool(workers=2, time_limit=10, fresh_workers=True) as pool:
+        assert not pool.warm
+        pool.start()
+        deadline = time.monotonic() + 30
+        while len(pool._workers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        pids = {w.process.pid for w in pool._workers}
+        assert len(pids) == 2 and all(pids)
+        assert not pool.warm
+        article = pool.submit(page(f"<p>{PARA}</p>" * 3), URL).result(timeout=30)
+        assert PARA in (article.text or "")
+        assert pool.warm
+        assert {w.process.pid for w in pool._workers} == pids  # the job ran on a worker started ahead
+
+
 def _step(kind: str, seconds: float = 0.0) -> float:
     """A CPU step run by ExtractorPool.call: returns when it ended (wall clock)."""
     if kind == "hang":

@@ -331,6 +331,8 @@ class ExtractorPool:
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
         self._closed = False
+        self._starting = False  # start(): every worker now, not at the first jobs
+        self._answered = False  # a worker has answered a job: they are up
         self._thread = threading.Thread(target=self._run, name="extractor-pool", daemon=True)
         self._thread.start()
 
@@ -394,6 +396,18 @@ class ExtractorPool:
         )
         return future
 
+    def start(self) -> None:
+        """Start every worker now rather than at the first jobs (a worker takes a while to start: ~0.25 s
+        for a fresh interpreter to import what extraction needs)."""
+        with self._lock:
+            self._starting = True
+        self._wake()
+
+    @property
+    def warm(self) -> bool:
+        """Whether a worker has answered a job yet (before that, a job also waits for a worker to start)."""
+        return self._answered
+
     def close(self) -> None:
         """Stop the workers; jobs not yet finished are cancelled."""
         with self._lock:
@@ -430,6 +444,13 @@ class ExtractorPool:
             self._shutdown()
 
     def _dispatch(self) -> None:
+        with self._lock:
+            starting, self._starting = self._starting, False
+        while starting and len(self._workers) < self.max_workers:
+            try:
+                self._spawn()
+            except Exception:  # noqa: BLE001 - the first job that needs a worker meets the error and says it
+                break
         while True:
             with self._lock:
                 if not self._queue and not self._urgent:
@@ -558,6 +579,7 @@ class ExtractorPool:
             self._retire(worker, gone=True)
             return
         worker.jobs.popleft()
+        self._answered = True
         if worker.jobs:  # the next one, already in its pipe, began as this one ended
             self._begin(worker)
         if reply[0] == "ok":
