@@ -146,9 +146,22 @@ def language_tag(value: str | None) -> str | None:
     return value if _LANG_TAG.fullmatch(value) else None
 
 
+# An absolute http(s) URL that urljoin and urlsplit give back as it is, whatever the base: ASCII, a host,
+# none of the characters they split on, drop or check (query, fragment, params, brackets, tab, CR, LF).
+_PLAIN_HTTP_URL = re.compile(r"https?://[^/?#;\[\]\t\r\n\x80-\U0010ffff][^?#;\[\]\t\r\n\x80-\U0010ffff]*")
+
+
 def http_url(value: str | None, base: str) -> str | None:
-    """`value` made absolute against `base`; None unless it is an http(s) URL."""
-    if not value or not value.strip():
+    """`value` made absolute against `base`; None unless it is an http(s) URL (one that can be read)."""
+    if not value:
         return None
-    url = urljoin(base, value.strip()) if "://" in base else value.strip()
-    return url if urlsplit(url).scheme in ("http", "https") else None
+    value = value.strip()
+    if not value:
+        return None
+    if _PLAIN_HTTP_URL.fullmatch(value):
+        return value  # what the join and the check below give for it, without them (most links)
+    try:
+        url = urljoin(base, value) if "://" in base else value
+        return url if urlsplit(url).scheme in ("http", "https") else None
+    except ValueError:  # a host urllib cannot read ("http://[bad/x"): no URL, not the feed's failure
+        return None

@@ -477,6 +477,26 @@ def _patched_feedparser() -> Any:
 
     mixin.resolve_relative_uris = resolve_relative_uris
 
+    # xml.sax.make_parser(["drv_libxml2"]) searches sys.path for libxml2's old SAX driver at every parse;
+    # expat (the default list's one parser, the one every check here is written against) is always used.
+    feedparser.api.PREFERRED_XML_PARSERS = []
+    # FeedParserDict reads every key through its alias table (`guid` is `id`, `description` is `summary`…)
+    # in Python, ~60 times an entry; a key without an alias or special meaning reads as a plain dict's.
+    fpd = feedparser.util.FeedParserDict
+    aliased = frozenset(fpd.keymap) | {"category", "enclosures", "license", "updated", "updated_parsed"}
+    aliased_get, aliased_getitem, aliased_contains = fpd.get, fpd.__getitem__, fpd.__contains__
+
+    def get(self: Any, key: Any, default: Any = None) -> Any:
+        return aliased_get(self, key, default) if key in aliased else dict.get(self, key, default)
+
+    def getitem(self: Any, key: Any) -> Any:
+        return aliased_getitem(self, key) if key in aliased else dict.__getitem__(self, key)
+
+    def contains(self: Any, key: Any) -> bool:
+        return bool(aliased_contains(self, key)) if key in aliased else dict.__contains__(self, key)
+
+    fpd.get, fpd.__getitem__, fpd.__contains__ = get, getitem, contains
+
     def start_media_description(self: Any, attrs_d: dict[str, str]) -> None:
         self.push_content("media_description", attrs_d, "text/plain", 1)
 
