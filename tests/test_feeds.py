@@ -622,3 +622,13 @@ def test_a_url_urllib_cannot_read_is_no_url_not_the_feeds_failure() -> None:
         ("1", None),
         ("2", "https://j.example.com/2"),
     ]
+
+
+def test_a_local_feed_whose_own_link_cannot_be_read_is_read_without_a_base() -> None:
+    """A file's feed resolves against its own link; `http://[bad/` made that a ValueError out of parse_feed."""
+    doc = rss(
+        "<item><title>a</title><guid>g</guid><description>&lt;a href='x'&gt;l&lt;/a&gt;</description></item>"
+    )
+    doc = doc.replace("<link>https://feeds.example.com/</link>", "<link>http://[bad/</link>")
+    feed = parse_feed(fetched(doc, "file:///tmp/feed.xml"))
+    assert feed.site_url is None and feed.entries[0].article.html == '<a href="x">l</a>'
