@@ -119,7 +119,9 @@ def _cleaned(fragment: str, base: str | None) -> Any:
         root = html_fragment(fragment, create_parent="div")
     except (etree.ParserError, ValueError):
         return None
-    root = _CLEANER.clean_html(root)
+    # cleaned in place: clean_html would clean a deep copy, whose elements lose HTML_PARSER's C-level class
+    # lookup (every later walk of the tree then calls lxml.html's Python one per element)
+    _CLEANER(root)
     for el in root.iter():
         for attr in ("href", "src"):
             value = el.get(attr)
