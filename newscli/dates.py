@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,6 +28,12 @@ _SLASHED = re.compile(
     r"(?:\s*-?\s*(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?:\s*(?P<p>[AaPp])\.?[Mm]\.?)?)?"
 )
 _OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
+# RFC 822 as feeds nearly always write it ("Tue, 01 Dec 2026 08:00:00 +0800"): read as email.utils reads it
+_RFC822_PLAIN = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"([1-9][0-9]{3}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-][0-9]{4}|GMT)"
+)
+_MONTHS = {m: n for n, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
 # What Python 3.10's datetime.fromisoformat does not take (3.11+ does): a fraction of other than 3 or 6
 # digits, an offset without its colon
 _ISO_FRACTION = re.compile(r"(?<=:\d\d)[.,](\d+)")
@@ -95,6 +102,12 @@ def parse_date(text: str | None, tz: tzinfo, *, now: datetime | None = None) -> 
     text = text.strip()
     if not text:
         return None
+    plain = _RFC822_PLAIN.fullmatch(text)
+    if plain is not None:
+        try:
+            return _rfc822_plain(plain, tz)
+        except ValueError:
+            pass  # (31 Feb, hour 25…: read below as before)
     iso = text.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", text) else text
     if re.match(r"\d{4}-\d\d-\d\d", iso):
         try:
@@ -136,6 +149,26 @@ def parse_date(text: str | None, tz: tzinfo, *, now: datetime | None = None) -> 
     offset = _OFFSET.search(tail[:6]) if tail else None
     fixed = _fixed_zone(offset.group(0)) if offset else None
     return value.replace(tzinfo=fixed or tz)
+
+
+def _rfc822_plain(match: re.Match[str], tz: tzinfo) -> datetime:
+    """What email.utils.parsedate_to_datetime gives for a _RFC822_PLAIN date (naive: read in `tz`), without
+    its general tokenising (a fifth of a feed entry's reading)."""
+    day, month, year, hour, minute, second, zone_text = match.groups()
+    fixed = _rfc822_zone(zone_text)
+    return datetime(
+        int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=fixed or tz
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _rfc822_zone(zone_text: str) -> tzinfo | None:
+    """The zone of an RFC 822 offset as email.utils reads it; None for -0000 (unknown). ValueError: beyond 24 h."""
+    offset = 0 if zone_text == "GMT" else int(zone_text)
+    if offset == 0 and zone_text.startswith("-"):
+        return None
+    sign = -1 if offset < 0 else 1
+    return timezone(timedelta(seconds=sign * ((abs(offset) // 100) * 3600 + (abs(offset) % 100) * 60)))
 
 
 def find_dates(text: str, tz: tzinfo, *, day_first: bool = True) -> list[tuple[int, datetime, bool]]:

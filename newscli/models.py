@@ -75,12 +75,26 @@ def clean_json(data: Any) -> Any:
     return data
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _clean_fields(obj: Any) -> None:
-    for f in fields(obj):
-        value = getattr(obj, f.name)
+    names = _FIELD_NAMES.get(type(obj))
+    if names is None:
+        names = _FIELD_NAMES.setdefault(type(obj), tuple(f.name for f in fields(obj)))
+    values = obj.__dict__
+    unsafe = _UNSAFE.search
+    for name in names:
+        value = values[name]
+        # clean_value changes strings and non-empty tuples only; a string is checked here without the call
+        if isinstance(value, str):
+            if not unsafe(value):
+                continue
+        elif not value or not isinstance(value, tuple):
+            continue
         cleaned = clean_value(value)
         if cleaned is not value:
-            object.__setattr__(obj, f.name, cleaned)
+            object.__setattr__(obj, name, cleaned)
 
 
 @dataclass(frozen=True)

@@ -35,3 +35,38 @@ def test_an_impossible_offset_is_no_offset_and_no_crash() -> None:
     # this used to recurse until RecursionError
     got = parse_date("2022-05-17 20:10 +9999", CHINA)
     assert got == datetime(2022, 5, 17, 20, 10, tzinfo=CHINA)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tue, 01 Dec 2026 08:00:00 +0800",
+        "Sun, 7 Jun 2026 23:59:59 -0530",
+        "Mon, 02 Feb 2026 00:00:00 GMT",
+        "Mon, 02 Feb 2026 00:00:00 +0000",
+        "Wed, 31 Dec 2025 12:30:00 +1400",
+        "Tue, 01 Dec 2026 08:00:00 +0099",
+    ],
+)
+def test_rfc822_dates_read_as_email_utils_reads_them(text: str) -> None:
+    from email.utils import parsedate_to_datetime
+
+    tz = timezone(timedelta(hours=9))
+    value = parse_date(text, tz)
+    assert value == parsedate_to_datetime(text) and value is not None
+    assert value.utcoffset() == parsedate_to_datetime(text).utcoffset()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tue, 01 Dec 2026 08:00:00 -0000", "2026-12-01T08:00:00+09:00"),  # unknown zone: read in tz
+        ("Tue, 01 Dec 0099 08:00:00 +0000", "1999-12-01T08:00:00+00:00"),  # email.utils' two-digit rule
+        ("Sat, 31 Feb 2026 08:00:00 +0000", None),
+        ("Tue, 01 Dec 2026 24:00:00 +0000", None),
+        ("Tue, 01 Dec 2026 08:00:00 +2400", None),
+    ],
+)
+def test_rfc822_edge_dates(text: str, expected: str | None) -> None:
+    value = parse_date(text, timezone(timedelta(hours=9)))
+    assert (value.isoformat() if value else None) == expected

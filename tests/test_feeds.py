@@ -593,3 +593,42 @@ def test_html_named_entities_read_without_complaint() -> None:
     feed = parse_feed(fetched(doc))
     assert feed.entries[0].article.title == "Tom & Jerry\u2014again"
     assert feed.warnings == ()
+
+
+def test_a_url_urllib_cannot_read_is_no_url_not_the_feeds_failure() -> None:
+    """`http://[bad/x` (an unclosed IPv6 bracket) made urljoin raise ValueError out of parse_feed."""
+    rss_doc = rss(
+        "<item><title>a</title><guid>g1</guid><link>https://ok.example.com/a</link>"
+        "<enclosure url='http://[bad/x.jpg' type='image/jpeg'/></item>"
+        "<item><title>b</title><guid>g2</guid><link>http://[bad/b</link></item>"
+    )
+    feed = parse_feed(fetched(rss_doc))
+    assert [(e.article.url, e.article.image) for e in feed.entries] == [
+        ("https://ok.example.com/a", None),
+        (None, None),
+    ]
+    json_doc = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": "J",
+            "items": [
+                {"id": "1", "url": "https://j.examp[le.com/1", "content_text": "x"},
+                {"id": "2", "url": "/2"},
+            ],
+        }
+    )
+    feed = parse_feed(fetched(json_doc, "https://j.example.com/feed.json"))
+    assert [(e.article.id, e.article.url) for e in feed.entries] == [
+        ("1", None),
+        ("2", "https://j.example.com/2"),
+    ]
+
+
+def test_a_local_feed_whose_own_link_cannot_be_read_is_read_without_a_base() -> None:
+    """A file's feed resolves against its own link; `http://[bad/` made that a ValueError out of parse_feed."""
+    doc = rss(
+        "<item><title>a</title><guid>g</guid><description>&lt;a href='x'&gt;l&lt;/a&gt;</description></item>"
+    )
+    doc = doc.replace("<link>https://feeds.example.com/</link>", "<link>http://[bad/</link>")
+    feed = parse_feed(fetched(doc, "file:///tmp/feed.xml"))
+    assert feed.site_url is None and feed.entries[0].article.html == '<a href="x">l</a>'

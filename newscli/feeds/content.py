@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import html as htmllib
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from lxml_html_clean import Cleaner
@@ -22,6 +24,9 @@ _SAFE_SCHEME = re.compile(r"(?:https?:|mailto:|//|/|\.|\?|#|[^:/?#]*(?:[/?#]|$))
 # What makes a fragment more than plain text to the HTML parser (markup, references, CR, controls).
 _NOT_PLAIN = re.compile("[<>&\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _WS = re.compile(r"[ \t\r\n\f\v\u00a0\u3000]+")
+# An absolute http(s) URL that urljoin and urlsplit give back as it is, whatever the (readable) base: ASCII,
+# a host, none of the characters they split on, drop or check (query, fragment, params, brackets, TAB, CR, LF).
+PLAIN_HTTP_URL = re.compile(r"https?://[^/?#;\[\]\t\r\n\x80-\U0010ffff][^?#;\[\]\t\r\n\x80-\U0010ffff]*")
 
 _BLOCK_TAGS = frozenset(
     "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote pre tr table section article header footer "
@@ -114,7 +119,9 @@ def _cleaned(fragment: str, base: str | None) -> Any:
         root = html_fragment(fragment, create_parent="div")
     except (etree.ParserError, ValueError):
         return None
-    root = _CLEANER.clean_html(root)
+    # cleaned in place: clean_html would clean a deep copy, whose elements lose HTML_PARSER's C-level class
+    # lookup (every later walk of the tree then calls lxml.html's Python one per element)
+    _CLEANER(root)
     for el in root.iter():
         for attr in ("href", "src"):
             value = el.get(attr)
@@ -122,8 +129,27 @@ def _cleaned(fragment: str, base: str | None) -> Any:
             if value is not None and (not value.strip() or not _SAFE_SCHEME.match(value.strip())):
                 del el.attrib[attr]
     if base and "://" in base:
-        root.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
+        # make_links_absolute(base, handle_failures="discard"), an absolute link kept without a join
+        root.rewrite_links(functools.partial(_absolute_link, base, _readable(base)))
     return root
+
+
+def _readable(url: str) -> bool:
+    try:
+        urlsplit(url)
+    except ValueError:
+        return False
+    return True
+
+
+def _absolute_link(base: str, readable: bool, href: str) -> str | None:
+    """`href` joined to `base` (None when that fails: the link is dropped), as make_links_absolute joins."""
+    if readable and PLAIN_HTTP_URL.fullmatch(href):
+        return href  # what the join gives back for it (a base that cannot be read fails every join)
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
 
 
 def _serialized(root: Any) -> str:

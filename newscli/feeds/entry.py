@@ -9,7 +9,7 @@ from datetime import datetime, tzinfo
 from urllib.parse import urljoin, urlsplit
 
 from newscli.dates import default_zone
-from newscli.feeds.content import is_teaser_text
+from newscli.feeds.content import PLAIN_HTTP_URL, is_teaser_text
 from newscli.models import Article, Entry, FeedRef
 
 _SOURCE_IN_TEXT = re.compile(r"来源[：:]\s*([^\s|｜丨/，,。;；<>()（）]{1,30})")
@@ -41,7 +41,7 @@ class FeedContext:
 
     def own_base(self, link: str | None) -> None:
         """A document without an http(s) URL: resolve against its own absolute http(s) link, if it has one."""
-        if not self.base and link and urlsplit(link.strip()).scheme in ("http", "https"):
+        if not self.base and link and http_url(link, "") is not None:
             self.base = link.strip()
 
     def zone(self, lang: str | None) -> tzinfo:
@@ -147,8 +147,16 @@ def language_tag(value: str | None) -> str | None:
 
 
 def http_url(value: str | None, base: str) -> str | None:
-    """`value` made absolute against `base`; None unless it is an http(s) URL."""
-    if not value or not value.strip():
+    """`value` made absolute against `base`; None unless it is an http(s) URL (one that can be read)."""
+    if not value:
         return None
-    url = urljoin(base, value.strip()) if "://" in base else value.strip()
-    return url if urlsplit(url).scheme in ("http", "https") else None
+    value = value.strip()
+    if not value:
+        return None
+    if PLAIN_HTTP_URL.fullmatch(value):
+        return value  # what the join and the check below give for it, without them (most links)
+    try:
+        url = urljoin(base, value) if "://" in base else value
+        return url if urlsplit(url).scheme in ("http", "https") else None
+    except ValueError:  # a host urllib cannot read ("http://[bad/x"): no URL, not the feed's failure
+        return None

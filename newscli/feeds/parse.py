@@ -11,7 +11,7 @@ import html as htmllib
 import io
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone, tzinfo
 from html.entities import name2codepoint
 from typing import Any
@@ -477,6 +477,26 @@ def _patched_feedparser() -> Any:
 
     mixin.resolve_relative_uris = resolve_relative_uris
 
+    # xml.sax.make_parser(["drv_libxml2"]) searches sys.path for libxml2's old SAX driver at every parse;
+    # expat (the default list's one parser, the one every check here is written against) is always used.
+    feedparser.api.PREFERRED_XML_PARSERS = []
+    # FeedParserDict reads every key through its alias table (`guid` is `id`, `description` is `summary`…)
+    # in Python, ~60 times an entry; a key without an alias or special meaning reads as a plain dict's.
+    fpd = feedparser.util.FeedParserDict
+    aliased = frozenset(fpd.keymap) | {"category", "enclosures", "license", "updated", "updated_parsed"}
+    aliased_get, aliased_getitem, aliased_contains = fpd.get, fpd.__getitem__, fpd.__contains__
+
+    def get(self: Any, key: Any, default: Any = None) -> Any:
+        return aliased_get(self, key, default) if key in aliased else dict.get(self, key, default)
+
+    def getitem(self: Any, key: Any) -> Any:
+        return aliased_getitem(self, key) if key in aliased else dict.__getitem__(self, key)
+
+    def contains(self: Any, key: Any) -> bool:
+        return bool(aliased_contains(self, key)) if key in aliased else dict.__contains__(self, key)
+
+    fpd.get, fpd.__getitem__, fpd.__contains__ = get, getitem, contains
+
     def start_media_description(self: Any, attrs_d: dict[str, str]) -> None:
         self.push_content("media_description", attrs_d, "text/plain", 1)
 
@@ -506,7 +526,7 @@ def _bozo_reason(exc: object) -> str:
 
 
 def _xml_entry(
-    raw: Any,
+    parsed: Any,
     ref: FeedRef,
     feed_lang: str | None,
     scoped: bool,
@@ -515,14 +535,17 @@ def _xml_entry(
     position: int,
 ) -> Entry:
     base = ctx.base
+    raw: dict[str, Any] = dict(
+        parsed
+    )  # a plain dict: no key read here has a FeedParserDict alias (but enclosures)
     link = http_url(_entry_link(raw), base)
     title = plain_text(raw.get("title"), raw.get("title_detail"))
     lang = _entry_lang(raw, feed_lang, scoped)
     tz = ctx.zone(lang)
     published_raw = raw.get("published") or raw.get("created")
-    updated_raw = dict.get(raw, "updated")  # .get("updated") falls back to published, with a warning
+    updated_raw = raw.get("updated")  # (FeedParserDict's .get("updated") falls back to published, warning)
     published = _date(published_raw, raw.get("published_parsed") or raw.get("created_parsed"), tz)
-    updated = _date(updated_raw, dict.get(raw, "updated_parsed"), tz)
+    updated = _date(updated_raw, raw.get("updated_parsed"), tz)
     if published is None:
         published, updated = updated, None
 
@@ -531,10 +554,10 @@ def _xml_entry(
     summary_detail = raw.get("summary_detail") or {}
     description = None
     if raw.get("summary"):
-        same = content_value == raw.summary and "html" in content_type
-        description = text if same else plain_text(raw.summary, summary_detail)
+        same = content_value == raw["summary"] and "html" in content_type
+        description = text if same else plain_text(raw["summary"], summary_detail)
 
-    source = raw.get("source") if isinstance(raw.get("source"), Mapping) else {}
+    source: Mapping[str, Any] = raw["source"] if isinstance(raw.get("source"), Mapping) else {}
     author = _authors(raw) or _authors(source) or feed_author
     source_title = source.get("title")
 
@@ -551,7 +574,7 @@ def _xml_entry(
         source=source_title,
         lang=lang,
         description=description,
-        image=_image(raw, base),
+        image=_image(raw, parsed, base),
         categories=categories,
         tags=tags,
         html=html,
@@ -618,16 +641,19 @@ def _best_content(raw: Any) -> tuple[str | None, str]:
 
     Of several content elements the longest wins (a feed may carry a plain and an HTML version).
     """
-    media = raw.get("media_description_detail") or {}
-    for candidates in (
-        [(c.get("value") or "", c.get("type") or "text/html") for c in raw.get("content") or []],
-        [(raw.get("summary") or "", (raw.get("summary_detail") or {}).get("type") or "text/html")],
-        [(raw.get("media_description") or "", media.get("type") or "text/plain")],
-    ):
+    for candidates in _content_candidates(raw):
         found = [c for c in candidates if isinstance(c[0], str) and c[0].strip()]
         if found:
             return max(found, key=lambda c: len(c[0]))
     return None, "text/html"
+
+
+def _content_candidates(raw: Mapping[str, Any]) -> Iterator[list[tuple[Any, Any]]]:
+    """The entry's content elements, its summary, its media description: each read only when needed."""
+    yield [(c.get("value") or "", c.get("type") or "text/html") for c in raw.get("content") or []]
+    yield [(raw.get("summary") or "", (raw.get("summary_detail") or {}).get("type") or "text/html")]
+    media = raw.get("media_description_detail") or {}
+    yield [(raw.get("media_description") or "", media.get("type") or "text/plain")]
 
 
 def _date(raw: str | None, parsed: Any, tz: tzinfo) -> datetime | None:
@@ -660,7 +686,8 @@ def _terms(tags: Iterable[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(tag_list), tuple(cat_list)
 
 
-def _image(raw: Any, base: str) -> str | None:
+def _image(raw: Mapping[str, Any], parsed: Any, base: str) -> str | None:
+    """The entry's thumbnail, else its image media, else its image enclosure (of `parsed`, its FeedParserDict)."""
     for thumb in raw.get("media_thumbnail") or []:
         if thumb.get("url"):
             return http_url(thumb["url"], base)
@@ -669,7 +696,7 @@ def _image(raw: Any, base: str) -> str | None:
             media.get("medium") == "image" or (media.get("type") or "").startswith("image/")
         ):
             return http_url(media["url"], base)
-    for enc in raw.get("enclosures") or []:
+    for enc in parsed.get("enclosures") or []:
         if (enc.get("type") or "").startswith("image/") and enc.get("href"):
             return http_url(enc["href"], base)
     return None
