@@ -124,10 +124,20 @@ HTML_PARSER = html_parser()  # for fragments; lxml serialises a parser's use acr
 
 
 def fragment(html: str, create_parent: str | None = None) -> HtmlElement:
-    """lxml.html.fragment_fromstring with HTML_PARSER; its errors (ParserError, ValueError) as lxml raises them."""
+    """lxml.html.fragment_fromstring with HTML_PARSER; its errors (ParserError, ValueError) as lxml raises them.
+
+    With `create_parent`, the parent is made as lxml makes it, but by HTML_PARSER: lxml.html's own would
+    bring its per-element Python lookup back to every element moved under it."""
     if create_parent is None:
         return lxml.html.fragment_fromstring(html, parser=HTML_PARSER)
-    return lxml.html.fragment_fromstring(html, create_parent=create_parent, parser=HTML_PARSER)
+    elements = lxml.html.fragments_fromstring(html, parser=HTML_PARSER, no_leading_text=False)
+    root: HtmlElement = HTML_PARSER.makeelement(create_parent)
+    if elements:
+        if isinstance(elements[0], str):
+            root.text = elements[0]
+            del elements[0]
+        root.extend(elements)
+    return root
 
 
 def clean_body(node: HtmlElement, url: str) -> HtmlElement:
