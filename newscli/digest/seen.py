@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only say who shared a link or which campaign it came from.
@@ -34,6 +35,9 @@ _TRACKING = frozenset(
 )
 
 
+@functools.lru_cache(
+    maxsize=256
+)  # a feed's URL scopes each of its entries' bare guids: the same one, many times
 def normalise_url(url: str) -> str:
     """A URL as a seen key: scheme, fragment, tracking parameters, default port and trailing slash dropped."""
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -53,6 +54,9 @@ def _split_name(name: str, fallback_seed: str) -> tuple[str, str]:
     return stem, ext
 
 
+@functools.lru_cache(
+    maxsize=512
+)  # the digest checks a post's name before its folder saves it under that name
 def safe_filename(name: str, *, fallback_seed: str) -> str:
     """`name` as one safe path component: no separators, `..`, reserved names or controls; ≤255 bytes."""
     stem, ext = _split_name(name, fallback_seed)

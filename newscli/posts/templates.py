@@ -6,6 +6,7 @@ or index access (`{url.__class__}`), no positional fields. Missing values render
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import string
@@ -41,6 +42,7 @@ _FORMATTER = string.Formatter()
 _ESCAPES = re.compile(r"\\(n|t|\\)")
 
 
+@functools.lru_cache(maxsize=512)  # a post's name and its front matter's fields ask for it more than once
 def _bounded_slug(text: str) -> str:
     slug = slugify(text)
     if len(slug) <= SLUG_MAX_CHARS:
