@@ -367,7 +367,7 @@ class PostFolder:
 
         base = safe_filename(job.wanted, fallback_seed=key)
         for n in range(1, MAX_COLLISIONS + 1):
-            name = numbered(base, n)
+            name = numbered(base, n) if n > 1 else base  # a safe name is its own first variant
             path = directory / name
             if placed.get(name, key) != key:
                 continue  # another article of this batch took it

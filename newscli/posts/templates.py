@@ -188,10 +188,17 @@ def check_template(template: str, *, what: str) -> None:
         raise UsageError(f"{what}: bad template {template!r}: {exc}") from None
 
 
+_PLAIN: set[str] = set()  # templates whose fields were found plain: a run renders the same few thousands of times
+
+
 def _render(template: str, values: Mapping[str, Any]) -> str:
-    for name, _ in _fields(template, "template"):
-        if name not in FIELDS:  # never let `{url.__class__}` reach str.format
-            raise UsageError(f"template: unknown field {{{name}}}; known: {', '.join(FIELDS)}")
+    if template not in _PLAIN:
+        for name, _ in _fields(template, "template"):
+            if name not in FIELDS:  # never let `{url.__class__}` reach str.format
+                raise UsageError(f"template: unknown field {{{name}}}; known: {', '.join(FIELDS)}")
+        if len(_PLAIN) > 256:
+            _PLAIN.clear()
+        _PLAIN.add(template)
     return template.format_map(values)
 
 
