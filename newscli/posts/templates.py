@@ -188,7 +188,9 @@ def check_template(template: str, *, what: str) -> None:
         raise UsageError(f"{what}: bad template {template!r}: {exc}") from None
 
 
-_PLAIN: set[str] = set()  # templates whose fields were found plain: a run renders the same few thousands of times
+_PLAIN: set[str] = (
+    set()
+)  # templates whose fields were found plain: a run renders the same few thousands of times
 
 
 def _render(template: str, values: Mapping[str, Any]) -> str:
