@@ -42,8 +42,16 @@ _FORMATTER = string.Formatter()
 _ESCAPES = re.compile(r"\\(n|t|\\)")
 
 
-@functools.lru_cache(maxsize=512)  # a post's name and its front matter's fields ask for it more than once
 def _bounded_slug(text: str) -> str:
+    # a post's name is rendered more than once (the digest checks it before saving): small texts are cached
+    return _cached_slug(text) if len(text) <= CACHED_CHARS else _cached_slug.__wrapped__(text)
+
+
+CACHED_CHARS = 2000  # longer texts (a hostile feed's megabyte title) are never kept in a cache
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_slug(text: str) -> str:
     slug = slugify(text)
     if len(slug) <= SLUG_MAX_CHARS:
         return slug
