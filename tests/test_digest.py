@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import typer
@@ -34,7 +34,9 @@ from newscli.digest.run import DigestReport, run_digest
 from newscli.digest.state import DB_NAME
 from newscli.errors import StateError
 from newscli.feeds.subscriptions import add_feed
+from newscli.models import Article
 from newscli.posts.archive import post_date
+from newscli.posts.folder import PostFolder
 
 HARNESS = Path(__file__).parent / "digest_harness.py"
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,6 +171,35 @@ def test_same_article_in_two_feeds_is_saved_once(http_server: TestServer, tmp_pa
     assert len(report.saved) == 3
     assert sum("story-a1" in n for n in posts(out)) == 1
     assert len(digest(out).saved) == 0
+
+
+def test_a_big_feed_is_claimed_at_once_each_article_saved_once(
+    http_server: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 300 entries give 600 seen keys, more than one query of the state takes; the last entry is the first
+    # one again under another guid, and the next run adds one new entry
+    items = [item(i, feed="big") for i in range(300)]
+    again = item(0, feed="big", guid="tag:news.example.com,2024:again")
+    url = http_server.serve("/big.xml", rss([*items, again]), content_type=RSS_TYPE)
+    add_feed(url, name="big")
+    out = tmp_path / "out"
+    report = digest(out)
+    assert report.exit_code == 0
+    assert len(report.saved) == 300
+    assert sum("story-big0." in n for n in posts(out)) == 1
+    http_server.serve("/big.xml", rss([*items, again, item(300, feed="big")]), content_type=RSS_TYPE)
+    saving: list[str | None] = []
+    real_save = PostFolder.save
+
+    def save(self: PostFolder, article: Article, *args: Any, **kwargs: Any) -> Any:
+        saving.append(article.title)
+        return real_save(self, article, *args, **kwargs)
+
+    monkeypatch.setattr(PostFolder, "save", save)
+    assert [p.name for p in digest(out).saved] == ["2024-05-17-story-big300.md"]
+    assert (
+        saving[0] == "Story big300" and len(saving) == 2
+    )  # the new entry (every seen one skipped), the page
 
 
 def test_full_text_fetched_for_teasers_and_failed_page_falls_back(

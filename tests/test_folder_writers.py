@@ -4,6 +4,7 @@ writer go at once when no writer holds the folder. Issue 15: saves from many thr
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -160,3 +161,38 @@ def test_a_writer_killed_while_writing_leaves_no_file_behind(tmp_path: Path) -> 
     result = subprocess.run([sys.executable, "-c", code, str(out)], env=env, capture_output=True, timeout=60)
     assert result.returncode == -9, result.stderr
     assert list(out.iterdir()) == []
+
+
+def test_index_commits_are_synced_unless_the_digests_state_commit_syncs_them(
+    http_server: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newscli.digest.run import run_digest
+    from newscli.posts.index import SavedIndex
+
+    def synchronous(db: Any) -> int:
+        return int(db.execute("PRAGMA synchronous").fetchone()[0])
+
+    with SavedIndex(
+        tmp_path / "own.db"
+    ) as own:  # `fetch --save`: nothing commits after it, each commit is synced
+        assert synchronous(own.db) == 2  # FULL
+    # The digest: every batch of index rows is followed by the feed's commit of the state, FULL, in the same
+    # write-ahead log, which makes the rows durable with it (a power loss cannot keep a seen mark without them).
+    opened: list[tuple[str, int]] = []
+    real_init = SavedIndex.__init__
+
+    def init(self: SavedIndex, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        opened.append((str(self.path), synchronous(self.db)))
+
+    monkeypatch.setattr(SavedIndex, "__init__", init)
+    url = http_server.serve("/a.xml", rss([item(i) for i in range(3)]), content_type=RSS_TYPE)
+    add_feed(url, name="alpha")
+    state_dir = tmp_path / "state"
+    report = run_digest(out=tmp_path / "out", state_dir=state_dir)
+    assert len(report.saved) == 3
+    assert opened == [(str(state_dir / "newscli.db"), 1)]  # NORMAL, in the state's own database
+    with sqlite3.connect(state_dir / "newscli.db") as db:
+        saved = db.execute("SELECT count(*) FROM saved").fetchone()[0]
+        seen = db.execute("SELECT count(*) FROM seen").fetchone()[0]
+    assert saved == 4 and seen >= 3  # the three posts and the day's page, each recorded

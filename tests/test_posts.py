@@ -26,7 +26,7 @@ from newscli.posts.atomic import atomic_write, check_directory
 from newscli.posts.folder import PostFolder, save_post
 from newscli.posts.frontmatter import clean_text, front_matter
 from newscli.posts.index import SavedIndex
-from newscli.posts.names import article_key, safe_filename
+from newscli.posts.names import article_key, numbered, safe_filename
 from newscli.posts.post import PostOptions, parse_set, render_post
 
 TESTS = Path(__file__).parent
@@ -390,6 +390,7 @@ def test_property_safe_filename_is_one_component(title: str, tmp_path: Path) -> 
         name = safe_filename(template, fallback_seed="id")
         check_component(name, tmp_path)
         assert safe_filename(name, fallback_seed="other") == name  # stable
+        assert numbered(name, 1) == name  # its own first variant: a save tries it as it is
     # and the file system agrees
     path = tmp_path / safe_filename(title * 40, fallback_seed="id")
     path.write_bytes(b"x")

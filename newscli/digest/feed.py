@@ -148,13 +148,18 @@ class DigestRun:
         self._claim_lock = threading.Lock()
         self.abort = threading.Event()
 
-    def claim(self, keys: Sequence[str]) -> bool:
-        """True when no earlier run saved this article and no other feed of this run took it."""
+    def claim(self, entries_keys: Sequence[Sequence[str]]) -> list[bool]:
+        """For each entry's keys, in order: True when no earlier run saved the article and no other entry of
+        this run (another feed's, or an earlier one of this feed) took it. One look at the state for them all."""
         with self._claim_lock:
-            if any(k in self._claimed for k in keys) or self.state.seen(keys):
-                return False
-            self._claimed.update(keys)
-            return True
+            seen = self.state.seen_among([k for keys in entries_keys for k in keys])
+            claimed: list[bool] = []
+            for keys in entries_keys:
+                taken = any(k in self._claimed or k in seen for k in keys)
+                if not taken:
+                    self._claimed.update(keys)
+                claimed.append(not taken)
+            return claimed
 
     def out_of_time(self) -> bool:
         """The run's budget is used up: what is not yet fetched waits for the next run."""
@@ -296,11 +301,16 @@ class DigestRun:
             FeedOutcome(feed.name, redact(feed.url), "unchanged", warnings=warnings), validators=validators
         )
         todo: list[tuple[Entry, list[str]]] = []
-        for entry in entries:
-            art = entry.article
-            keys = seen_keys(art.id, art.url, redact(feed.url))
-            if not keys or not self.claim(keys):
+        feed_url = redact(feed.url)
+        keyed = [
+            (entry, keys)
+            for entry in entries
+            if (keys := seen_keys(entry.article.id, entry.article.url, feed_url))
+        ]
+        for (entry, keys), new in zip(keyed, self.claim([keys for _, keys in keyed]), strict=True):
+            if not new:
                 continue
+            art = entry.article
             when = art.published or art.updated
             if self.since is not None and when is not None and when < self.since:
                 result.marks.append(Mark(tuple(keys)))  # before --since: remembered, never saved

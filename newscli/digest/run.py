@@ -174,8 +174,11 @@ def run_digest(
                 PostFolder(Path(archive)).check()
         state = State.open(state_dir, busy_timeout=busy_timeout, readonly=dry_run, has_posts=_has_posts(out))
         owned.append(state)
-        # one folder object, its index shared by the feed threads (saving is one step per folder anyway)
-        folder = PostFolder(out) if dry_run else PostFolder.open(out, index_path=state.path)
+        # one folder object, its index shared by the feed threads (saving is one step per folder anyway); its
+        # rows are made durable by the feed's commit of the state that follows them (SavedIndex: synced_later)
+        folder = (
+            PostFolder(out) if dry_run else PostFolder.open(out, index_path=state.path, synced_later=True)
+        )
         owned.append(folder)
         from newscli.pipeline import MAX_CONCURRENCY, concurrency_for
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only say who shared a link or which campaign it came from.
@@ -36,6 +37,15 @@ _TRACKING = frozenset(
 
 def normalise_url(url: str) -> str:
     """A URL as a seen key: scheme, fragment, tracking parameters, default port and trailing slash dropped."""
+    # a feed's URL scopes each of its entries' bare guids: the same one, many times (cached when not huge)
+    return _normalised(url) if len(url) <= _CACHED_CHARS else _normalised.__wrapped__(url)
+
+
+_CACHED_CHARS = 2000
+
+
+@functools.lru_cache(maxsize=256)
+def _normalised(url: str) -> str:
     try:
         parts = urlsplit(url.strip())
         port = parts.port

@@ -9,6 +9,7 @@ A corrupt database is reported, never reset. The run lock (lock.py) lives beside
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import sqlite3
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from newscli.errors import StateError, redact
 from newscli.models import clean_value
@@ -377,11 +378,19 @@ class State:
 
     def seen(self, keys: Iterable[str]) -> bool:
         """Whether any of the keys was remembered as seen."""
-        keys = list(keys)
-        if not keys:
-            return False
-        marks = ",".join("?" * len(keys))
-        return bool(self._query(f"SELECT 1 FROM seen WHERE key IN ({marks}) LIMIT 1", keys))
+        return bool(self.seen_among(keys))
+
+    def seen_among(self, keys: Iterable[str]) -> set[str]:
+        """The keys of `keys` remembered as seen (a feed's entries' keys at once: a few queries, not one each)."""
+        keys = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            chunk = keys[start : start + _KEYS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                str(r[0]) for r in self._query(f"SELECT key FROM seen WHERE key IN ({marks})", chunk)
+            )
+        return found
 
     def day_posts(self, day: str) -> list[PostRecord]:
         """The posts saved on `day` (YYYY-MM-DD, local), by feed then arrival."""
@@ -512,8 +521,8 @@ class State:
     ) -> None:
         # whatever a stage let through, nothing unencodable reaches SQLite (it would fail the whole feed)
         name, url = clean_value(name), redact(clean_value(url))
-        marks = [Mark(clean_value(m.keys), clean_value(m.path)) for m in marks]
-        posts = [PostRecord(**{k: clean_value(v) for k, v in vars(p).items()}) for p in posts]
+        marks = [_cleaned(m) for m in marks]
+        posts = [_cleaned(p) for p in posts]
         if error is not None:
             error = (clean_value(error[0]), clean_value(error[1]))
         if validators is not None:
@@ -603,6 +612,16 @@ class State:
                 raise self._error(exc, doing) from exc
 
 
+_Record = TypeVar("_Record", Mark, PostRecord)
+
+
+def _cleaned(record: _Record) -> _Record:
+    """`record` with clean_value over each field; the record itself when that changes none (nearly always)."""
+    changes = {k: c for k, v in vars(record).items() if (c := clean_value(v)) is not v}
+    return dataclasses.replace(record, **changes) if changes else record
+
+
+_KEYS_PER_QUERY = 500  # SQLite before 3.32 takes at most 999 parameters in one statement
 _FEED_COLUMNS = "name, url, etag, last_modified, body_sha256, retry_after, failures, last_error, last_success"
 
 

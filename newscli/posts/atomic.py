@@ -98,16 +98,6 @@ def atomic_write(path: Path, data: bytes, *, replace: bool = True, sync_dir: boo
             pass
 
 
-def open_directory(directory: Path) -> int | None:
-    """A descriptor of `directory` for linking into and syncing (None where directories cannot be opened)."""
-    if os.name != "posix":
-        return None
-    try:
-        return os.open(directory, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_DIRECTORY", 0))
-    except OSError as exc:
-        raise SaveError(_cause(exc), source=str(directory)) from None
-
-
 def sync_directory(dir_fd: int | None, directory: Path) -> None:
     """fsync the directory open as `dir_fd`, so that the names linked or renamed in it survive a crash;
     SaveError naming the cause."""

@@ -32,7 +32,6 @@ from newscli.posts.atomic import (
     check_directory,
     link_staged,
     make_directory,
-    open_directory,
     read_existing,
     remove_stale_temps,
     stage_file,
@@ -95,12 +94,13 @@ WRITE_LOCK_WAIT = 60.0  # seconds a writer waits for another program writing to 
 
 
 @contextlib.contextmanager
-def _folder_flock(directory: Path, *, wait: float = WRITE_LOCK_WAIT) -> Iterator[bool]:
+def _folder_flock(directory: Path, *, wait: float = WRITE_LOCK_WAIT, fd: int | None = None) -> Iterator[bool]:
     """An advisory flock on the folder itself (no lock file is left in it), across processes (`fetch --save` beside `digest`, two
     digests with different state): choosing a name, writing and recording are one step per folder.
 
     Yields True when held; with `wait` 0, False at once when another process holds it. SaveError after
     `wait` seconds. Where flock is unavailable (no fcntl), yields True: the thread lock still holds.
+    `fd`: an open descriptor of the folder to lock, instead of one of its own (the caller closes it).
     """
     try:
         import fcntl
@@ -108,12 +108,14 @@ def _folder_flock(directory: Path, *, wait: float = WRITE_LOCK_WAIT) -> Iterator
         yield True
         return
     path = Path(directory)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_DIRECTORY", 0))
-    except OSError as exc:
-        raise SaveError(
-            f"cannot open the folder's write lock: {exc.strerror or exc}", source=str(path)
-        ) from exc
+    own = fd is None
+    if fd is None:
+        try:
+            fd = os.open(path, _DIR_FLAGS)
+        except OSError as exc:
+            raise SaveError(
+                f"cannot open the folder's write lock: {exc.strerror or exc}", source=str(path)
+            ) from exc
     try:
         ends = time.monotonic() + wait
         while True:
@@ -136,7 +138,11 @@ def _folder_flock(directory: Path, *, wait: float = WRITE_LOCK_WAIT) -> Iterator
                 time.sleep(0.02)
         yield True
     finally:
-        os.close(fd)  # closing releases the flock
+        if own:
+            os.close(fd)  # closing releases the flock (the caller's descriptor: when it closes it)
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_DIRECTORY", 0)
 
 
 @dataclass(frozen=True)
@@ -162,9 +168,9 @@ class PostFolder:
         self._writers: _Writers | None = None
 
     @classmethod
-    def open(cls, path: Path, *, index_path: Path | None = None) -> PostFolder:
-        """The folder with a saved index of its own, closed by close()."""
-        folder = cls(path, SavedIndex(index_path))
+    def open(cls, path: Path, *, index_path: Path | None = None, synced_later: bool = False) -> PostFolder:
+        """The folder with a saved index of its own, closed by close() (`synced_later`: see SavedIndex)."""
+        folder = cls(path, SavedIndex(index_path, synced_later=synced_later))
         folder._owns_index = True
         return folder
 
@@ -361,7 +367,7 @@ class PostFolder:
 
         base = safe_filename(job.wanted, fallback_seed=key)
         for n in range(1, MAX_COLLISIONS + 1):
-            name = numbered(base, n)
+            name = numbered(base, n) if n > 1 else base  # a safe name is its own first variant
             path = directory / name
             if placed.get(name, key) != key:
                 continue  # another article of this batch took it
@@ -484,17 +490,35 @@ class PostFolder:
         return done
 
 
+def _open_folder(directory: Path) -> int | None:
+    """A descriptor of the folder (None where directories cannot be opened), which is made first only when it
+    cannot be opened: it was removed since the first write made it."""
+    if os.name != "posix":
+        make_directory(directory)
+        return None
+    try:
+        return os.open(directory, _DIR_FLAGS)
+    except OSError:
+        pass
+    make_directory(directory)
+    try:
+        return os.open(directory, _DIR_FLAGS)
+    except OSError as exc:
+        raise SaveError(
+            f"cannot open the folder's write lock: {exc.strerror or exc}", source=str(directory)
+        ) from exc
+
+
 def _write_batch(directory: Path, batch: list[_Job]) -> None:
     """Write the queued jobs of one folder (see _Writers): each ends with `saved` or its own `error`."""
     try:
-        make_directory(directory)
-        with _folder_flock(directory):
-            dir_fd = open_directory(directory)
-            try:
-                _place_batch(directory, batch, dir_fd)
-            finally:
-                if dir_fd is not None:
-                    os.close(dir_fd)
+        fd = _open_folder(directory)  # locked, linked into and synced: one descriptor per batch
+        try:
+            with _folder_flock(directory, fd=fd):
+                _place_batch(directory, batch, fd)
+        finally:
+            if fd is not None:
+                os.close(fd)
     except Exception as exc:  # noqa: BLE001 - the folder could not be made or locked: no job was written
         for job in batch:
             if job.saved is None and job.error is None:

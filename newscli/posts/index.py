@@ -40,7 +40,15 @@ def directory_key(directory: Path) -> str:
 class SavedIndex:
     """Open (creating if needed) the saved-posts index; use as a context manager or call close()."""
 
-    def __init__(self, path: Path | None = None, *, busy_timeout: float = 5.0) -> None:
+    def __init__(
+        self, path: Path | None = None, *, busy_timeout: float = 5.0, synced_later: bool = False
+    ) -> None:
+        """`synced_later`: the caller commits to the same database synchronously after every batch of rows it
+        records here (the digest's feed commit, which marks the posts seen), and that commit makes these
+        durable too: one write-ahead log, written and synced in order, so a power loss that takes a row takes
+        every later commit with it. Then a commit here is not synced on its own (SQLite's synchronous=NORMAL);
+        a crash of the process loses no committed row; a power loss, at most rows of posts not yet marked seen,
+        which the next run saves again (finding their files by their bytes)."""
         if path is None:
             from newscli.config import state_dir  # the one rule for where state lives
 
@@ -61,6 +69,8 @@ class SavedIndex:
             )
             self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             self._db.execute("PRAGMA journal_mode = WAL")
+            if synced_later:
+                self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.executescript(_SCHEMA)
             self._migrate()
         except sqlite3.Error as exc:

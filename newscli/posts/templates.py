@@ -6,6 +6,7 @@ or index access (`{url.__class__}`), no positional fields. Missing values render
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import string
@@ -42,6 +43,15 @@ _ESCAPES = re.compile(r"\\(n|t|\\)")
 
 
 def _bounded_slug(text: str) -> str:
+    # a post's name is rendered more than once (the digest checks it before saving): small texts are cached
+    return _cached_slug(text) if len(text) <= CACHED_CHARS else _cached_slug.__wrapped__(text)
+
+
+CACHED_CHARS = 2000  # longer texts (a hostile feed's megabyte title) are never kept in a cache
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_slug(text: str) -> str:
     slug = slugify(text)
     if len(slug) <= SLUG_MAX_CHARS:
         return slug
@@ -186,10 +196,19 @@ def check_template(template: str, *, what: str) -> None:
         raise UsageError(f"{what}: bad template {template!r}: {exc}") from None
 
 
+_PLAIN: set[str] = (
+    set()
+)  # templates whose fields were found plain: a run renders the same few thousands of times
+
+
 def _render(template: str, values: Mapping[str, Any]) -> str:
-    for name, _ in _fields(template, "template"):
-        if name not in FIELDS:  # never let `{url.__class__}` reach str.format
-            raise UsageError(f"template: unknown field {{{name}}}; known: {', '.join(FIELDS)}")
+    if template not in _PLAIN:
+        for name, _ in _fields(template, "template"):
+            if name not in FIELDS:  # never let `{url.__class__}` reach str.format
+                raise UsageError(f"template: unknown field {{{name}}}; known: {', '.join(FIELDS)}")
+        if len(_PLAIN) > 256:
+            _PLAIN.clear()
+        _PLAIN.add(template)
     return template.format_map(values)
 
 
