@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -73,6 +74,26 @@ def clean_json(data: Any) -> Any:
                 elif isinstance(value, (dict, list)):
                     stack.append(value)
     return data
+
+
+_Result = TypeVar("_Result")
+CACHED_CHARS = 2000  # longer texts (a hostile feed's megabyte title) are never kept in a cache
+
+
+def short_text_cache(maxsize: int) -> Callable[[Callable[..., _Result]], Callable[..., _Result]]:
+    """functools.lru_cache for a pure function of strings, over calls whose strings are CACHED_CHARS long in
+    all at most (a run computes the same names and keys many times; a huge one is computed, never kept)."""
+
+    def wrap(func: Callable[..., _Result]) -> Callable[..., _Result]:
+        cached = functools.lru_cache(maxsize=maxsize)(func)
+
+        @functools.wraps(func)
+        def call(*texts: str) -> _Result:
+            return cached(*texts) if sum(map(len, texts)) <= CACHED_CHARS else func(*texts)
+
+        return call
+
+    return wrap
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}

@@ -860,3 +860,21 @@ def test_archiving_never_moves_or_copies_a_planted_symlink(out: Path, tmp_path: 
     assert [dst.name for _, dst in moved] == ["2020-01-01-old.md"]
     assert sorted(p.name for p in archive.iterdir()) == ["2020-01-01-old.md"]
     assert (out / "2020-01-01-planted.md").is_symlink() and target.read_text().endswith("secret\n")
+
+
+def test_short_text_cache_keeps_short_texts_only() -> None:
+    """Names and keys a run computes many times are cached; a hostile feed's huge title is computed, never kept."""
+    from newscli.models import CACHED_CHARS, short_text_cache
+
+    calls: list[str] = []
+
+    @short_text_cache(8)
+    def shout(text: str, suffix: str) -> str:
+        calls.append(text)
+        return text.upper() + suffix
+
+    assert shout("a", "!") == shout("a", "!") == "A!"
+    assert calls == ["a"]  # computed once
+    huge = "x" * CACHED_CHARS
+    assert shout(huge, "!") == shout(huge, "!") == huge.upper() + "!"
+    assert calls == ["a", huge, huge]  # over the bound (both texts counted): computed each time, not held

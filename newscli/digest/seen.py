@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from newscli.models import short_text_cache
 
 # Query parameters that only say who shared a link or which campaign it came from.
 _TRACKING = frozenset(
@@ -37,14 +38,11 @@ _TRACKING = frozenset(
 
 def normalise_url(url: str) -> str:
     """A URL as a seen key: scheme, fragment, tracking parameters, default port and trailing slash dropped."""
-    # a feed's URL scopes each of its entries' bare guids: the same one, many times (cached when not huge)
-    return _normalised(url) if len(url) <= _CACHED_CHARS else _normalised.__wrapped__(url)
+    return _normalised(url)
 
 
-_CACHED_CHARS = 2000
-
-
-@functools.lru_cache(maxsize=256)
+# a feed's URL scopes each of its entries' bare guids: the same one, many times
+@short_text_cache(256)
 def _normalised(url: str) -> str:
     try:
         parts = urlsplit(url.strip())

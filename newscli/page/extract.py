@@ -46,8 +46,6 @@ _HOLDS_MAIN = lxml.etree.XPath(
     "descendant-or-self::main | descendant-or-self::article | descendant-or-self::math"
 )
 _BASE_HREF = lxml.etree.XPath("//base/@href")
-_TITLES = lxml.etree.XPath("//title[not(ancestor::svg)]")
-_H1S = lxml.etree.XPath("//body//h1")
 
 # readability takes ~7 s on 0.5 MB and ~78 s on 5 MB of HTML: it never sees more than this.
 MAX_HTML_CHARS = 2_000_000
@@ -361,7 +359,7 @@ class _Readability(Document):  # type: ignore[misc]
             children = list(elem)
             paragraph = None
             if elem.text and elem.text.strip():
-                p = fragment("<p/>")
+                p = HTML_PARSER.makeelement("p")
                 p.text = elem.text
                 elem.text = None
                 elem.insert(0, p)
@@ -374,12 +372,12 @@ class _Readability(Document):  # type: ignore[misc]
                     paragraph = None
                     continue
                 if paragraph is None:
-                    paragraph = fragment("<p/>")
+                    paragraph = HTML_PARSER.makeelement("p")
                     child.addprevious(paragraph)
                 paragraph.append(child)
             for pos, child in reversed(list(enumerate(elem))):
                 if child.tail and child.tail.strip():
-                    p = fragment("<p/>")
+                    p = HTML_PARSER.makeelement("p")
                     p.text = child.tail
                     child.tail = None
                     elem.insert(pos + 1, p)
@@ -688,8 +686,8 @@ def _headlines(doc: HtmlElement) -> list[str]:
     """What the page says its headline is: og:title and twitter:title, <title>, the first <h1>s."""
     metas = meta_tags(doc)
     found = [first(metas, "og:title"), first(metas, "twitter:title")]
-    found += [e.text_content() for e in _TITLES(doc)[:2]]
-    found += [h.text_content() for h in _H1S(doc)[:3]]
+    found += [e.text_content() for e in metadata.TITLE_ELEMENTS(doc)[:2]]
+    found += [h.text_content() for h in metadata.H1_ELEMENTS(doc)[:3]]
     return [f for f in found if f and f.strip()]
 
 

@@ -19,8 +19,8 @@ from newscli.page.metatags import first, keywords, meta_tags, unique
 from newscli.page.text import CJK, Windows, clean, text_nodes, text_windows
 
 # the page's XPath expressions, compiled once (doc.xpath(text) compiles its expression on every call)
-_TITLES = etree.XPath("//title[not(ancestor::svg)]")
-_H1S = etree.XPath("//body//h1")
+TITLE_ELEMENTS = etree.XPath("//title[not(ancestor::svg)]")
+H1_ELEMENTS = etree.XPath("//body//h1")
 _CANONICAL_HREFS = etree.XPath(
     "//link[@href][contains(concat(' ', normalize-space(translate(@rel,'CANONICAL','canonical')), ' '), ' canonical ')]/@href"
 )
@@ -70,9 +70,9 @@ def read_metadata(
     article = next((o for o in ld if ld_types(o) & ARTICLE_TYPES and not ld_types(o) <= {"webpage"}), None)
     article = article or next((o for o in ld if ld_types(o) & ARTICLE_TYPES), None) or {}
 
-    title_tag = next((t for t in (clean(e.text_content()) for e in _TITLES(doc)[:5]) if t), "")
+    title_tag = next((t for t in (clean(e.text_content()) for e in TITLE_ELEMENTS(doc)[:5]) if t), "")
     # Documentation generators end headings with a permalink sign ("Evolve¶").
-    h1s = [t for t in (clean(h.text_content()).rstrip("¶§#🔗 ") for h in _H1S(doc)[:5]) if t]
+    h1s = [t for t in (clean(h.text_content()).rstrip("¶§#🔗 ") for h in H1_ELEMENTS(doc)[:5]) if t]
 
     site_name = first(metas, "og:site_name") or ld_site_name(ld, article) or first(metas, "application-name")
     host = urlparse(url).hostname

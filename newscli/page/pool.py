@@ -332,6 +332,7 @@ class ExtractorPool:
         self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
         self._closed = False
         self._starting = False  # start(): every worker now, not at the first jobs
+        self._start_asked = False
         self._answered = False  # a worker has answered a job: they are up
         self._thread = threading.Thread(target=self._run, name="extractor-pool", daemon=True)
         self._thread.start()
@@ -398,9 +399,11 @@ class ExtractorPool:
 
     def start(self) -> None:
         """Start every worker now rather than at the first jobs (a worker takes a while to start: ~0.25 s
-        for a fresh interpreter to import what extraction needs)."""
+        for a fresh interpreter to import what extraction needs); once: later calls do nothing."""
         with self._lock:
-            self._starting = True
+            if self._start_asked:
+                return
+            self._start_asked = self._starting = True
         self._wake()
 
     @property
@@ -461,7 +464,7 @@ class ExtractorPool:
                     if idle is None:
                         return
                 job = (self._urgent or self._queue).popleft()
-            if not job.started and not job.fallback and not job.future.set_running_or_notify_cancel():
+            if not job.started and not job.future.set_running_or_notify_cancel():
                 continue
             job.started = True
             try:
@@ -489,8 +492,7 @@ class ExtractorPool:
             if worker.jobs and len(data) > PIPELINE_MAX_BYTES:
                 # Its pipe could not hold it while the worker is busy: this thread would block in the write,
                 # and with it every time limit. It waits for a free worker instead.
-                with self._lock:
-                    (self._urgent if job.call is not None else self._queue).appendleft(job)
+                self._requeue([job])
                 return
             try:
                 worker.conn.send_bytes(data)
@@ -604,8 +606,13 @@ class ExtractorPool:
             self._fail(job, job.error(f"{job.what} timed out after {self.time_limit:g} s", source=job.url))
             return
         job.fallback = True
+        self._requeue([job])
+
+    def _requeue(self, jobs: list[_Job]) -> None:
+        """Jobs back at the front of their queue (a call()'s: the urgent one), in their order."""
         with self._lock:
-            self._queue.appendleft(job)
+            for job in reversed(jobs):
+                (self._urgent if job.call is not None else self._queue).appendleft(job)
 
     def _retire(self, worker: _Worker, *, gone: bool = False) -> None:
         """Kill a worker (stuck or dead) and forget it; a new one is started when needed.
@@ -620,9 +627,7 @@ class ExtractorPool:
                 job, job.error(f"{job.what} failed: worker process died (exit code {code})", source=job.url)
             )
         waiting, worker.jobs = list(worker.jobs), deque()
-        with self._lock:
-            self._queue.extendleft(j for j in reversed(waiting) if j.call is None)
-            self._urgent.extendleft(j for j in reversed(waiting) if j.call is not None)
+        self._requeue(waiting)
         if worker.process.is_alive():
             worker.process.kill()
         worker.process.join(5.0)

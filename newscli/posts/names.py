@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import unicodedata
 from datetime import datetime
 
-from newscli.models import Article
+from newscli.models import Article, short_text_cache
 from newscli.posts.frontmatter import clean_text
 from newscli.posts.post import PostOptions
-from newscli.posts.templates import CACHED_CHARS, TemplateValues, article_key, render_with
+from newscli.posts.templates import TemplateValues, article_key, render_with
 
 MAX_NAME_BYTES = 255
 
@@ -56,13 +55,11 @@ def _split_name(name: str, fallback_seed: str) -> tuple[str, str]:
 
 def safe_filename(name: str, *, fallback_seed: str) -> str:
     """`name` as one safe path component: no separators, `..`, reserved names or controls; ≤255 bytes."""
-    # the digest checks a post's name before its folder saves it under that name: small names are cached
-    if len(name) + len(fallback_seed) <= CACHED_CHARS:
-        return _safe_filename(name, fallback_seed)
-    return _safe_filename.__wrapped__(name, fallback_seed)
+    return _safe_filename(name, fallback_seed)
 
 
-@functools.lru_cache(maxsize=512)
+# the digest checks a post's name before its folder saves it under that name
+@short_text_cache(512)
 def _safe_filename(name: str, fallback_seed: str) -> str:
     stem, ext = _split_name(name, fallback_seed)
     return _fit(stem, ext)

@@ -6,7 +6,6 @@ or index access (`{url.__class__}`), no positional fields. Missing values render
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import string
@@ -15,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from newscli.errors import UsageError
-from newscli.models import Article
+from newscli.models import Article, short_text_cache
 from newscli.slugs import pinyin, slugify
 
 FIELDS = (
@@ -42,16 +41,9 @@ _FORMATTER = string.Formatter()
 _ESCAPES = re.compile(r"\\(n|t|\\)")
 
 
+# a post's name is rendered more than once (the digest checks it before saving)
+@short_text_cache(512)
 def _bounded_slug(text: str) -> str:
-    # a post's name is rendered more than once (the digest checks it before saving): small texts are cached
-    return _cached_slug(text) if len(text) <= CACHED_CHARS else _cached_slug.__wrapped__(text)
-
-
-CACHED_CHARS = 2000  # longer texts (a hostile feed's megabyte title) are never kept in a cache
-
-
-@functools.lru_cache(maxsize=512)
-def _cached_slug(text: str) -> str:
     slug = slugify(text)
     if len(slug) <= SLUG_MAX_CHARS:
         return slug
@@ -196,9 +188,8 @@ def check_template(template: str, *, what: str) -> None:
         raise UsageError(f"{what}: bad template {template!r}: {exc}") from None
 
 
-_PLAIN: set[str] = (
-    set()
-)  # templates whose fields were found plain: a run renders the same few thousands of times
+# templates whose fields were found plain: a run renders the same few thousands of times
+_PLAIN: set[str] = set()
 
 
 def _render(template: str, values: Mapping[str, Any]) -> str:
