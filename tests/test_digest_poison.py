@@ -291,7 +291,10 @@ def test_a_feed_whose_parsing_never_ends_is_killed_and_the_other_feeds_are_saved
     with Fetcher(FetchOptions(extract_time_limit=1.0)) as fetcher:
         report = digest(out, fetcher=fetcher)
     outcomes = {o.name: o for o in report.feeds}
-    assert outcomes["fine"].status == "new" and len(outcomes["fine"].saved) == 2
+    assert outcomes["fine"].status == "new" and len(outcomes["fine"].saved) == 2, (
+        outcomes["fine"].error,
+        outcomes["fine"].flagged,
+    )
     endless = outcomes["endless"]
     assert endless.status == "failed" and endless.error is not None
     assert str(endless.error) == f"{http_server.url('/endless.xml')}: feed parsing timed out after 1 s"
