@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 
@@ -329,6 +330,28 @@ def test_workers_start_fresh_not_as_copies_of_the_main_process() -> None:
     assert "newscli.page.pool" in worker_modules
     assert not worker_modules & {"httpx", "typer", "feedparser", "sqlite3"}
     assert rss_kib < 60 * 1024
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="workers start as fresh interpreters on Linux"
+)
+def test_a_process_whose_workers_extract_does_not_load_extraction_itself() -> None:
+    """The digest's main process never extracts a page: its fresh workers do. It does not import readability
+    and the page readers for them (~0.3 s on the way to the first post), and the workers' pages still come
+    back extracted."""
+    code = (
+        "import sys\n"
+        "from newscli.page.pool import ExtractorPool\n"
+        "page = '<html><head><title>Hello</title></head><body><article><h1>Hello</h1>'"
+        " + '<p>' + 'A sentence of the story, long enough to count. ' * 20 + '</p></article></body></html>'\n"
+        "with ExtractorPool(workers=1, time_limit=20, fresh_workers=True) as pool:\n"
+        "    article = pool.submit(page, 'https://example.com/a').result(timeout=60)\n"
+        "print(article.title, 'readability' in sys.modules, 'newscli.page.extract' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.split() == ["Hello", "False", "False"], out.stderr
 
 
 def test_pool_extracts_a_normal_page() -> None:

@@ -22,9 +22,29 @@ from typing import Any
 
 from newscli.errors import ExtractError, NewsError
 from newscli.models import Article
-from newscli.page.extract import extract_article, quick_article
 
 Extractor = Callable[..., Article]
+
+
+class _Named:
+    """newscli.page.extract's function `name`, imported where it is called (a worker), not where the pool is
+    made: a digest's workers are fresh interpreters, and its main process never extracts a page, so it does
+    not import what extraction needs (~0.3 s of start-up, on the way to the first post). Pickles by name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Article:
+        from newscli.page import extract
+
+        return getattr(extract, self.name)(*args, **kwargs)  # type: ignore[no-any-return]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Named, (self.name,))
+
+
+extract_article = _Named("extract_article")
+quick_article = _Named("quick_article")
 
 # Jobs sent to one worker at a time: the one it runs and the next, waiting in its pipe, so that it starts that
 # one the moment it is done instead of idling until this process's dispatcher thread gets the interpreter lock
@@ -195,6 +215,8 @@ def _serve(
     """Worker loop: run jobs until told to stop; every outcome goes back as a picklable tuple."""
     _close_inherited(inherited)
     _die_with_parent()
+    import newscli.page.extract  # noqa: F401 - before the first job, whose time limit runs (a fork has it)
+
     while True:
         try:
             job = conn.recv()
@@ -325,6 +347,8 @@ class ExtractorPool:
         )
         self._ctx = _context()
         self._interpreters = fresh_workers and _can_start_interpreters()
+        if not self._interpreters and self._ctx.get_start_method() == "fork":
+            import newscli.page.extract  # noqa: F401 - once here, not in every forked worker
         self._queue: deque[_Job] = deque()
         self._urgent: deque[_Job] = deque()  # call() jobs: before the pages
         self._workers: list[_Worker] = []
