@@ -43,8 +43,8 @@ class _Named:
         return (_Named, (self.name,))
 
 
-extract_article = _Named("extract_article")
-quick_article = _Named("quick_article")
+_EXTRACT = _Named("extract_article")
+_QUICK = _Named("quick_article")
 
 # Jobs sent to one worker at a time: the one it runs and the next, waiting in its pipe, so that it starts that
 # one the moment it is done instead of idling until this process's dispatcher thread gets the interpreter lock
@@ -331,8 +331,8 @@ class ExtractorPool:
         workers: int | None = None,
         time_limit: float = 20.0,
         *,
-        extract: Extractor = extract_article,
-        fallback: Extractor | None = quick_article,
+        extract: Extractor = _EXTRACT,
+        fallback: Extractor | None = _QUICK,
         fallback_limit: float | None = None,
         fresh_workers: bool = False,
     ) -> None:
