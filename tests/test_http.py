@@ -29,6 +29,7 @@ from newscli.net.http import (
     HttpClient,
     retry_after_time,
 )
+from newscli.net.transport import DeadlineTransport
 
 MiB = 1024 * 1024
 PAGE = "<html><head><title>科技日报</title></head><body><p>新闻正文 – news body</p></body></html>"
@@ -659,6 +660,40 @@ def test_keep_alive_under_load_with_a_server_closing_idle_connections():
             server.close()
     assert failures == []
     assert len(connections) < 3000  # connections were kept alive and reused meanwhile
+
+
+def test_more_hosts_than_the_connection_cap_take_turns_and_closed_connections_leave_the_pool():
+    """With every connection slot taken by an idle connection to another host, a request closes one of them
+    and goes on (it never waits for a connection nobody will give back); connections the servers closed
+    are dropped from the pool, not kept as slots."""
+    servers = [Server() for _ in range(4)]
+    ports: dict[int, list[int]] = {}
+
+    def handler(req: BaseHTTPRequestHandler) -> None:
+        ports.setdefault(req.server.server_address[1], []).append(req.client_address[1])
+        head(req, 200, {"Content-Length": "2"})
+        req.wfile.write(b"ok")
+
+    def closing(req: BaseHTTPRequestHandler) -> None:
+        head(req, 200, {"Content-Length": "2", "Connection": "close"})
+        req.wfile.write(b"ok")
+
+    urls = [server.add("/k", handler) for server in servers]
+    closer = servers[0].add("/bye", closing)
+    transport = DeadlineTransport(httpx.Limits(max_connections=2, max_keepalive_connections=2))
+    try:
+        with HttpClient(transport=transport) as c:
+            bodies = [c.get(url).content for url in urls * 3]  # 4 hosts through 2 slots, in turn
+            assert bodies == [b"ok"] * 12
+            assert len(transport._pool.connections) <= 2
+            assert [c.get(urls[3]).content for _ in range(3)] == [b"ok"] * 3
+            assert len(set(ports[servers[3].port][-3:])) == 1  # one host in a row: its connection kept
+            for _ in range(3):
+                assert c.get(closer).content == b"ok"
+                assert all(not conn.is_closed() for conn in transport._pool.connections)
+    finally:
+        for server in servers:
+            server.close()
 
 
 def test_304s_and_short_redirects_keep_their_connection(http_server, client):

@@ -194,6 +194,11 @@ class _Pool(httpcore.ConnectionPool):
         # ... and of those that must not reuse one (sent again after a reused connection failed)
         self._fresh: set[int] = set()
         self._next_sweep = 0.0  # when the next pass looks at every idle connection (has_expired)
+        # the connections by origin (scheme, host, port), and each one's origin: a queued request looks
+        # only at its own origin's connections
+        self._groups: dict[tuple[bytes, bytes, int | None], list[ConnectionInterface]] = {}
+        self._origin_of: dict[ConnectionInterface, tuple[bytes, bytes, int | None]] = {}
+        self._held: set[ConnectionInterface] = set()  # the connections requests held after the last pass
 
     def handle_request(self, request: httpcore.Request) -> httpcore.Response:
         key = id(request)
@@ -214,67 +219,106 @@ class _Pool(httpcore.ConnectionPool):
                 self._fresh.discard(key)
 
     def _assign_requests_to_connections(self) -> list[ConnectionInterface]:
+        # Called under the pool's lock twice per request (when it is queued and when its response is
+        # closed), with dozens of connections kept. A pass costs what its queued requests need: each looks
+        # only at the connections to its own origin; the pass over every connection (closed ones dropped,
+        # expired and surplus idle ones closed) runs on a sweep, when the idle ones could exceed the
+        # keep-alive limit, or when no new connection may be made.
+        # has_expired() polls an idle connection's socket (a server that hung up leaves it readable), so the
+        # sweep runs at most every SWEEP_EVERY seconds; in between only the one about to be reused is
+        # looked at.
         closing: list[ConnectionInterface] = []
-        held = {id(r.connection) for r in self._requests if r.connection is not None}
-        kept: list[ConnectionInterface] = []
-        idle = 0
-        # has_expired() polls an idle connection's socket (a server that hung up leaves it readable): once
-        # per idle connection per pass, two passes per request, all under the pool's lock, is most of the
-        # CPU of a 304 with dozens of connections kept. So the sweep of every idle connection runs at
-        # most every SWEEP_EVERY seconds; in between only the one about to be reused is looked at.
+        held: set[ConnectionInterface] = set()
+        queued = []
+        for pool_request in self._requests:
+            if pool_request.connection is None:
+                queued.append(pool_request)
+            else:
+                held.add(pool_request.connection)
+        # a connection given back since the last pass may have closed (the response said so, its connect
+        # failed): it leaves the lists now
+        for connection in self._held - held:
+            if connection in self._origin_of and connection.is_closed():
+                self._drop(connection)
         now = time.monotonic()
         sweep = now >= self._next_sweep
         if sweep:
             self._next_sweep = now + SWEEP_EVERY
-        for connection in self._connections:
-            if connection.is_closed():
-                continue
-            if id(connection) in held:
-                kept.append(connection)
-            elif sweep and connection.has_expired():
-                closing.append(connection)
-            elif connection.is_idle() and idle >= self._max_keepalive_connections:
-                closing.append(connection)
-            else:
-                idle += connection.is_idle()
-                kept.append(connection)
-        self._connections = kept
-
-        for pool_request in self._requests:
-            if not pool_request.is_queued():
-                continue
+        if sweep or len(self._connections) > self._max_keepalive_connections:
+            self._tidy(held, sweep, closing)
+        for pool_request in queued:
             origin = pool_request.request.url.origin
             key = id(pool_request.request)
+            group = self._groups.setdefault((origin.scheme, origin.host, origin.port), [])
             reuse = None
             if key not in self._fresh:
-                expired: list[ConnectionInterface] = []
-                for c in kept:
-                    if id(c) in held or not c.can_handle_request(origin) or not c.is_available():
+                for c in tuple(group):
+                    if c in held or not c.is_available():
+                        if c.is_closed():
+                            self._drop(c)
                         continue
                     if not sweep and c.has_expired():  # checked in this pass's sweep otherwise
-                        expired.append(c)
+                        self._drop(c)
+                        closing.append(c)
                         continue
                     reuse = c
                     break
-                for c in expired:
-                    kept.remove(c)
-                    closing.append(c)
-            if reuse is None and len(kept) >= self._max_connections:
-                spare = next((c for c in kept if id(c) not in held and c.is_idle()), None)
-                if spare is None:
-                    continue  # stays queued until a connection is given back
-                kept.remove(spare)
-                closing.append(spare)
+            if reuse is None and len(self._connections) >= self._max_connections:
+                self._tidy(held, False, closing)  # the closed ones make room first
+                if len(self._connections) >= self._max_connections:
+                    spare = next((c for c in self._connections if c not in held and c.is_idle()), None)
+                    if spare is None:
+                        continue  # stays queued until a connection is given back
+                    self._drop(spare)
+                    closing.append(spare)
             if reuse is not None:
                 self._reused.add(key)
                 connection = reuse
             else:
                 self._reused.discard(key)
                 connection = self.create_connection(origin)
-                kept.append(connection)
-            held.add(id(connection))
+                self._connections.append(connection)
+                self._groups.setdefault((origin.scheme, origin.host, origin.port), []).append(connection)
+                self._origin_of[connection] = (origin.scheme, origin.host, origin.port)
+            held.add(connection)
             pool_request.assign_to_connection(connection)
+        self._held = held
         return closing
+
+    def _tidy(self, held: set[ConnectionInterface], sweep: bool, closing: list[ConnectionInterface]) -> None:
+        """The pass over every connection: closed ones dropped; on a sweep expired ones closed; idle ones
+        beyond the keep-alive limit closed. A connection a request holds is never touched."""
+        idle = 0
+        for connection in tuple(self._connections):
+            if connection in held:
+                continue
+            if connection.is_closed():
+                self._drop(connection)
+            elif sweep and connection.has_expired():
+                self._drop(connection)
+                closing.append(connection)
+            elif connection.is_idle():
+                if idle >= self._max_keepalive_connections:
+                    self._drop(connection)
+                    closing.append(connection)
+                else:
+                    idle += 1
+
+    def _drop(self, connection: ConnectionInterface) -> None:
+        """Take `connection` off the pool's lists (the caller closes it, when it is not closed yet)."""
+        self._connections.remove(connection)
+        key = self._origin_of.pop(connection, None)
+        if key is not None and connection in self._groups.get(key, ()):
+            self._groups[key].remove(connection)
+            if not self._groups[key]:
+                del self._groups[key]
+
+    def close(self) -> None:
+        with self._optional_thread_lock:
+            self._groups.clear()
+            self._origin_of.clear()
+            self._held = set()
+        super().close()
 
     def create_connection(self, origin: httpcore.Origin) -> ConnectionInterface:
         # The TLS context is made on the first connection that may need it (called under the pool's
