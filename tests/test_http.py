@@ -29,7 +29,7 @@ from newscli.net.http import (
     HttpClient,
     retry_after_time,
 )
-from newscli.net.transport import DeadlineTransport
+from newscli.net.transport import DeadlineTransport, _DeadlineStream, set_deadline
 
 MiB = 1024 * 1024
 PAGE = "<html><head><title>科技日报</title></head><body><p>新闻正文 – news body</p></body></html>"
@@ -694,6 +694,50 @@ def test_more_hosts_than_the_connection_cap_take_turns_and_closed_connections_le
     finally:
         for server in servers:
             server.close()
+
+
+def test_the_socket_stream_waits_for_slow_peers_and_stops_at_the_deadline():
+    """The stream under every plain-HTTP connection reads and writes its socket directly: a write larger
+    than the socket's buffer is sent whole as the peer reads it, a read waits for bytes that come late,
+    and a peer that never reads (or never answers) is given up at the request's deadline."""
+    import httpcore
+    from httpcore._backends.sync import SyncStream
+
+    ours, theirs = socket.socketpair()
+    stream = _DeadlineStream(SyncStream(ours))
+    data = bytes(range(256)) * 16384  # 4 MiB, far more than a socket buffer holds
+    got = bytearray()
+
+    def drain() -> None:
+        while len(got) < len(data):
+            time.sleep(0.001)
+            got.extend(theirs.recv(65536))
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    stream.write(data, timeout=10)
+    reader.join(10)
+    assert bytes(got) == data
+
+    threading.Timer(0.2, lambda: theirs.sendall(b"late")).start()
+    assert stream.read(100, timeout=5) == b"late"  # after a write: waited for
+    threading.Timer(0.2, lambda: theirs.sendall(b"later")).start()
+    assert stream.read(100, timeout=5) == b"later"  # read first, then waited for
+
+    set_deadline(time.monotonic() + 0.3)
+    try:
+        start = time.monotonic()
+        with pytest.raises(httpcore.ReadTimeout):
+            stream.read(100, timeout=30)
+        with pytest.raises(httpcore.WriteTimeout):
+            stream.write(data * 4, timeout=30)  # nobody reads: the buffer fills
+        assert time.monotonic() - start < 5
+        with pytest.raises(httpcore.WriteTimeout):  # the deadline has passed: nothing more is sent
+            stream.write(b"x", timeout=30)
+    finally:
+        set_deadline(None)
+        stream.close()
+        theirs.close()
 
 
 def test_304s_and_short_redirects_keep_their_connection(http_server, client):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import math
+import select
 import socket
 import ssl
 import threading
@@ -73,17 +75,92 @@ def _clip(timeout: float | None, exc: type[Exception]) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
+def _wait(poller: Any, timeout: float | None, exc: type[Exception]) -> None:
+    """Wait until `poller`'s socket is ready, at most `timeout` seconds."""
+    if not poller.poll(None if timeout is None else math.ceil(timeout * 1000)):
+        raise exc("timed out")
+
+
 class _DeadlineStream(httpcore.NetworkStream):
-    """A socket stream whose every read and write honours the per-request deadline."""
+    """A socket stream whose every read and write honours the per-request deadline.
+
+    Over a plain TCP socket it reads and writes the socket itself, kept non-blocking: httpcore's stream
+    sets the socket's timeout before every read and write, and Python then makes three calls into the
+    system for each (an ioctl for the timeout, a poll, the read or write), each letting go of the
+    interpreter lock and taking it back, which dozens of threads contend for. Here a write is one send, a
+    read after a write waits (poll) and reads, any other read reads first and waits only when nothing has
+    come yet. A TLS socket goes through httpcore's stream.
+    """
 
     def __init__(self, inner: httpcore.NetworkStream) -> None:
         self._inner = inner
+        sock = inner.get_extra_info("socket")
+        self._sock: socket.socket | None = sock if type(sock) is socket.socket else None
+        self._blocking = True  # the socket's mode is set to non-blocking on first use
+        self._readable: Any = None  # select.poll() objects for the socket, made when first waited on
+        self._writable: Any = None
+        self._awaiting = True  # a request was written (or none yet): the next read waits first
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
+        sock = self._sock
+        if sock is None:
+            return self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
+        left = _clip(timeout, httpcore.ReadTimeout)
+        try:
+            if self._blocking:
+                sock.setblocking(False)
+                self._blocking = False
+            if self._awaiting:
+                _wait(self._poller(select.POLLIN), left, httpcore.ReadTimeout)
+                self._awaiting = False
+            while True:
+                try:
+                    return sock.recv(max_bytes)
+                except BlockingIOError:
+                    _wait(
+                        self._poller(select.POLLIN),
+                        _clip(timeout, httpcore.ReadTimeout),
+                        httpcore.ReadTimeout,
+                    )
+        except OSError as exc:
+            raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
+
+    def _poller(self, events: int) -> Any:
+        poller = self._readable if events == select.POLLIN else self._writable
+        if poller is None:
+            poller = select.poll()
+            assert self._sock is not None  # only the plain socket's path waits here
+            poller.register(self._sock, events)
+            if events == select.POLLIN:
+                self._readable = poller
+            else:
+                self._writable = poller
+        return poller
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
+        sock = self._sock
+        if sock is None:
+            self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
+            return
+        _clip(timeout, httpcore.WriteTimeout)  # the deadline passed: nothing more is written
+        if not buffer:
+            return
+        try:
+            if self._blocking:
+                sock.setblocking(False)
+                self._blocking = False
+            while buffer:
+                try:
+                    buffer = buffer[sock.send(buffer) :]
+                except BlockingIOError:
+                    _wait(
+                        self._poller(select.POLLOUT),
+                        _clip(timeout, httpcore.WriteTimeout),
+                        httpcore.WriteTimeout,
+                    )
+        except OSError as exc:
+            raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
+        self._awaiting = True
 
     def close(self) -> None:
         self._inner.close()
@@ -91,6 +168,9 @@ class _DeadlineStream(httpcore.NetworkStream):
     def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.NetworkStream:
+        if self._sock is not None and not self._blocking:
+            self._sock.setblocking(True)  # the TLS layer sets the socket's timeout itself
+            self._blocking = True
         inner = self._inner.start_tls(ssl_context, server_hostname, _clip(timeout, httpcore.ConnectTimeout))
         return _DeadlineStream(inner)
 
