@@ -903,3 +903,65 @@ def test_the_command_leaves_with_its_status_and_all_its_output(
         argv, env={**env, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}, capture_output=True, text=True
     )
     assert (again.returncode, again.stdout, again.stderr) == (0, "", "") and (tmp_path / "ran").exists()
+
+
+# The day's page written as Markdown directly (issue 15): what converting its HTML would give, exactly.
+
+_MARKUP = list("\\`*_[]<>|\"'&#{}%:!-+=.$~ \t\n\r\x00\x0b\x0c\x1f\x7f\x85\u2028\u00a0\u3000")
+_TOKENS = [
+    *("{{", "{%", "{:", "--", "...", ">>", "$$", "&amp;", "&#123;", "# ", "> ", "1. ", "- ", "---", "\r\n"),
+    *("javascript:alert(1)", "http://x.test/a b", "https://e.test/(p)", "中文", "\ufffd", "\U0001f600"),
+]
+
+
+def _page_posts() -> Any:
+    from hypothesis import strategies as st
+
+    from newscli.digest.state import PostRecord
+
+    text = st.lists(
+        st.one_of(st.sampled_from(_MARKUP), st.sampled_from(_TOKENS), st.text(max_size=4)), max_size=8
+    ).map("".join)
+    maybe = st.one_of(st.none(), text)
+    links = ["http://a.test/1", "https://b.test/x?y=1&z=2", "/rel", "#frag", "mailto:a@b", "data:x,1"]
+    url = st.one_of(st.none(), text, st.sampled_from(links))
+    published = st.one_of(
+        st.none(), st.sampled_from(["2026-12-01T10:00:00+00:00", "2026-11-30T23:59:00+08:00", "x"])
+    )
+
+    def record(feed: str, title: Any, link: Any, source: Any, when: Any, summary: Any, name: str) -> Any:
+        return PostRecord(
+            id=name, feed=feed, path=f"/site/{name}", day="2026-12-01", saved_at=0.0,
+            title=title, url=link, source=source, published=when, summary=summary,
+        )  # fmt: skip
+
+    names = st.sampled_from(["2026-12-01-x.md", "p(1).md", "a b.md", "2026-12-01-中文.md"])
+    return st.lists(
+        st.builds(record, st.sampled_from("abc"), maybe, url, maybe, published, maybe, names),
+        min_size=1,
+        max_size=6,
+    ), st.dictionaries(st.sampled_from("abc"), text)
+
+
+def test_the_days_page_in_markdown_is_what_its_html_converts_to() -> None:
+    """Hostile titles, sources, summaries and URLs (Markdown and Liquid marks, controls, CR LF, unsafe
+    schemes, spaces and parentheses in URLs): the Markdown sections equal html_to_markdown of the HTML ones."""
+    from hypothesis import HealthCheck, given, settings
+
+    from newscli.digest.page import digest_page_sections
+    from newscli.posts.markdown import html_to_markdown
+
+    posts, titles = _page_posts()
+    zone = timezone(timedelta(hours=8))
+
+    @settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(posts, titles)
+    def check(records: list[Any], feed_titles: dict[str, str]) -> None:
+        records = sorted(records, key=lambda r: r.feed)
+        links = {r.path: f"https://newscli.invalid/post/{i}/" for i, r in enumerate(records) if i % 2 == 0}
+        html = digest_page_sections(records, feed_titles, zone, links)
+        assert digest_page_sections(records, feed_titles, zone, links, markdown=True) == [
+            html_to_markdown(section) for section in html
+        ]
+
+    check()

@@ -14,7 +14,7 @@ import html
 import json
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -96,57 +96,118 @@ def site_link(
     return quote(name)
 
 
+# One entry of the page as what it is made of, rendered as HTML or Markdown alike: ("a", text, href) a link,
+# ("t", text) text, ("br",) a line break.
+_Node = tuple[str, ...]
+
+
+def _page_entries(
+    posts: Sequence[PostRecord], titles: dict[str, str], tz: tzinfo, links: dict[str, str]
+) -> Iterator[tuple[str, list[list[_Node]]]]:
+    """Per feed, in the order of `posts`: its heading and its entries (a linked title, then source, local
+    time and first sentence)."""
+    current: str | None = None
+    entries: list[list[_Node]] = []
+    for post in posts:
+        if post.feed != current:
+            if current is not None:
+                yield titles.get(current, current), entries
+            current, entries = post.feed, []
+        own = links.get(post.path)
+        nodes: list[_Node] = [
+            ("a", post.title or post.url or Path(post.path).name, own or post.url or Path(post.path).name)
+        ]
+        meta: list[_Node] = []
+        if own and post.url:  # the origin beside the site's own page
+            meta.append(("a", post.source or post.url, post.url))
+        elif post.source:
+            meta.append(("t", post.source))
+        if post.published:
+            try:
+                when = datetime.fromisoformat(post.published).astimezone(tz)
+                shown = (
+                    when.strftime("%H:%M")
+                    if when.date().isoformat() == post.day
+                    else when.strftime("%Y-%m-%d %H:%M")
+                )
+                meta.append(("t", shown))
+            except ValueError:
+                pass
+        for node in meta:
+            nodes += [("t", " · "), node]
+        if post.summary:
+            nodes += [("br",), ("t", post.summary)]
+        entries.append(nodes)
+    if current is not None:
+        yield titles.get(current, current), entries
+
+
+def _html_section(heading: str, entries: list[list[_Node]]) -> str:
+    parts = [f"<h2>{html.escape(heading)}</h2>", "<ul>"]
+    for nodes in entries:
+        line = "".join(
+            f'<a href="{html.escape(n[2], quote=True)}">{html.escape(n[1])}</a>'
+            if n[0] == "a"
+            else "<br>"
+            if n[0] == "br"
+            else html.escape(n[1])
+            for n in nodes
+        )
+        parts.append(f"<li>{line}</li>")
+    parts.append("</ul>")
+    return "\n".join(parts)
+
+
+def _markdown_section(heading: str, entries: list[list[_Node]]) -> str:
+    """The Markdown html_to_markdown makes of _html_section's HTML, written directly (a day of thousands of
+    posts is not parsed back from HTML)."""
+    from newscli.posts import markdown as md
+
+    def parsed(value: str) -> str:  # as the HTML parser reads it: no controls, CR LF and CR as LF
+        if value.isprintable():  # (nearly always: none of those)
+            return value
+        return md.strip_controls(value).replace("\r\n", "\n").replace("\r", "\n")
+
+    def text(value: str) -> str:
+        return md.inline_text(parsed(value))
+
+    items = []
+    for nodes in entries:
+        run: list[str] = []
+        pending = ""  # adjacent text is one text node
+        for node in nodes:
+            if node[0] == "t":
+                pending += node[1]
+                continue
+            if pending:
+                run.append(text(pending))
+                pending = ""
+            if node[0] == "a":
+                run.append(md.link_markdown(text(node[1]), parsed(node[2])))
+            else:
+                run.append(md.HARD_BREAK)
+        if pending:
+            run.append(text(pending))
+        items.append(md.list_item("- ", [md.paragraph_markdown("".join(run))]))
+    blocks = [md.heading_markdown(2, text(heading)), "\n".join(items)]
+    return "\n\n".join(b for b in blocks if b.strip())
+
+
 def digest_page_sections(
     posts: Sequence[PostRecord],
     titles: dict[str, str],
     tz: tzinfo,
     links: dict[str, str] | None = None,
+    *,
+    markdown: bool = False,
 ) -> list[str]:
-    """The digest body, one HTML section per feed: a heading and a list of linked titles with source,
-    local time, first sentence.
+    """The digest body, one section per feed: a heading and a list of linked titles with source, local
+    time, first sentence; HTML, or with `markdown` the Markdown that HTML converts to.
 
     `links` maps a post's path to the href of its page on this site; the origin URL then stands beside it.
     """
-    links = links or {}
-    sections: list[str] = []
-    parts: list[str] = []
-    current = None
-    for post in posts:
-        if post.feed != current:
-            if current is not None:
-                parts.append("</ul>")
-                sections.append("\n".join(parts))
-                parts = []
-            current = post.feed
-            parts.append(f"<h2>{html.escape(titles.get(post.feed, post.feed))}</h2>")
-            parts.append("<ul>")
-        title = html.escape(post.title or post.url or Path(post.path).name)
-        own = links.get(post.path)
-        link = own or post.url or Path(post.path).name
-        meta = [html.escape(post.source or "")]
-        if own and post.url:  # the origin beside the site's own page
-            meta[0] = f'<a href="{html.escape(post.url, quote=True)}">{meta[0] or html.escape(post.url)}</a>'
-        if post.published:
-            try:
-                when = datetime.fromisoformat(post.published).astimezone(tz)
-                meta.append(
-                    when.strftime("%H:%M")
-                    if when.date().isoformat() == post.day
-                    else when.strftime("%Y-%m-%d %H:%M")
-                )
-            except ValueError:
-                pass
-        line = f'<a href="{html.escape(link, quote=True)}">{title}</a>'
-        meta_text = " · ".join(m for m in meta if m)
-        if meta_text:
-            line += f" · {meta_text}"
-        if post.summary:
-            line += f"<br>{html.escape(post.summary)}"
-        parts.append(f"<li>{line}</li>")
-    if current is not None:
-        parts.append("</ul>")
-        sections.append("\n".join(parts))
-    return sections
+    render = _markdown_section if markdown else _html_section
+    return [render(heading, entries) for heading, entries in _page_entries(posts, titles, tz, links or {})]
 
 
 def write_digest_page(
@@ -206,7 +267,7 @@ def write_digest_page(
     written = folder.recorded(key)
     if written is not None and state.page_inputs(day) == inputs:
         return written
-    sections = digest_page_sections(posts, titles, tz, hrefs)
+    sections = digest_page_sections(posts, titles, tz, hrefs, markdown=base.body != "html")
     # Thousands of entries: what the sections were made from goes before the page is rendered, and the
     # whole HTML exists only as an HTML body (a Markdown body is converted section by section).
     del posts, hrefs
@@ -217,7 +278,9 @@ def write_digest_page(
         categories=("digest",),
         html="\n".join(sections) if base.body == "html" else None,
     )
-    options = dataclasses.replace(base, links=tuple(links), sections=tuple(sections))
+    options = dataclasses.replace(
+        base, links=tuple(links), markdown_sections=tuple(sections) if base.body != "html" else ()
+    )
     try:
         folder.adopt(name, key, lambda: render_post(article, options))
         saved = folder.save(article, options, now=when)

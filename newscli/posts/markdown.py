@@ -31,8 +31,10 @@ _TYPO_RUN = re.compile(r"-{2,}|\.{3,}|>{2,}|\${2,}")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _ORDERED = re.compile(r"^(\d{1,9})([.)])(?= |$)")
 _RULE_LIKE = re.compile(r"^[-=_ ]+$")
+_URL_SPACES = re.compile(r"[\x00-\x20]")
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BR = "\x00br\x00"  # placeholder for a hard break until the paragraph is assembled
+HARD_BREAK = _BR
 
 
 def protect_braces(text: str) -> str:
@@ -98,7 +100,7 @@ def _safe_url(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    lower = re.sub(r"[\x00-\x20]", "", url).lower()
+    lower = _URL_SPACES.sub("", url).lower()
     if ":" in lower.split("/", 1)[0] and not lower.startswith(_SAFE_SCHEMES):
         return None  # javascript:, data:, vbscript: … never become live links
     return url.replace("{", "%7B").replace("}", "%7D")  # the same URL, and no Liquid or shortcode
@@ -130,6 +132,65 @@ def _code_span(text: str) -> str:
     fence = "`" * (max(runs, default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def inline_text(text: str) -> str:
+    """A text node of inline content as the converter writes it: white space collapsed, markup escaped."""
+    return escape_text(_WS.sub(" ", text) if "  " in text or not text.isprintable() else text)
+
+
+def link_markdown(text: str, href: str | None, title: str | None = None) -> str:
+    """A link whose content is `text` (inline Markdown): `[text](href "title")`, an autolink, or the text
+    alone when the URL may not be a live link."""
+    text = text.strip(" ")
+    url = _safe_url(href)
+    if url is None or url.startswith("#") and not text:
+        return text
+    if not text:
+        return f"<{url}>" if re.fullmatch(r"(https?|ftp)://[^\s<>]+", url) else ""
+    suffix = (
+        ' "' + protect_braces(title.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+        if title and title.strip()
+        else ""
+    )
+    return f"[{text}]({_dest(url)}{suffix})"
+
+
+def heading_markdown(level: int, text: str) -> str:
+    """A heading whose content is `text` (inline Markdown); '' when it has no text."""
+    text = _WS.sub(" ", text.replace(_BR, " ")).strip()
+    return ("#" * level) + " " + text if text else ""
+
+
+def paragraph_markdown(text: str) -> str:
+    """Inline Markdown (hard breaks as HARD_BREAK) as a paragraph: lines trimmed, their starts escaped."""
+    if not text.strip():
+        return ""  # the white space between blocks
+    lines = [(_SPACES.sub(" ", line) if "  " in line else line).strip(" ") for line in text.split(_BR)]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    lines = [_escape_line_start(line) for line in lines]
+    return "  \n".join(lines)
+
+
+def list_item(marker: str, parts: list[str]) -> str:
+    """A list item (`- `, `1. `) made of Markdown blocks, its later lines indented under the marker."""
+    pad = " " * len(marker)
+    parts = [p for p in parts if p.strip()]
+    # a sub-list right after the item's text keeps the list tight
+    body = "".join(
+        ("" if i == 0 else "\n" if re.match(r"(- |\d+\. )", p) else "\n\n") + p for i, p in enumerate(parts)
+    )
+    lines = body.split("\n")
+    text = marker + lines[0] + "".join("\n" + (pad + line if line else "") for line in lines[1:])
+    return text.rstrip()
+
+
+def strip_controls(text: str) -> str:
+    """`text` without the control characters no post keeps (html_to_markdown drops them first)."""
+    return _CONTROLS.sub("", text)
 
 
 class _Converter:
@@ -199,19 +260,7 @@ class _Converter:
         return _code_span(el.text_content())
 
     def _link(self, el: etree._Element) -> str:
-        text = self.inline(el).strip(" ")
-        url = _safe_url(el.get("href"))
-        if url is None or url.startswith("#") and not text:
-            return text
-        if not text:
-            return f"<{url}>" if re.fullmatch(r"(https?|ftp)://[^\s<>]+", url) else ""
-        title = el.get("title")
-        suffix = (
-            ' "' + protect_braces(title.replace("\\", "\\\\").replace('"', '\\"')) + '"'
-            if title and title.strip()
-            else ""
-        )
-        return f"[{text}]({_dest(url)}{suffix})"
+        return link_markdown(self.inline(el), el.get("href"), el.get("title"))
 
     def _image(self, el: etree._Element) -> str:
         src = _safe_url(el.get("src"))
@@ -248,24 +297,15 @@ class _Converter:
         return out
 
     def _paragraph(self, text: str) -> str:
-        if not text.strip():
-            return ""  # the white space between blocks
-        lines = [(_SPACES.sub(" ", line) if "  " in line else line).strip(" ") for line in text.split(_BR)]
-        while lines and not lines[0]:
-            lines.pop(0)
-        while lines and not lines[-1]:
-            lines.pop()
-        lines = [_escape_line_start(line) for line in lines]
-        return "  \n".join(lines)
+        return paragraph_markdown(text)
 
     def block(self, el: etree._Element) -> list[str]:
         tag = el.tag.lower()
         if tag in SKIP_TAGS:
             return []
         if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-            text = self.inline(el).replace(_BR, " ")
-            text = _WS.sub(" ", text).strip()
-            return [("#" * int(tag[1])) + " " + text] if text else []
+            text = heading_markdown(int(tag[1]), self.inline(el))
+            return [text] if text else []
         if tag == "hr":
             return ["* * *"]
         if tag == "pre":
@@ -306,16 +346,7 @@ class _Converter:
                 parts = self.block(child) if child.tag.lower() in BLOCK_TAGS else [self.inline_element(child)]
             marker = f"{number}. " if ordered else "- "
             number += 1
-            pad = " " * len(marker)
-            parts = [p for p in parts if p.strip()]
-            # a sub-list right after the item's text keeps the list tight
-            body = "".join(
-                ("" if i == 0 else "\n" if re.match(r"(- |\d+\. )", p) else "\n\n") + p
-                for i, p in enumerate(parts)
-            )
-            lines = body.split("\n")
-            text = marker + lines[0] + "".join("\n" + (pad + line if line else "") for line in lines[1:])
-            items.append(text.rstrip())
+            items.append(list_item(marker, parts))
         return "\n".join(items)
 
     def _table(self, el: etree._Element) -> list[str]:

@@ -66,9 +66,9 @@ class PostOptions:
     filename: str = "{date:%Y-%m-%d}-{slug}.md"
     # (placeholder URL, site link) pairs: the digest page's links to posts, put in after the body is protected
     links: tuple[tuple[str, str], ...] = ()
-    # the article's HTML in sections converted one at a time for a Markdown body (the day's page: one per
-    # feed), so that thousands of entries never sit in one parsed tree; the HTML body is their concatenation
-    sections: tuple[str, ...] = ()
+    # a Markdown body already written, in sections joined by blank lines (the day's page: one per feed),
+    # used instead of the article's text or HTML
+    markdown_sections: tuple[str, ...] = ()
 
     @property
     def name_template(self) -> str:
@@ -164,9 +164,8 @@ def post_body(article: Article, options: PostOptions) -> str:
         body = markdown.unwrap_stray_table_parts(body)
         if options.profile != "plain":
             body = markdown.protect_braces(body)  # text, attributes and code all read `&#123;` as `{`
-    elif options.sections:
-        converted = (markdown.html_to_markdown(section) for section in options.sections)
-        body = "\n\n".join(part for part in converted if part.strip())
+    elif options.markdown_sections:
+        body = "\n\n".join(part for part in options.markdown_sections if part.strip())
     elif article.html:
         body = markdown.html_to_markdown(article.html)
     else:
