@@ -31,7 +31,7 @@ def command(path: Path, code_dir: Path) -> list[str]:
     boot = (
         "import sys; sys.meta_path[:] = [f for f in sys.meta_path if 'Editable' not in repr(f)]; "
         f"sys.path.insert(0, {str(code_dir)!r}); sys.argv[0] = 'newscli'; "
-        "from newscli.cli.app import main; main()"
+        "from newscli.cli.launch import main; main()"
     )
     return [sys.executable, "-c", boot, "fetch", str(path), "--no-full", "-f", "ndjson"]
 

@@ -45,7 +45,7 @@ if __name__ == "__main__":
 
 # newscli in another venv that has only Typer: its other dependencies come from this interpreter's
 # site-packages, appended after the venv's own so that the venv's Typer is the one imported.
-NEWSCLI_ELSEWHERE = "import sys; sys.path.append({site!r}); from newscli.cli.app import main; main()"
+NEWSCLI_ELSEWHERE = "import sys; sys.path.append({site!r}); from newscli.cli.launch import main; main()"
 
 
 def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:

@@ -68,7 +68,6 @@ the configuration file and the state directory.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -228,6 +227,8 @@ def unknown_feed(name: str, names: Iterable[str]) -> UsageError:
         return UsageError(
             f"no feed named {name!r}: no feeds are subscribed (add one with: newscli feeds add URL)"
         )
+    import difflib  # for this message only: not at import (feed-name completion reads the config)
+
     close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
     if not close:
         close = [n for n in names if name.lower() in n.lower() or n.lower() in name.lower()][:5]
@@ -546,6 +547,8 @@ def _label(where: tuple[str, int] | None, key: str | None, names: Mapping[int, s
 
 
 def _did_you_mean(key: str, choices: Iterable[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(key, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -94,8 +94,8 @@ def test_version():
 
 
 def test_feed_name_completion_loads_no_heavy_module(tmp_path):
-    """`feeds list --names` runs on every TAB of feed-name completion: names only, nothing heavy, the
-    configuration found in its default place (XDG_CONFIG_HOME) without platformdirs."""
+    """`feeds list --names` runs on every TAB of feed-name completion: names only, nothing heavy (not even
+    Typer), the configuration found in its default place (XDG_CONFIG_HOME) without platformdirs."""
     (tmp_path / "newscli").mkdir()
     (tmp_path / "newscli" / "config.toml").write_text(
         '[[feeds]]\nname = "kejiribao"\nurl = "https://www.example.cn/rss/tech.xml"\n\n'
@@ -104,12 +104,38 @@ def test_feed_name_completion_loads_no_heavy_module(tmp_path):
     )
     code = (
         "import sys\n"
-        "from newscli.cli.app import main\n"
+        "from newscli.cli.launch import main\n"
         "sys.argv = ['newscli', 'feeds', 'list', '--names']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        f"print('loaded:', ' '.join(m for m in {[*HEAVY, 'json']!r} if m in sys.modules))\n"
+        f"print('loaded:', ' '.join(m for m in {[*HEAVY, 'json', 'typer', 'click', 'difflib']!r} if m in sys.modules))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CONFIG_HOME": str(tmp_path)}
     env.pop("NEWSCLI_CONFIG", None)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.splitlines() == ["kejiribao", "新闻", "loaded: "]
+
+
+def test_feed_names_for_completion_are_the_full_commands_and_its_errors_too(tmp_path):
+    """The console script answers `feeds list --names` without Typer: the same names as the Typer command
+    (cleaned for the terminal), and for a configuration it cannot read, the Typer command's own message and
+    exit code."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[feeds]]\nname = "kejiribao"\nurl = "https://www.example.cn/rss/tech.xml"\n\n'
+        '[[feeds]]\nname = "新闻"\nurl = "https://news.example/rss.xml"\n',
+        "utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSCLI_CONFIG": str(config), "NO_COLOR": "1"}
+
+    def run(entry: str) -> subprocess.CompletedProcess[str]:
+        code = f"import sys; sys.argv = ['newscli', 'feeds', 'list', '--names']; from {entry} import main; main()"
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+
+    fast, full = run("newscli.cli.launch"), run("newscli.cli.app")
+    assert (fast.returncode, fast.stdout, fast.stderr) == (0, "kejiribao\n新闻\n", "")
+    assert (full.returncode, full.stdout, full.stderr) == (0, fast.stdout, "")
+    config.write_text('[[feeds]]\nname = "kejiribao"\nurl = \n', "utf-8")  # not TOML
+    fast, full = run("newscli.cli.launch"), run("newscli.cli.app")
+    assert fast.returncode == full.returncode != 0
+    assert fast.stdout == full.stdout == ""
+    assert fast.stderr == full.stderr and str(config) in fast.stderr
