@@ -286,8 +286,10 @@ class Fetcher:
             self._warming = True
 
         def warm() -> None:
-            import newscli.feeds.parse  # noqa: F401
+            import newscli.feeds.parse
             import newscli.page.charset  # noqa: F401
+
+            newscli.feeds.parse.preload()
 
             if self.options.full is not False or self.options.render:
                 _ = self.pool  # feeds only (--no-full): made only if a source turns out to be a page

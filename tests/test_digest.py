@@ -905,6 +905,28 @@ def test_the_command_leaves_with_its_status_and_all_its_output(
     assert (again.returncode, again.stdout, again.stderr) == (0, "", "") and (tmp_path / "ran").exists()
 
 
+def test_a_rerun_of_304s_never_loads_the_feed_parser(http_server: TestServer, tmp_path: Path) -> None:
+    """Issue 15: a first run imports the feed parser while its requests are in flight (ahead of the first
+    feed), but a rerun whose every feed has a validator (answered 304) must not load it at all."""
+    add_feed(
+        http_server.serve("/a.xml", rss([item(i) for i in range(2)]), content_type=RSS_TYPE, etag='"a1"'),
+        name="alpha",
+    )
+    out = tmp_path / "out"
+    (tmp_path / "sitecustomize.py").write_text(
+        "import atexit, sys\n"
+        f"atexit.register(lambda: 'digest' in sys.argv and open({str(tmp_path / 'loaded')!r}, 'a')"
+        ".write(str('feedparser' in sys.modules) + ' '))\n"  # the digest's process, not its workers'"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
+    argv = [sys.executable, "-m", "newscli", "digest", "--out", str(out)]
+    for _ in range(2):
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "loaded").read_text() == "True False "
+    assert http_server.requests("/a.xml")[-1].get("if-none-match") == '"a1"'
+
+
 # The day's page written as Markdown directly (issue 15): what converting its HTML would give, exactly.
 
 _MARKUP = list("\\`*_[]<>|\"'&#{}%:!-+=.$~ \t\n\r\x00\x0b\x0c\x1f\x7f\x85\u2028\u00a0\u3000")

@@ -407,6 +407,12 @@ def _run_feeds(
     threads = [threading.Thread(target=worker, name=f"digest-feed-{i}", daemon=True) for i in range(count)]
     for t in threads:
         t.start()
+    if any(r is None or not (r.etag or r.last_modified) for r in (remembered.get(f.name) for f in selected)):
+        # a feed with nothing to revalidate comes back whole and is parsed: the parser is imported while
+        # the first requests are in flight (a rerun of 304s never imports it)
+        from newscli.feeds.parse import preload
+
+        threading.Thread(target=preload, name="digest-preload", daemon=True).start()
     outcomes: dict[str, FeedOutcome] = {}
     light: list[FeedResult] = []  # results that record no post (unchanged, failed): committed together
     light_since = 0.0  # when the oldest of them arrived

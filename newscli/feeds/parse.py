@@ -427,6 +427,12 @@ _PATCHED: list[Any] = []
 _PATCHING = threading.Lock()
 
 
+def preload() -> None:
+    """Import and patch feedparser now (a thread started while a run's first requests are in flight):
+    otherwise the first feed to arrive imports it, and every other feed thread waits for that import."""
+    _feedparser()
+
+
 def _feedparser() -> Any:
     """feedparser (~80 ms to import: only when there is a feed to parse), with its 6.0.x bugs worked around.
 
