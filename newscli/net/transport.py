@@ -265,6 +265,8 @@ class _Pool(httpcore.ConnectionPool):
     3. A kept-alive connection the server closes while we reuse it (its idle timeout and our reuse
        crossing) fails before any byte of a response. Such a request is sent again, once, on a new
        connection, as browsers and urllib3 do for idempotent requests; the pool is used for GETs only.
+    4. Its pass over every connection, twice per request under the pool's lock, cost ~0.2 ms of CPU a
+       request with dozens kept: a queued request here looks only at its own origin's connections.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -394,11 +396,13 @@ class _Pool(httpcore.ConnectionPool):
                 del self._groups[key]
 
     def close(self) -> None:
+        # httpcore's close, with this pool's lists emptied in the same step
         with self._optional_thread_lock:
+            closing, self._connections = self._connections, []
             self._groups.clear()
             self._origin_of.clear()
             self._held = set()
-        super().close()
+        self._close_connections(closing)
 
     def create_connection(self, origin: httpcore.Origin) -> ConnectionInterface:
         # The TLS context is made on the first connection that may need it (called under the pool's
