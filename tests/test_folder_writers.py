@@ -197,3 +197,41 @@ def test_index_commits_are_synced_unless_the_digests_state_commit_syncs_them(
         seen = db.execute("SELECT count(*) FROM seen").fetchone()[0]
     db.close()  # the with block commits, it does not close (Python 3.13 warns of an unclosed database)
     assert saved == 4 and seen >= 3  # the three posts and the day's page, each recorded
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_process_forked_while_a_save_holds_the_folder_lock_does_not_keep_it(tmp_path: Path) -> None:
+    """`fetch` forks its extraction workers (and forks again to replace one killed at its time limit)
+    while other threads save: a child forked while a save held the folder's flock shared that lock, kept
+    it for as long as it lived, and every later save into the folder waited 60 s and failed (seen in CI)."""
+    import fcntl
+    import warnings
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with _folder_flock(folder, wait=0) as held:
+        assert held
+        with warnings.catch_warnings():  # Python 3.12+ warns about forking a threaded process
+            warnings.simplefilter("ignore", DeprecationWarning)
+            child = os.fork()
+        if child == 0:  # the child: live on, as a worker does
+            time.sleep(30)
+            os._exit(0)
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            ends = time.monotonic() + 5  # the child closes its copy as it starts: at once, not in 30 s
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    assert time.monotonic() < ends, "the forked child still holds the folder's lock"
+                    time.sleep(0.01)
+        finally:
+            os.close(fd)
+        saved = PostFolder(folder).save(Article(title="After the fork", text="Body."), PostOptions())
+        assert saved.status == "new" and saved.path.exists()
+    finally:
+        os.kill(child, 9)
+        os.waitpid(child, 0)

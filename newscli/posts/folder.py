@@ -111,7 +111,7 @@ def _folder_flock(directory: Path, *, wait: float = WRITE_LOCK_WAIT, fd: int | N
     own = fd is None
     if fd is None:
         try:
-            fd = os.open(path, _DIR_FLAGS)
+            fd = _open_dir(path)
         except OSError as exc:
             raise SaveError(
                 f"cannot open the folder's write lock: {exc.strerror or exc}", source=str(path)
@@ -139,10 +139,46 @@ def _folder_flock(directory: Path, *, wait: float = WRITE_LOCK_WAIT, fd: int | N
         yield True
     finally:
         if own:
-            os.close(fd)  # closing releases the flock (the caller's descriptor: when it closes it)
+            _close_dir(fd)  # closing releases the flock (the caller's descriptor: when it closes it)
 
 
 _DIR_FLAGS = os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_DIRECTORY", 0)
+
+# The folder descriptors open in this process. A folder's flock belongs to its open file, which a forked
+# child shares: a child forked while a batch held one would hold that folder's lock for as long as it
+# lives, and every save there would wait for it (`fetch` forks its extraction workers, and forks again
+# when it replaces one killed at its time limit). A forked child closes them first thing.
+_OPEN_DIRS: set[int] = set()
+_OPEN_DIRS_LOCK = threading.Lock()  # held by a fork: no descriptor is half opened or closed meanwhile
+
+
+def _open_dir(path: Path) -> int:
+    with _OPEN_DIRS_LOCK:
+        fd = os.open(path, _DIR_FLAGS)
+        _OPEN_DIRS.add(fd)
+    return fd
+
+
+def _close_dir(fd: int) -> None:
+    with _OPEN_DIRS_LOCK:
+        _OPEN_DIRS.discard(fd)
+        os.close(fd)
+
+
+def _closed_in_child() -> None:
+    for fd in _OPEN_DIRS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _OPEN_DIRS.clear()
+    _OPEN_DIRS_LOCK.release()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_OPEN_DIRS_LOCK.acquire,
+        after_in_parent=_OPEN_DIRS_LOCK.release,
+        after_in_child=_closed_in_child,
+    )
 
 
 @dataclass(frozen=True)
@@ -497,12 +533,12 @@ def _open_folder(directory: Path) -> int | None:
         make_directory(directory)
         return None
     try:
-        return os.open(directory, _DIR_FLAGS)
+        return _open_dir(directory)
     except OSError:
         pass
     make_directory(directory)
     try:
-        return os.open(directory, _DIR_FLAGS)
+        return _open_dir(directory)
     except OSError as exc:
         raise SaveError(
             f"cannot open the folder's write lock: {exc.strerror or exc}", source=str(directory)
@@ -518,7 +554,7 @@ def _write_batch(directory: Path, batch: list[_Job]) -> None:
                 _place_batch(directory, batch, fd)
         finally:
             if fd is not None:
-                os.close(fd)
+                _close_dir(fd)
     except Exception as exc:  # noqa: BLE001 - the folder could not be made or locked: no job was written
         for job in batch:
             if job.saved is None and job.error is None:
