@@ -269,7 +269,7 @@ def write_digest_page(
         return written
     sections = digest_page_sections(posts, titles, tz, hrefs, markdown=base.body != "html")
     # Thousands of entries: what the sections were made from goes before the page is rendered, and the
-    # whole HTML exists only as an HTML body (a Markdown body is converted section by section).
+    # whole HTML exists only as an HTML body (a Markdown body is written section by section).
     del posts, hrefs
     article = Article(
         title=f"Digest {day}",

@@ -76,8 +76,9 @@ def _clip(timeout: float | None, exc: type[Exception]) -> float | None:
 
 
 def _wait(poller: Any, timeout: float | None, exc: type[Exception]) -> None:
-    """Wait until `poller`'s socket is ready, at most `timeout` seconds."""
-    if not poller.poll(None if timeout is None else math.ceil(timeout * 1000)):
+    """Wait until `poller`'s socket is ready, at most `timeout` seconds and never past the deadline."""
+    left = _clip(timeout, exc)
+    if not poller.poll(None if left is None else math.ceil(left * 1000)):
         raise exc("timed out")
 
 
@@ -95,47 +96,31 @@ class _DeadlineStream(httpcore.NetworkStream):
     def __init__(self, inner: httpcore.NetworkStream) -> None:
         self._inner = inner
         sock = inner.get_extra_info("socket")
-        self._sock: socket.socket | None = sock if type(sock) is socket.socket else None
-        self._blocking = True  # the socket's mode is set to non-blocking on first use
-        self._readable: Any = None  # select.poll() objects for the socket, made when first waited on
-        self._writable: Any = None
+        self._sock: socket.socket | None = None
+        if type(sock) is socket.socket:
+            sock.setblocking(False)  # (start_tls sets the socket's timeout itself)
+            self._sock = sock
+            self._readable, self._writable = select.poll(), select.poll()
+            self._readable.register(sock, select.POLLIN)
+            self._writable.register(sock, select.POLLOUT)
         self._awaiting = True  # a request was written (or none yet): the next read waits first
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         sock = self._sock
         if sock is None:
             return self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
-        left = _clip(timeout, httpcore.ReadTimeout)
+        _clip(timeout, httpcore.ReadTimeout)  # the deadline passed: nothing more is read
         try:
-            if self._blocking:
-                sock.setblocking(False)
-                self._blocking = False
             if self._awaiting:
-                _wait(self._poller(select.POLLIN), left, httpcore.ReadTimeout)
+                _wait(self._readable, timeout, httpcore.ReadTimeout)
                 self._awaiting = False
             while True:
                 try:
                     return sock.recv(max_bytes)
                 except BlockingIOError:
-                    _wait(
-                        self._poller(select.POLLIN),
-                        _clip(timeout, httpcore.ReadTimeout),
-                        httpcore.ReadTimeout,
-                    )
+                    _wait(self._readable, timeout, httpcore.ReadTimeout)
         except OSError as exc:
             raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
-
-    def _poller(self, events: int) -> Any:
-        poller = self._readable if events == select.POLLIN else self._writable
-        if poller is None:
-            poller = select.poll()
-            assert self._sock is not None  # only the plain socket's path waits here
-            poller.register(self._sock, events)
-            if events == select.POLLIN:
-                self._readable = poller
-            else:
-                self._writable = poller
-        return poller
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         sock = self._sock
@@ -146,18 +131,11 @@ class _DeadlineStream(httpcore.NetworkStream):
         if not buffer:
             return
         try:
-            if self._blocking:
-                sock.setblocking(False)
-                self._blocking = False
             while buffer:
                 try:
                     buffer = buffer[sock.send(buffer) :]
                 except BlockingIOError:
-                    _wait(
-                        self._poller(select.POLLOUT),
-                        _clip(timeout, httpcore.WriteTimeout),
-                        httpcore.WriteTimeout,
-                    )
+                    _wait(self._writable, timeout, httpcore.WriteTimeout)
         except OSError as exc:
             raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
         self._awaiting = True
@@ -168,9 +146,6 @@ class _DeadlineStream(httpcore.NetworkStream):
     def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.NetworkStream:
-        if self._sock is not None and not self._blocking:
-            self._sock.setblocking(True)  # the TLS layer sets the socket's timeout itself
-            self._blocking = True
         inner = self._inner.start_tls(ssl_context, server_hostname, _clip(timeout, httpcore.ConnectTimeout))
         return _DeadlineStream(inner)
 
@@ -331,7 +306,8 @@ class _Pool(httpcore.ConnectionPool):
         for pool_request in queued:
             origin = pool_request.request.url.origin
             key = id(pool_request.request)
-            group = self._groups.setdefault((origin.scheme, origin.host, origin.port), [])
+            where = (origin.scheme, origin.host, origin.port)
+            group = self._groups.setdefault(where, [])
             reuse = None
             if key not in self._fresh:
                 for c in tuple(group):
@@ -360,8 +336,8 @@ class _Pool(httpcore.ConnectionPool):
                 self._reused.discard(key)
                 connection = self.create_connection(origin)
                 self._connections.append(connection)
-                self._groups.setdefault((origin.scheme, origin.host, origin.port), []).append(connection)
-                self._origin_of[connection] = (origin.scheme, origin.host, origin.port)
+                group.append(connection)
+                self._origin_of[connection] = where
             held.add(connection)
             pool_request.assign_to_connection(connection)
         self._held = held
@@ -389,11 +365,7 @@ class _Pool(httpcore.ConnectionPool):
     def _drop(self, connection: ConnectionInterface) -> None:
         """Take `connection` off the pool's lists (the caller closes it, when it is not closed yet)."""
         self._connections.remove(connection)
-        key = self._origin_of.pop(connection, None)
-        if key is not None and connection in self._groups.get(key, ()):
-            self._groups[key].remove(connection)
-            if not self._groups[key]:
-                del self._groups[key]
+        self._groups[self._origin_of.pop(connection)].remove(connection)  # an origin's list stays, if empty
 
     def close(self) -> None:
         # httpcore's close, with this pool's lists emptied in the same step
