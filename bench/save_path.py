@@ -79,13 +79,22 @@ def child(inputs: Path) -> None:
     feeds, pages = pickle.loads(inputs.read_bytes())
 
     class Fetcher:
-        def extract_url_then(self, url: str, then: Any, **_: Any) -> tuple[Any, Any]:
+        def extraction(self, url: str, then: Any, **_: Any) -> Future[Any]:
+            done: Future[Any] = Future()
+            done.set_result(pages[url])
+            return done
+
+        def extract_url_then(
+            self, url: str, then: Any, **_: Any
+        ) -> tuple[Any, Any]:  # checkouts before HostPool
             return pages[url]
 
     class Pages:
-        def submit(self, fn: Any, *args: Any) -> Future[Any]:
+        def submit(self, *args: Any) -> Future[Any]:
+            if isinstance(args[0], str):  # HostPool.submit(host, fn, *args)
+                args = args[1:]
             done: Future[Any] = Future()
-            done.set_result(fn(*args))
+            done.set_result(args[0](*args[1:]))
             return done
 
     work = Path(tempfile.mkdtemp(prefix="save-path-"))

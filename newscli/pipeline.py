@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 from urllib.parse import urlsplit
 
 from newscli.errors import ExtractError, FeedError, FetchError, NewsError, NotHTML, TooLarge, redact
@@ -141,15 +141,18 @@ def concurrency_for(sources: Iterable[str], concurrency: int | None, per_host: i
     return min(MAX_CONCURRENCY, max(MIN_CONCURRENCY, len(hosts) * max(1, per_host)))
 
 
+_T = TypeVar("_T")
+
+
 def _done(value: Record) -> Future[Record]:
     fut: Future[Record] = Future()
     fut.set_result(value)
     return fut
 
 
-def _chain(fut: Future[Any], fn: Callable[[Future[Any]], Record]) -> Future[Record]:
+def _chain(fut: Future[Any], fn: Callable[[Future[Any]], _T]) -> Future[_T]:
     """A future of fn(fut) once fut is done (fn reads fut.result() and handles its errors)."""
-    out: Future[Record] = Future()
+    out: Future[_T] = Future()
 
     def _cb(done: Future[Any]) -> None:
         try:
@@ -492,6 +495,24 @@ class Fetcher:
     ) -> tuple[Article, Any]:
         """extract_url, and `then[0](article, *then[1])` run beside the extraction on its worker: (article, that
         result), the result None when that step failed or `then` is None (ExtractorPool.submit_then)."""
+        return self.extraction(  # type: ignore[no-any-return]
+            url, then, origin=origin, allow_private=allow_private, deadline=deadline, render=render
+        ).result()
+
+    def extraction(
+        self,
+        url: str,
+        then: tuple[Callable[..., Any], tuple[Any, ...]] | None,
+        *,
+        origin: str | None = None,
+        allow_private: bool | None = None,
+        deadline: float | None = None,
+        render: bool | None = None,
+    ) -> Future[tuple[Article, Any]]:
+        """extract_url_then in two halves: the page is fetched (and rendered) by the calling thread, which
+        then has the extraction's future and is free while a worker extracts (a run's threads keep its
+        connections busy instead of waiting for workers). Fetching errors are raised here, extraction
+        errors come with the future."""
         from newscli.page.charset import decode, sniff_binary
 
         fetched = self.client.get(
@@ -518,8 +539,12 @@ class Fetcher:
                 page, final = rendered.content.decode("utf-8"), rendered.url
         tz = self.options.tz
         if then is None:
-            return self.pool.submit(page, final, tz_override=tz, http_charset=charset).result(), None
-        return self.pool.submit_then(page, final, then, tz_override=tz, http_charset=charset).result()  # type: ignore[no-any-return]
+            return _chain(self.pool.submit(page, final, tz_override=tz, http_charset=charset), _alone)
+        return self.pool.submit_then(page, final, then, tz_override=tz, http_charset=charset)
+
+
+def _alone(done: Future[Article]) -> tuple[Article, None]:
+    return done.result(), None
 
 
 def _page_text(fetched: Fetched) -> str:

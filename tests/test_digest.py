@@ -839,6 +839,73 @@ def test_feeds_are_fetched_as_many_at_once_as_their_hosts_allow(tmp_path: Path) 
     assert total[1] > 16  # the hosts side by side, beyond the old fixed 16 threads
 
 
+def test_a_slow_host_s_pages_never_hold_the_threads_another_host_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: pages go host by host. With two page threads and one request per host, a host whose pages
+    hang takes one thread; the other host's pages are all fetched meanwhile (a plain pool of two threads
+    gave both to the first host's queue and the second host waited for it)."""
+    import threading
+
+    import conftest
+
+    release = threading.Event()
+    slow, fast = conftest.TestServer("127.0.0.1"), conftest.TestServer("127.0.0.2")
+    try:
+
+        def held(req: BaseHTTPRequestHandler) -> None:
+            release.wait(30)
+            body = f"<html><body><article><h1>Held</h1><p>{WORDS}</p></article></body></html>".encode()
+            req.send_response(200)
+            req.send_header("Content-Type", "text/html; charset=utf-8")
+            req.send_header("Content-Length", str(len(body)))
+            req.end_headers()
+            req.wfile.write(body)
+
+        def teasers(server: conftest.TestServer, feed: str, pages: list[str]) -> bytes:
+            return (
+                '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+                + "".join(
+                    f"<item><title>Story {feed}{n}</title><link>{server.url(p)}</link><guid>tag:{feed}{n}</guid>"
+                    f"<pubDate>Fri, 17 May 2024 1{n}:00:00 +0000</pubDate><description>Teaser…</description></item>"
+                    for n, p in enumerate(pages)
+                )
+                + "</channel></rss>"
+            ).encode()
+
+        slow_pages = [slow.add(f"/s{n}.html", held) and f"/s{n}.html" for n in range(4)]
+        fast_pages = [f"/f{n}.html" for n in range(4)]
+        for n, path in enumerate(fast_pages):
+            fast.serve(path, f"<html><body><article><h1>Fast {n}</h1><p>{WORDS}</p></article></body></html>")
+        add_feed(slow.serve("/slow.xml", teasers(slow, "s", slow_pages), content_type=RSS_TYPE), name="slow")
+        # the fast host's feed comes later, so its pages queue behind the slow host's
+        add_feed(
+            fast.serve("/fast.xml", teasers(fast, "f", fast_pages), content_type=RSS_TYPE, delay=0.3),
+            name="fast",
+        )
+        monkeypatch.setenv("NEWSCLI_PER_HOST", "1")
+        out = tmp_path / "out"
+        ran: list[DigestReport] = []
+        runner = threading.Thread(target=lambda: ran.append(digest(out, workers=2, page_workers=2)))
+        runner.start()
+        try:
+            deadline = time.monotonic() + 15
+            while sum(fast.hits(p) for p in fast_pages) < 4 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            fetched = sum(fast.hits(p) for p in fast_pages)
+            held_now = sum(slow.hits(p) for p in slow_pages)
+        finally:
+            release.set()
+            runner.join(60)
+        assert fetched == 4, f"the fast host's pages waited for the slow host's ({fetched} of 4 fetched)"
+        assert held_now == 1  # one request at a time on the slow host: per_host holds
+        [report] = ran
+        assert report.exit_code == 0 and len(report.saved) == 8
+    finally:
+        slow.close()
+        fast.close()
+
+
 def test_a_rerun_with_nothing_new_reads_no_post_until_a_file_goes_or_a_post_falls_due(
     http_server: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,7 +6,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -17,6 +17,7 @@ from newscli.digest.seen import seen_keys
 from newscli.digest.state import Mark, PostRecord, State, body_hash
 from newscli.errors import HTTPStatusError, NewsError, SaveError, redact
 from newscli.models import Article, Entry
+from newscli.net.scheduler import HostPool
 from newscli.posts.folder import PostFolder
 from newscli.posts.post import post_body
 
@@ -125,7 +126,7 @@ class DigestRun:
         dry_run: bool,
         now: Callable[[], float],
         tz: tzinfo,
-        pages: ThreadPoolExecutor,
+        pages: HostPool,
         allow_private: bool = False,
         budget: float | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -409,8 +410,13 @@ class DigestRun:
             done: Future[tuple[Article, str | None, str | None]] = Future()
             done.set_result((entry.article, None, None))
             return done
-        return self.pages.submit(
+        from newscli.pipeline import host_of
+
+        out: Future[tuple[Article, str | None, str | None]] = Future()
+        self.pages.submit(
+            host_of(url),
             self._page,
+            out,
             entry.article,
             url,
             origin,
@@ -418,25 +424,31 @@ class DigestRun:
             bool(setting(feed, "render")),
             options,
         )
+        return out
 
     def _page(
         self,
+        out: Future[tuple[Article, str | None, str | None]],
         article: Article,
         url: str,
         origin: str | None = None,
         allow_private: bool = False,
         render: bool = False,
         options: Any = None,
-    ) -> tuple[Article, str | None, str | None]:
+    ) -> None:
+        """Fetch the entry's page into `out` (see _full_text); the thread is free once the page is fetched,
+        before its worker has extracted it (the extraction's end completes `out`)."""
+        if not out.set_running_or_notify_cancel():
+            return  # the feed gave up (an error saving an earlier entry): nothing to fetch
         if self.abort.is_set():
-            return article, None, None
+            out.set_result((article, None, None))
+            return
         if self.out_of_time():
-            return article, _WAIT, None
-        from newscli.pipeline import merge_entry
-
+            out.set_result((article, _WAIT, None))
+            return
         try:
             # the post's body is converted on the page's worker, beside its extraction
-            page, body = self.fetcher.extract_url_then(
+            extraction = self.fetcher.extraction(
                 url,
                 (post_body, (options,)) if options is not None else None,
                 origin=origin,
@@ -444,16 +456,37 @@ class DigestRun:
                 deadline=self.ends,
                 render=render,
             )
-        except NewsError as exc:
+        except Exception as exc:  # noqa: BLE001 - see _page_outcome
+            out.set_result(self._page_outcome(article, url, None, exc))
+            return
+        extraction.add_done_callback(lambda done: out.set_result(self._page_outcome(article, url, done)))
+
+    def _page_outcome(
+        self,
+        article: Article,
+        url: str,
+        done: Future[tuple[Article, Any]] | None,
+        exc: Exception | None = None,
+    ) -> tuple[Article, str | None, str | None]:
+        """The entry merged with its extracted page (`done`), or with the reason the page failed (`exc`, or
+        `done`'s error): the feed's own content is saved instead, or none when the run's budget cut it short."""
+        if done is not None:
+            try:
+                page, body = done.result()
+            except Exception as error:  # noqa: BLE001 - below
+                exc = error
+        if isinstance(exc, NewsError):
             if self.out_of_time():  # cut short by the run's budget, not the page's fault
                 return article, _WAIT, None
             return article, f"{exc} (saved the feed's own content instead)", None
-        except Exception as exc:  # noqa: BLE001 - a surprise on one page: the feed's content is still saved
+        if exc is not None:  # a surprise on one page: the feed's content is still saved
             return (
                 article,
                 f"{url}: unexpected error: {type(exc).__name__}: {exc} (saved the feed's own content instead)",
                 None,
             )
+        from newscli.pipeline import merge_entry
+
         merged = merge_entry(article, page)
         if merged.html is not page.html or merged.text is not page.text:
             body = None  # converted from what the post does not show

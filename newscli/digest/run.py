@@ -16,7 +16,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -27,6 +26,7 @@ from newscli.digest.lock import RunLock
 from newscli.digest.page import PAGE_FORMAT, page_key, write_digest_page
 from newscli.digest.state import State
 from newscli.errors import NewsError, UsageError
+from newscli.net.scheduler import HostPool
 from newscli.posts.folder import PostFolder
 
 DEFAULT_BUDGET = 240.0  # seconds: well under the */10 cron interval digest is made for
@@ -202,9 +202,9 @@ def run_digest(
             owned.append(fetcher)
         if not dry_run:
             folder.remove_stale_temps(now())
-        pages = ThreadPoolExecutor(
-            max_workers=max(1, page_workers or (given or MAX_CONCURRENCY)), thread_name_prefix="digest-page"
-        )
+        # pages host by host, at the client's per-host limit: a host's waiting pages never hold the threads
+        # that other hosts' connections need
+        pages = HostPool(max(1, page_workers or (given or MAX_CONCURRENCY)), per_host, name="digest-page")
         try:
             run = DigestRun(
                 folder=folder,
