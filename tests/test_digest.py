@@ -906,6 +906,51 @@ def test_a_slow_host_s_pages_never_hold_the_threads_another_host_needs(
         fast.close()
 
 
+def test_a_surprise_after_a_page_s_extraction_is_that_entry_s_and_the_feed_is_saved(
+    http_server: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: a page's extraction ends on the pool's thread, which completes the entry; an error there
+    (merging the page into the entry) must still complete it, or the feed's thread would wait forever."""
+    import threading
+
+    import newscli.pipeline
+
+    pages = [
+        http_server.serve(
+            f"/p{n}.html", f"<html><body><article><h1>P{n}</h1><p>{WORDS}</p></article></body></html>"
+        )
+        for n in range(2)
+    ]
+    feed = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        + "".join(
+            f"<item><title>Story {n}</title><link>{u}</link><guid>tag:m{n}</guid>"
+            f"<pubDate>Fri, 17 May 2024 1{n}:00:00 +0000</pubDate><description>Teaser {n}…</description></item>"
+            for n, u in enumerate(pages)
+        )
+        + "</channel></rss>"
+    )
+    add_feed(http_server.serve("/m.xml", feed, content_type=RSS_TYPE), name="merging")
+    real = newscli.pipeline.merge_entry
+
+    def merge(entry: Article, page: Article) -> Article:
+        if entry.url and entry.url.endswith("/p0.html"):
+            raise RuntimeError("merge broke")
+        return real(entry, page)
+
+    monkeypatch.setattr(newscli.pipeline, "merge_entry", merge)
+    ran: list[DigestReport] = []
+    runner = threading.Thread(target=lambda: ran.append(digest(tmp_path / "out")), daemon=True)
+    runner.start()
+    runner.join(60)
+    assert ran, "the digest never finished"
+    [outcome] = ran[0].feeds
+    assert outcome.status == "new" and len(outcome.saved) == 2
+    assert len(outcome.flagged) == 1 and "RuntimeError: merge broke" in outcome.flagged[0]
+    texts = sorted(p.read_text() for p in outcome.saved)
+    assert any("Teaser 0" in t for t in texts) and any(WORDS[:40] in t for t in texts)
+
+
 def test_a_rerun_with_nothing_new_reads_no_post_until_a_file_goes_or_a_post_falls_due(
     http_server: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

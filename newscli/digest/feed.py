@@ -459,7 +459,21 @@ class DigestRun:
         except Exception as exc:  # noqa: BLE001 - see _page_outcome
             out.set_result(self._page_outcome(article, url, None, exc))
             return
-        extraction.add_done_callback(lambda done: out.set_result(self._page_outcome(article, url, done)))
+        extraction.add_done_callback(lambda done: self._settle(out, article, url, done))
+
+    def _settle(
+        self,
+        out: Future[tuple[Article, str | None, str | None]],
+        article: Article,
+        url: str,
+        done: Future[tuple[Article, Any]],
+    ) -> None:
+        """`out` from the finished extraction; always set, or the feed's thread would wait for it forever."""
+        try:
+            outcome = self._page_outcome(article, url, done)
+        except Exception as exc:  # noqa: BLE001 - a surprise merging the page: the feed's content is saved
+            outcome = self._page_outcome(article, url, None, exc)
+        out.set_result(outcome)
 
     def _page_outcome(
         self,
