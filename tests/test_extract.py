@@ -219,22 +219,53 @@ def test_a_big_page_waits_for_a_free_worker_and_time_limits_still_hold() -> None
         assert big.result(timeout=30).text == "big " + "x" * 16
 
 
-def test_pool_start_starts_every_worker_before_the_first_job() -> None:
-    """start() has the workers booting while the caller still prepares the first jobs; warm says when one
+def test_pool_start_starts_a_worker_before_the_first_job() -> None:
+    """start() has a worker booting while the caller still prepares the first jobs; warm says when one
     has answered (a run parses its first small feeds itself until then)."""
     with ExtractorPool(workers=2, time_limit=10, fresh_workers=True) as pool:
         assert not pool.warm
         pool.start()
         deadline = time.monotonic() + 30
-        while len(pool._workers) < 2 and time.monotonic() < deadline:
+        while not pool._workers and time.monotonic() < deadline:
             time.sleep(0.01)
         pids = {w.process.pid for w in pool._workers}
-        assert len(pids) == 2 and all(pids)
+        assert len(pids) == 1 and all(pids)
         assert not pool.warm
         article = pool.submit(page(f"<p>{PARA}</p>" * 3), URL).result(timeout=30)
         assert PARA in (article.text or "")
         assert pool.warm
-        assert {w.process.pid for w in pool._workers} == pids  # the job ran on a worker started ahead
+        assert {w.process.pid for w in pool._workers} == pids  # the job ran on the worker started ahead
+
+
+def _quick(text: str, url: str, *, tz_override: str | None = None) -> Article:
+    return Article(url=url, text=f"{text} by {os.getpid()}")
+
+
+def _slow(text: str, url: str, *, tz_override: str | None = None) -> Article:
+    time.sleep(0.3)
+    return Article(url=url, text=f"{text} by {os.getpid()}")
+
+
+def test_one_worker_keeps_up_with_small_pages_and_stays_alone() -> None:
+    """Issue 15: pages one worker extracts as fast as they come never start a second (each would boot an
+    interpreter, and run colder, for nothing)."""
+    with ExtractorPool(workers=4, time_limit=10, extract=_quick) as pool:
+        done = [pool.submit(f"page {i}", f"{URL}?{i}").result(timeout=30) for i in range(30)]
+        assert len({a.text.split(" by ")[1] for a in done if a.text}) == 1
+        assert len(pool._workers) == 1
+
+
+def test_pages_that_queue_up_start_every_worker() -> None:
+    """Pages that take long (0.3 s each here, twelve at once) have all four workers within a moment: the twelve
+    end in about three rounds, not the twelve one worker would take."""
+    with ExtractorPool(workers=4, time_limit=10, extract=_slow) as pool:
+        began = time.monotonic()
+        futures = [pool.submit(f"page {i}", f"{URL}?{i}") for i in range(12)]
+        done = [f.result(timeout=60) for f in futures]
+        took = time.monotonic() - began
+        assert len(pool._workers) == 4
+        assert len({a.text.split(" by ")[1] for a in done if a.text}) == 4
+        assert took < 12 * 0.3 / 2, f"took {took:.2f} s: the pool did not grow"
 
 
 def _step(kind: str, seconds: float = 0.0) -> float:

@@ -46,6 +46,8 @@ class _Named:
 _EXTRACT = _Named("extract_article")
 _QUICK = _Named("quick_article")
 
+_READY = ("ready",)  # a worker's first message: it has booted
+
 # Jobs sent to one worker at a time: the one it runs and the next, waiting in its pipe, so that it starts that
 # one the moment it is done instead of idling until this process's dispatcher thread gets the interpreter lock
 # back (~1.5 ms a job in a busy digest, more than half a small page's extraction).
@@ -56,6 +58,18 @@ PIPELINE_FRESH = 0.2
 # and only a job this small (pickled): it must fit in the pipe beside nothing else (a socket pair holds
 # ~180 KiB on Linux by default), or sending it would block this thread until the worker is done.
 PIPELINE_MAX_BYTES = 64 * 1024
+
+# Workers start as the work needs them: the first with the first job (or start()), another only when the jobs
+# waiting would keep every worker up busy this long (seconds: about what a fresh interpreter takes to boot, so a
+# new worker would take a share of them), by the time jobs have taken lately or the one running now, if longer.
+# Small pages one worker keeps up with (a digest of teasers: ~2 ms a page, bursts of a few dozen) then run on
+# one, warm, and leave the other core to the main process; real articles (20-40 ms each) have every worker
+# within a few pages. No worker is started while one is still booting.
+GROW_BACKLOG = 0.25
+GROW_LOOK = 0.05  # while jobs wait and the pool may grow, it looks again this often
+GROW_SAMPLE = (
+    15  # "lately": the median of this many jobs (a first job's imports, a feed's parse, are not typical)
+)
 
 # The cheap fallback's own limit by default: half the time limit, between 2 and 10 seconds.
 FALLBACK_SHARE = 0.5
@@ -217,6 +231,11 @@ def _serve(
     _die_with_parent()
     import newscli.page.extract  # noqa: F401 - before the first job, whose time limit runs (a fork has it)
 
+    try:
+        conn.send(_READY)  # up: the pool may start another worker when jobs wait (GROW_BACKLOG)
+    except OSError:
+        return
+
     while True:
         try:
             job = conn.recv()
@@ -225,6 +244,7 @@ def _serve(
         if job is None:
             return
         func, args, kwargs = job
+        began = time.perf_counter()
         try:
             reply: tuple[Any, ...] = ("ok", func(*args, **kwargs))
         except NewsError as exc:
@@ -232,7 +252,9 @@ def _serve(
         except BaseException as exc:  # a bug in extraction must not take the worker's caller down
             reply = ("bug", f"{type(exc).__name__}: {exc}")
         try:
-            conn.send(reply)
+            conn.send(
+                (*reply, time.perf_counter() - began)
+            )  # and the seconds the job took here (GROW_BACKLOG)
         except OSError:  # nobody is waiting for the answer any more
             return
 
@@ -317,6 +339,7 @@ class _Worker:
     jobs: deque[_Job] = dataclasses.field(default_factory=deque)  # sent: the first runs, the next waits
     began: float = 0.0  # when the first began (as far as this process knows: when the one before it ended)
     deadline: float = 0.0  # the first's
+    ready: bool = False  # it said it is up (a worker boots first: ~0.25 s for a fresh interpreter's imports)
 
 
 class ExtractorPool:
@@ -355,7 +378,9 @@ class ExtractorPool:
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
         self._closed = False
-        self._starting = False  # start(): every worker now, not at the first jobs
+        self._starting = False  # start(): a worker now, not at the first job
+        self._grow_at: float | None = None  # when to look again whether waiting jobs need another worker
+        self._took: deque[float] = deque(maxlen=GROW_SAMPLE)  # seconds the last jobs took on their workers
         self._start_asked = False
         self._answered = False  # a worker has answered a job: they are up
         self._thread = threading.Thread(target=self._run, name="extractor-pool", daemon=True)
@@ -422,8 +447,9 @@ class ExtractorPool:
         return future
 
     def start(self) -> None:
-        """Start every worker now rather than at the first jobs (a worker takes a while to start: ~0.25 s
-        for a fresh interpreter to import what extraction needs); once: later calls do nothing."""
+        """Start a worker now rather than at the first job (a worker takes a while to start: ~0.25 s for a
+        fresh interpreter to import what extraction needs); once: later calls do nothing. More start as jobs
+        wait for them (GROW_BACKLOG)."""
         with self._lock:
             if self._start_asked:
                 return
@@ -473,17 +499,18 @@ class ExtractorPool:
     def _dispatch(self) -> None:
         with self._lock:
             starting, self._starting = self._starting, False
-        while starting and len(self._workers) < self.max_workers:
-            try:
+        if starting and not self._workers:
+            with contextlib.suppress(
+                Exception
+            ):  # the first job that needs a worker meets the error and says it
                 self._spawn()
-            except Exception:  # noqa: BLE001 - the first job that needs a worker meets the error and says it
-                break
+        self._grow_at = None
         while True:
             with self._lock:
                 if not self._queue and not self._urgent:
                     return
                 idle = next((w for w in self._workers if not w.jobs), None)
-                if idle is None and len(self._workers) >= self.max_workers:
+                if idle is None and not self._grow():
                     idle = self._next_in_line()
                     if idle is None:
                         return
@@ -527,6 +554,25 @@ class ExtractorPool:
             worker.jobs.append(job)
             if len(worker.jobs) == 1:
                 self._begin(worker)
+
+    def _grow(self) -> bool:
+        """Whether a new worker is to take the next job, every worker being busy: there is none yet, or the
+        jobs waiting would keep the workers up busy GROW_BACKLOG while none is booting (else _grow_at says
+        when to look again)."""
+        if len(self._workers) >= self.max_workers:
+            return False
+        if not self._workers:
+            return True
+        now = time.monotonic()
+        self._grow_at = now + GROW_LOOK
+        if any(not w.ready for w in self._workers):
+            return (
+                False  # one is still booting: it takes the jobs in its pipe, and others wait for it to be up
+            )
+        running = max((now - w.began for w in self._workers if w.jobs), default=0.0)
+        lately = sorted(self._took)[len(self._took) // 2] if self._took else 0.0  # the median
+        waiting = len(self._queue) + len(self._urgent)
+        return waiting * max(lately, running) / len(self._workers) >= GROW_BACKLOG
 
     def _next_in_line(self) -> _Worker | None:
         """A busy worker that may take a next job (PIPELINE, PIPELINE_FRESH), the one whose job began last."""
@@ -576,6 +622,8 @@ class ExtractorPool:
         busy = [w for w in self._workers if w.jobs]
         now = time.monotonic()
         timeout = min((w.deadline - now for w in busy), default=None)
+        if self._grow_at is not None:  # a job waits for a busy worker: look again when the pool may grow
+            timeout = self._grow_at - now if timeout is None else min(timeout, self._grow_at - now)
         handles: list[Any] = [self._wake_r]
         for w in busy:
             handles.append(w.conn)
@@ -604,8 +652,17 @@ class ExtractorPool:
         except (EOFError, OSError):
             self._retire(worker, gone=True)
             return
+        if reply == _READY:  # its first word, before any answer
+            worker.ready = True
+            if worker.jobs:
+                self._begin(
+                    worker
+                )  # its first job begins now that it is up: the time it takes, and its limit
+            return
         worker.jobs.popleft()
         self._answered = True
+        *reply, took = reply
+        self._took.append(took)
         if worker.jobs:  # the next one, already in its pipe, began as this one ended
             self._begin(worker)
         if reply[0] == "ok":
