@@ -95,7 +95,9 @@ def test_a_killed_digest_takes_its_workers_along_and_the_next_run_starts_at_once
     try:
         # the two quick pages are extracted (workers are up) and the slow one is in flight
         assert wait_for(lambda: http_server.hits("/slow.html") == 1, 30), proc.stderr
-        assert wait_for(lambda: len(marked(mark)) >= 2, 30)  # the digest and a worker (more start as pages queue)
+        assert wait_for(
+            lambda: len(marked(mark)) >= 2, 30
+        )  # the digest and a worker (more start as pages queue)
         started = time.monotonic()
         proc.send_signal(sig)
         stdout, stderr = proc.communicate(timeout=20)  # the pipes reach EOF: nobody else holds them
