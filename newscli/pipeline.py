@@ -478,26 +478,10 @@ class Fetcher:
 
         `origin`: the address class of the feed or page the URL came from (HttpClient.get's address policy);
         None when the user named it."""
-        article, _ = self.extract_url_then(
+        article, _ = self.extraction(
             url, None, origin=origin, allow_private=allow_private, deadline=deadline, render=render
-        )
-        return article
-
-    def extract_url_then(
-        self,
-        url: str,
-        then: tuple[Callable[..., Any], tuple[Any, ...]] | None,
-        *,
-        origin: str | None = None,
-        allow_private: bool | None = None,
-        deadline: float | None = None,
-        render: bool | None = None,
-    ) -> tuple[Article, Any]:
-        """extract_url, and `then[0](article, *then[1])` run beside the extraction on its worker: (article, that
-        result), the result None when that step failed or `then` is None (ExtractorPool.submit_then)."""
-        return self.extraction(  # type: ignore[no-any-return]
-            url, then, origin=origin, allow_private=allow_private, deadline=deadline, render=render
         ).result()
+        return article
 
     def extraction(
         self,
@@ -509,10 +493,11 @@ class Fetcher:
         deadline: float | None = None,
         render: bool | None = None,
     ) -> Future[tuple[Article, Any]]:
-        """extract_url_then in two halves: the page is fetched (and rendered) by the calling thread, which
-        then has the extraction's future and is free while a worker extracts (a run's threads keep its
-        connections busy instead of waiting for workers). Fetching errors are raised here, extraction
-        errors come with the future."""
+        """extract_url in two halves: the page is fetched (and rendered) by the calling thread, which then has
+        the extraction's future and is free while a worker extracts (a run's threads keep its connections busy
+        instead of waiting for workers). Fetching errors are raised here, extraction errors come with the
+        future, which holds (article, result of `then[0](article, *then[1])` run beside the extraction on its
+        worker), the result None when that step failed or `then` is None (ExtractorPool.submit_then)."""
         from newscli.page.charset import decode, sniff_binary
 
         fetched = self.client.get(

@@ -456,8 +456,8 @@ class DigestRun:
                 deadline=self.ends,
                 render=render,
             )
-        except Exception as exc:  # noqa: BLE001 - see _page_outcome
-            out.set_result(self._page_outcome(article, url, None, exc))
+        except Exception as exc:  # noqa: BLE001 - see _page_failed
+            out.set_result(self._page_failed(article, url, exc))
             return
         extraction.add_done_callback(lambda done: self._settle(out, article, url, done))
 
@@ -469,42 +469,31 @@ class DigestRun:
         done: Future[tuple[Article, Any]],
     ) -> None:
         """`out` from the finished extraction; always set, or the feed's thread would wait for it forever."""
-        try:
-            outcome = self._page_outcome(article, url, done)
-        except Exception as exc:  # noqa: BLE001 - a surprise merging the page: the feed's content is saved
-            outcome = self._page_outcome(article, url, None, exc)
-        out.set_result(outcome)
+        from newscli.pipeline import merge_entry
 
-    def _page_outcome(
-        self,
-        article: Article,
-        url: str,
-        done: Future[tuple[Article, Any]] | None,
-        exc: Exception | None = None,
-    ) -> tuple[Article, str | None, str | None]:
-        """The entry merged with its extracted page (`done`), or with the reason the page failed (`exc`, or
-        `done`'s error): the feed's own content is saved instead, or none when the run's budget cut it short."""
-        if done is not None:
-            try:
-                page, body = done.result()
-            except Exception as error:  # noqa: BLE001 - below
-                exc = error
+        try:
+            page, body = done.result()
+            merged = merge_entry(article, page)
+        except Exception as exc:  # noqa: BLE001 - the extraction's error, or a surprise merging the page
+            out.set_result(self._page_failed(article, url, exc))
+            return
+        if merged.html is not page.html or merged.text is not page.text:
+            body = None  # converted from what the post does not show
+        out.set_result((merged, None, body))
+
+    def _page_failed(self, article: Article, url: str, exc: Exception) -> tuple[Article, str | None, None]:
+        """The entry with the reason its page failed: the feed's own content is saved instead, or none when the
+        run's budget cut the page short."""
         if isinstance(exc, NewsError):
             if self.out_of_time():  # cut short by the run's budget, not the page's fault
                 return article, _WAIT, None
             return article, f"{exc} (saved the feed's own content instead)", None
-        if exc is not None:  # a surprise on one page: the feed's content is still saved
-            return (
-                article,
-                f"{url}: unexpected error: {type(exc).__name__}: {exc} (saved the feed's own content instead)",
-                None,
-            )
-        from newscli.pipeline import merge_entry
-
-        merged = merge_entry(article, page)
-        if merged.html is not page.html or merged.text is not page.text:
-            body = None  # converted from what the post does not show
-        return merged, None, body
+        # a surprise on one page: the feed's content is still saved
+        return (
+            article,
+            f"{url}: unexpected error: {type(exc).__name__}: {exc} (saved the feed's own content instead)",
+            None,
+        )
 
     def _plan(self, article: Article, options: Any, feed_name: str) -> str:
         from newscli.posts.names import post_filename

@@ -67,9 +67,8 @@ PIPELINE_MAX_BYTES = 64 * 1024
 # within a few pages. No worker is started while one is still booting.
 GROW_BACKLOG = 0.25
 GROW_LOOK = 0.05  # while jobs wait and the pool may grow, it looks again this often
-GROW_SAMPLE = (
-    15  # "lately": the median of this many jobs (a first job's imports, a feed's parse, are not typical)
-)
+# "lately": the median of this many jobs (a first job's imports, a feed's parse, are not typical)
+GROW_SAMPLE = 15
 
 # The cheap fallback's own limit by default: half the time limit, between 2 and 10 seconds.
 FALLBACK_SHARE = 0.5
@@ -252,9 +251,8 @@ def _serve(
         except BaseException as exc:  # a bug in extraction must not take the worker's caller down
             reply = ("bug", f"{type(exc).__name__}: {exc}")
         try:
-            conn.send(
-                (*reply, time.perf_counter() - began)
-            )  # and the seconds the job took here (GROW_BACKLOG)
+            # with the seconds the job took here (GROW_BACKLOG)
+            conn.send((*reply, time.perf_counter() - began))
         except OSError:  # nobody is waiting for the answer any more
             return
 
@@ -500,9 +498,8 @@ class ExtractorPool:
         with self._lock:
             starting, self._starting = self._starting, False
         if starting and not self._workers:
-            with contextlib.suppress(
-                Exception
-            ):  # the first job that needs a worker meets the error and says it
+            # on an error, the first job that needs a worker meets it and says it
+            with contextlib.suppress(Exception):
                 self._spawn()
         self._grow_at = None
         while True:
@@ -563,16 +560,17 @@ class ExtractorPool:
             return False
         if not self._workers:
             return True
-        now = time.monotonic()
-        self._grow_at = now + GROW_LOOK
         if any(not w.ready for w in self._workers):
-            return (
-                False  # one is still booting: it takes the jobs in its pipe, and others wait for it to be up
-            )
+            # one is still booting: it takes the jobs in its pipe, and its word that it is up wakes this thread
+            return False
+        now = time.monotonic()
         running = max((now - w.began for w in self._workers if w.jobs), default=0.0)
         lately = sorted(self._took)[len(self._took) // 2] if self._took else 0.0  # the median
         waiting = len(self._queue) + len(self._urgent)
-        return waiting * max(lately, running) / len(self._workers) >= GROW_BACKLOG
+        if waiting * max(lately, running) / len(self._workers) >= GROW_BACKLOG:
+            return True
+        self._grow_at = now + GROW_LOOK  # the running jobs age: look again
+        return False
 
     def _next_in_line(self) -> _Worker | None:
         """A busy worker that may take a next job (PIPELINE, PIPELINE_FRESH), the one whose job began last."""
@@ -654,10 +652,8 @@ class ExtractorPool:
             return
         if reply == _READY:  # its first word, before any answer
             worker.ready = True
-            if worker.jobs:
-                self._begin(
-                    worker
-                )  # its first job begins now that it is up: the time it takes, and its limit
+            if worker.jobs:  # its first job begins now that it is up: the time it takes, and its limit
+                self._begin(worker)
             return
         worker.jobs.popleft()
         self._answered = True
