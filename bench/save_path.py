@@ -149,7 +149,11 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="save-path-inputs-"))
     try:
         inputs = work / "inputs.pickle"
-        env = dict(os.environ, PYTHONPATH=str(codes[0]))
+        sys.path.insert(0, str(HERE))
+        from digest_scale import spread_subfolders
+
+        spread_subfolders(work)  # each run's folder in a block group of its own, away from the last run's
+        env = dict(os.environ, PYTHONPATH=str(codes[0]), TMPDIR=str(work))
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         code = f"import sys; sys.path.insert(0, {str(HERE)!r}); import save_path; save_path.build_inputs({args.feeds}, __import__('pathlib').Path({str(inputs)!r}))"
         subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=work)
