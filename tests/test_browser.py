@@ -148,6 +148,25 @@ def _browsers() -> set[int]:
     return found
 
 
+@pytest.mark.skipif(
+    not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs a system that sets a thread's CPUs, and two CPUs to choose from",
+)
+def test_the_browser_gets_every_cpu_while_the_run_keeps_to_one(browser: None, http_server: Server) -> None:
+    from newscli.net.browser import Renderer
+    from newscli.net.cores import one_cpu
+
+    url = serve_xhr(http_server)
+    every, before = os.sched_getaffinity(0), _browsers()
+    with one_cpu(), HttpClient(timeout=20) as client, Renderer(client, timeout=20) as renderer:
+        fetched, _ = renderer.render(url)
+        narrowed = os.sched_getaffinity(0)
+        started = {pid: os.sched_getaffinity(pid) for pid in _browsers() - before}
+    assert TITLE.encode() in fetched.content
+    assert len(narrowed) == 1 and started  # Chromium's processes, while it ran
+    assert all(cpus == every for cpus in started.values()), started
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
 def test_no_browser_outlives_the_command(browser: None, http_server: Server, sig: signal.Signals) -> None:
     http_server.serve("/tick", "{}", content_type="application/json")

@@ -73,7 +73,8 @@ def recorder(tmp_path: Path) -> tuple[str, Path]:
     script.write_text(
         "import json, os, sys\n"
         "data = sys.stdin.buffer.read().decode('utf-8')\n"
-        f"json.dump({{'argv': sys.argv[1:], 'input': data, 'less': os.environ.get('LESS')}}, open({str(log)!r}, 'w'))\n"
+        "cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else None\n"
+        f"json.dump({{'argv': sys.argv[1:], 'input': data, 'less': os.environ.get('LESS'), 'cpus': cpus}}, open({str(log)!r}, 'w'))\n"
         "print('PAGER-WAS-HERE')\n",
         "utf-8",
     )
@@ -90,6 +91,8 @@ def test_a_tall_article_goes_through_newscli_pager_with_colours_and_chinese(reco
     assert TITLE in paged["input"]  # double-width text intact
     assert "\x1b[1m" in paged["input"]  # the bold title's colour codes, for less -R
     assert paged["less"] == "FRX"  # a bare `less` in the variable still keeps colours
+    if hasattr(os, "sched_getaffinity"):  # the fetch keeps its threads to one CPU, the pager has them all
+        assert paged["cpus"] == sorted(os.sched_getaffinity(0))
 
 
 def test_pager_falls_back_to_dollar_pager_and_text_format_pages_too(recorder):

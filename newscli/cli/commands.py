@@ -131,6 +131,7 @@ def _fetch(
 ) -> int:
     from newscli.config import effective, load_config
     from newscli.dates import parse_since, zone
+    from newscli.net.cores import one_cpu
     from newscli.pipeline import Fetcher, FetchOptions, exit_code
 
     config = load_config()
@@ -186,6 +187,7 @@ def _fetch(
         return f"newscli: fetching… {counts} · {elapsed:.0f} s"
 
     with (
+        one_cpu(),  # the fetches' threads take turns on the interpreter lock: on one CPU (newscli.net.cores)
         Fetcher(options) as fetcher,
         _Output(fmt, save, post_options, pager=pager) as output,
         StatusLine(progress) as status,

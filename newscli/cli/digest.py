@@ -125,6 +125,7 @@ def _run(
     from newscli.dates import local_zone, parse_since, zone
     from newscli.digest.run import run_digest
     from newscli.errors import UsageError
+    from newscli.net.cores import one_cpu
 
     config = load_config()
     defaults = config.defaults
@@ -140,22 +141,24 @@ def _run(
     tz = zone(tz_name) if tz_name else local_zone()
     since_at = parse_since(since, tz=tz) if since else None
 
-    progress, stop = _progress()
-    try:
-        report = run_digest(
-            out=out,
-            feeds=feeds or None,
-            since=since_at,
-            dry_run=dry_run,
-            keep_days=keep_days,
-            archive=archive,
-            config=config,
-            progress=progress,
-            allow_private=allow_private,
-            budget=budget,
-        )
-    finally:
-        stop()
+    # the run's threads take turns on the interpreter lock: on one CPU, the workers on all (newscli.net.cores)
+    with one_cpu():
+        progress, stop = _progress()
+        try:
+            report = run_digest(
+                out=out,
+                feeds=feeds or None,
+                since=since_at,
+                dry_run=dry_run,
+                keep_days=keep_days,
+                archive=archive,
+                config=config,
+                progress=progress,
+                allow_private=allow_private,
+                budget=budget,
+            )
+        finally:
+            stop()
     if dry_run:
         for line in report.planned:
             sys.stdout.write(clean(line) + "\n")

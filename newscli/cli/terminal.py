@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO
 
+from newscli.net.cores import every_cpu
+
 DEFAULT = "less -FRX"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 
@@ -80,15 +82,16 @@ class Paged(io.TextIOBase):
         )  # as git: a bare `less` in $PAGER still keeps colours and exits on short
         env.setdefault("LV", "-c")
         try:
-            self.proc = subprocess.Popen(
-                self.command,
-                shell=True,
-                stdin=subprocess.PIPE,
-                env=env,
-                text=True,
-                encoding=self.encoding,
-                errors=getattr(self.out, "errors", None) or "strict",
-            )
+            with every_cpu():  # though the fetch holds its threads to one (newscli.net.cores)
+                self.proc = subprocess.Popen(
+                    self.command,
+                    shell=True,
+                    stdin=subprocess.PIPE,
+                    env=env,
+                    text=True,
+                    encoding=self.encoding,
+                    errors=getattr(self.out, "errors", None) or "strict",
+                )
         except OSError:
             self.direct = True
             self.out.write("".join(self.held))

@@ -168,6 +168,12 @@ class Renderer:
     # ---- the browser's own thread ---------------------------------------------------------------------
 
     def _serve(self) -> None:
+        from newscli.net.cores import every_cpu
+
+        with every_cpu():  # the driver and Chromium this thread starts get every CPU (newscli.net.cores)
+            self._drive()
+
+    def _drive(self) -> None:
         from playwright.sync_api import sync_playwright
 
         job = self._jobs.get()

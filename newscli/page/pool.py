@@ -22,6 +22,7 @@ from typing import Any
 
 from newscli.errors import ExtractError, NewsError
 from newscli.models import Article
+from newscli.net.cores import every_cpu
 
 Extractor = Callable[..., Article]
 
@@ -590,7 +591,8 @@ class ExtractorPool:
         if self._interpreters:
             process = _Interpreter(child)
             try:
-                process.start()
+                with every_cpu():  # when this process holds its threads to one (newscli.net.cores)
+                    process.start()
                 parent.send(sys.path)  # the child's first message: find the same modules as this process
             except BaseException:
                 parent.close()
@@ -610,7 +612,8 @@ class ExtractorPool:
             process = self._ctx.Process(
                 target=_serve, args=(child, inherited), name="newscli-extract", daemon=True
             )
-            process.start()
+            with every_cpu():
+                process.start()
         child.close()
         worker = _Worker(process, parent)
         self._workers.append(worker)
