@@ -104,6 +104,7 @@ class _DeadlineStream(httpcore.NetworkStream):
             self._readable.register(sock, select.POLLIN)
             self._writable.register(sock, select.POLLOUT)
         self._awaiting = True  # a request was written (or none yet): the next read waits first
+        self._peer: object = None
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         sock = self._sock
@@ -150,6 +151,12 @@ class _DeadlineStream(httpcore.NetworkStream):
         return _DeadlineStream(inner)
 
     def get_extra_info(self, info: str) -> object:
+        if info == "server_addr":  # asked of every response (the address check): a connection's never changes
+            if self._peer is None:
+                self._peer = self._inner.get_extra_info(info)
+            return self._peer
+        if info == "is_readable" and self._sock is not None:  # asked before each reuse: this poller
+            return self._sock.fileno() < 0 or bool(self._readable.poll(0))  # closed: as httpcore says
         return self._inner.get_extra_info(info)
 
 
