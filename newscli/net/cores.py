@@ -27,9 +27,7 @@ def one_cpu() -> Iterator[bool]:
         yield False
         return
     cpu = _current_cpu()
-    try:
-        os.sched_setaffinity(0, {cpu if cpu in cpus else min(cpus)})
-    except OSError:
+    if not _set({cpu if cpu in cpus else min(cpus)}):
         yield False
         return
     _wide = cpus
@@ -37,8 +35,7 @@ def one_cpu() -> Iterator[bool]:
         yield True
     finally:
         _wide = None
-        with contextlib.suppress(OSError):
-            os.sched_setaffinity(0, cpus)
+        _set(cpus)
 
 
 @contextlib.contextmanager
@@ -46,20 +43,14 @@ def every_cpu() -> Iterator[None]:
     """Give the calling thread every CPU the process had before one_cpu, for the duration: what it starts
     meanwhile (a worker process, a pager, the browser) keeps them. Nothing outside one_cpu."""
     cpus = _wide
-    if cpus is None:
-        yield
-        return
-    try:
-        held = frozenset(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, cpus)
-    except OSError:
+    held = _cpus() if cpus is not None else None
+    if cpus is None or held is None or not _set(cpus):
         yield
         return
     try:
         yield
     finally:
-        with contextlib.suppress(OSError):
-            os.sched_setaffinity(0, held)
+        _set(held)
 
 
 def _cpus() -> frozenset[int] | None:
@@ -70,6 +61,15 @@ def _cpus() -> frozenset[int] | None:
         return frozenset(get(0))
     except OSError:
         return None
+
+
+def _set(cpus: set[int] | frozenset[int]) -> bool:
+    """Hold the calling thread to `cpus`; False where the system refuses."""
+    try:
+        os.sched_setaffinity(0, cpus)
+    except OSError:
+        return False
+    return True
 
 
 def _current_cpu() -> int | None:
