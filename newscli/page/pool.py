@@ -139,6 +139,8 @@ _BOOT = (
     "sys.path[:] = conn.recv()\n"
     "from newscli.page.pool import _serve\n"
     "_serve(conn)\n"
+    "import os\n"
+    "os._exit(0)\n"  # nothing to flush or finalise: the interpreter's teardown (~30-60 ms) held up the run's end
 )
 
 
@@ -739,6 +741,7 @@ class ExtractorPool:
                 continue
             with contextlib.suppress(OSError, ValueError):
                 worker.conn.send(None)
+        for worker in list(self._workers):  # all told first, then waited for: they end side by side
             worker.process.join(2.0)
             self._retire(worker)
 
