@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from typing import Any
 
 import lxml.html
 import pytest
@@ -361,6 +362,42 @@ def test_workers_start_fresh_not_as_copies_of_the_main_process() -> None:
     assert "newscli.page.pool" in worker_modules
     assert not worker_modules & {"httpx", "typer", "feedparser", "sqlite3"}
     assert rss_kib < 60 * 1024
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="workers start as fresh interpreters on Linux"
+)
+def test_workers_that_cannot_start_fail_the_jobs_at_once_and_are_tried_again_later(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker that ends before it is up (a broken install) is not started again and again, one per job (a
+    digest's 2,000 pages took minutes, each printing a traceback): after BOOT_FAILURES in a row every job
+    fails at once saying why, and after BROKEN_PAUSE a worker is tried again."""
+    import newscli.page.pool as pool_module
+
+    boot = pool_module._BOOT
+    monkeypatch.setattr(pool_module, "_BOOT", "import sys, time\ntime.sleep(0.1)\nsys.exit(7)\n")
+    monkeypatch.setattr(pool_module, "BROKEN_PAUSE", 1.0, raising=False)
+    spawned: list[int] = []
+    spawn = ExtractorPool._spawn
+
+    def counted(self: ExtractorPool) -> Any:
+        spawned.append(1)
+        return spawn(self)
+
+    monkeypatch.setattr(ExtractorPool, "_spawn", counted)
+    with ExtractorPool(workers=2, time_limit=20, fresh_workers=True) as pool:
+        errors = []
+        for i in range(40):
+            with pytest.raises(ExtractError) as info:
+                pool.submit(page(f"<p>{PARA}</p>"), f"{URL}?{i}").result(timeout=30)
+            errors.append(str(info.value))
+        assert errors[0].startswith(f"{URL}?0: extraction failed: extraction workers cannot start")
+        assert all("the last with exit code 7" in e for e in errors)
+        assert len(spawned) <= pool_module.BOOT_FAILURES + 1
+        monkeypatch.setattr(pool_module, "_BOOT", boot)  # mended: after the pause, a worker is tried again
+        time.sleep(1.1)
+        assert PARA in (pool.submit(page(f"<p>{PARA}</p>" * 3), URL).result(timeout=30).text or "")
 
 
 def test_closing_the_pool_ends_every_worker_on_its_own() -> None:

@@ -71,6 +71,12 @@ GROW_LOOK = 0.05  # while jobs wait and the pool may grow, it looks again this o
 # "lately": the median of this many jobs (a first job's imports, a feed's parse, are not typical)
 GROW_SAMPLE = 15
 
+# Workers that end before they are up (a broken install, no memory for another interpreter): after this many in a
+# row the pool starts none for BROKEN_PAUSE seconds, and every job meanwhile fails at once with the reason, instead
+# of each job booting an interpreter that dies (2,000 pages of a digest: minutes, and a traceback each).
+BOOT_FAILURES = 3
+BROKEN_PAUSE = 30.0
+
 # The cheap fallback's own limit by default: half the time limit, between 2 and 10 seconds.
 FALLBACK_SHARE = 0.5
 FALLBACK_MIN = 2.0
@@ -384,6 +390,8 @@ class ExtractorPool:
         self._took: deque[float] = deque(maxlen=GROW_SAMPLE)  # seconds the last jobs took on their workers
         self._start_asked = False
         self._answered = False  # a worker has answered a job: they are up
+        self._boot_failures = 0  # workers in a row that ended before they were up
+        self._broken: tuple[float, str] | None = None  # (until when, why) no worker is started
         self._thread = threading.Thread(target=self._run, name="extractor-pool", daemon=True)
         self._thread.start()
 
@@ -498,6 +506,8 @@ class ExtractorPool:
             self._shutdown()
 
     def _dispatch(self) -> None:
+        if self._fail_while_broken():
+            return
         with self._lock:
             starting, self._starting = self._starting, False
         if starting and not self._workers:
@@ -554,6 +564,24 @@ class ExtractorPool:
             worker.jobs.append(job)
             if len(worker.jobs) == 1:
                 self._begin(worker)
+
+    def _fail_while_broken(self) -> bool:
+        """While workers cannot start (BOOT_FAILURES, BROKEN_PAUSE), every waiting job fails at once, saying why;
+        whether the pool is in that state. Once the pause is over, the next job may try a worker again."""
+        if self._broken is None:
+            return False
+        until, why = self._broken
+        if time.monotonic() >= until:
+            self._broken = None
+            return False
+        with self._lock:
+            failed = [*self._urgent, *self._queue]
+            self._urgent.clear()
+            self._queue.clear()
+        for job in failed:
+            if job.started or job.future.set_running_or_notify_cancel():
+                self._fail(job, job.error(f"{job.what} failed: {why}", source=job.url))
+        return True
 
     def _grow(self) -> bool:
         """Whether a new worker is to take the next job, every worker being busy: there is none yet, or the
@@ -657,6 +685,7 @@ class ExtractorPool:
             return
         if reply == _READY:  # its first word, before any answer
             worker.ready = True
+            self._boot_failures, self._broken = 0, None
             if worker.jobs:  # its first job begins now that it is up: the time it takes, and its limit
                 self._begin(worker)
             return
@@ -700,14 +729,27 @@ class ExtractorPool:
         """Kill a worker (stuck or dead) and forget it; a new one is started when needed.
 
         The jobs still in its pipe go back to the front of the queue, where another worker takes them, except
-        for the one it was running when it died (`gone`): that job's failure ("worker process died")."""
-        if gone and worker.jobs:
-            job = worker.jobs.popleft()
+        for the one it was running when it died (`gone`): that job's failure ("worker process died"). A worker
+        gone before it was up ran none: BOOT_FAILURES of those in a row, and the pool stops starting workers
+        for BROKEN_PAUSE, every job failing at once with the reason."""
+        if gone:
             worker.process.join(1.0)
             code = worker.process.exitcode
-            self._fail(
-                job, job.error(f"{job.what} failed: worker process died (exit code {code})", source=job.url)
-            )
+            if worker.ready and worker.jobs:
+                job = worker.jobs.popleft()
+                self._fail(
+                    job,
+                    job.error(f"{job.what} failed: worker process died (exit code {code})", source=job.url),
+                )
+            elif not worker.ready:  # before it was up: no job of its did it (they go back), but the next may
+                self._boot_failures += 1
+                if self._boot_failures >= BOOT_FAILURES:
+                    self._boot_failures = 0
+                    self._broken = (
+                        time.monotonic() + BROKEN_PAUSE,
+                        f"extraction workers cannot start ({BOOT_FAILURES} in a row ended before they were up,"
+                        f" the last with exit code {code}); none is tried for {BROKEN_PAUSE:g} s",
+                    )
         waiting, worker.jobs = list(worker.jobs), deque()
         self._requeue(waiting)
         if worker.process.is_alive():
