@@ -400,6 +400,42 @@ def test_workers_that_cannot_start_fail_the_jobs_at_once_and_are_tried_again_lat
         assert PARA in (pool.submit(page(f"<p>{PARA}</p>" * 3), URL).result(timeout=30).text or "")
 
 
+def test_pages_that_all_kill_their_workers_stop_the_pool_starting_workers_for_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A page that kills its worker is that page's failure and the next page gets a new worker; but
+    DEATH_STREAK pages in a row doing so, none answered in between, is no page's doing (an extension that
+    crashes on anything): the jobs after them fail at once, until BROKEN_PAUSE has passed."""
+    import newscli.page.pool as pool_module
+
+    monkeypatch.setattr(pool_module, "BROKEN_PAUSE", 1.0, raising=False)
+    streak = getattr(pool_module, "DEATH_STREAK", 8)
+    with ExtractorPool(workers=1, time_limit=10, extract=_crash) as pool:
+        errors = []
+        for i in range(streak + 12):
+            with pytest.raises(ExtractError) as info:
+                pool.submit("crash", f"{URL}?{i}").result(timeout=30)
+            errors.append(str(info.value))
+        assert all(e.endswith("worker process died (exit code 3)") for e in errors[:streak])
+        assert all(
+            f"extraction workers keep dying ({streak} jobs in a row, the last with exit code 3)" in e
+            for e in errors[streak:]
+        )
+        time.sleep(1.1)
+        assert pool.submit("fine", URL).result(timeout=30).text == "fine"
+
+
+def test_pages_that_kill_their_workers_among_good_ones_fail_only_themselves() -> None:
+    with ExtractorPool(workers=1, time_limit=10, extract=_crash) as pool:
+        for i in range(24):
+            future = pool.submit("crash" if i % 2 else f"page {i}", f"{URL}?{i}")
+            if i % 2:
+                with pytest.raises(ExtractError, match="worker process died"):
+                    future.result(timeout=30)
+            else:
+                assert future.result(timeout=30).text == f"page {i}"
+
+
 def test_closing_the_pool_ends_every_worker_on_its_own() -> None:
     """close() tells every worker to stop before it waits for any: each ends by itself (exit code 0, not
     killed), and with nothing to flush it skips the interpreter's teardown (it held up a run's end)."""

@@ -76,6 +76,10 @@ GROW_SAMPLE = 15
 # of each job booting an interpreter that dies (2,000 pages of a digest: minutes, and a traceback each).
 BOOT_FAILURES = 3
 BROKEN_PAUSE = 30.0
+# The same for workers that die in their job this many jobs in a row, no job answered in between: one page that
+# kills its worker is that page's failure (the next gets a new worker), but pages of every host doing so in turn
+# (they come host by host) is the install (an extension that crashes on any page), and each would boot a worker.
+DEATH_STREAK = 8
 
 # The cheap fallback's own limit by default: half the time limit, between 2 and 10 seconds.
 FALLBACK_SHARE = 0.5
@@ -391,6 +395,7 @@ class ExtractorPool:
         self._start_asked = False
         self._answered = False  # a worker has answered a job: they are up
         self._boot_failures = 0  # workers in a row that ended before they were up
+        self._deaths = 0  # jobs in a row whose worker died in them (DEATH_STREAK)
         self._broken: tuple[float, str] | None = None  # (until when, why) no worker is started
         self._thread = threading.Thread(target=self._run, name="extractor-pool", daemon=True)
         self._thread.start()
@@ -691,6 +696,7 @@ class ExtractorPool:
             return
         worker.jobs.popleft()
         self._answered = True
+        self._deaths, self._broken = 0, None  # a worker that answers: the install is not what fails
         *reply, took = reply
         self._took.append(took)
         if worker.jobs:  # the next one, already in its pipe, began as this one ended
@@ -730,8 +736,8 @@ class ExtractorPool:
 
         The jobs still in its pipe go back to the front of the queue, where another worker takes them, except
         for the one it was running when it died (`gone`): that job's failure ("worker process died"). A worker
-        gone before it was up ran none: BOOT_FAILURES of those in a row, and the pool stops starting workers
-        for BROKEN_PAUSE, every job failing at once with the reason."""
+        gone before it was up ran none. BOOT_FAILURES of those in a row, or DEATH_STREAK jobs in a row that
+        killed their workers, and the pool starts no worker for BROKEN_PAUSE, every job failing at once."""
         if gone:
             worker.process.join(1.0)
             code = worker.process.exitcode
@@ -741,14 +747,19 @@ class ExtractorPool:
                     job,
                     job.error(f"{job.what} failed: worker process died (exit code {code})", source=job.url),
                 )
+                self._deaths += 1
+                if self._deaths >= DEATH_STREAK:
+                    self._deaths = 0
+                    self._pause(
+                        f"extraction workers keep dying ({DEATH_STREAK} jobs in a row, the last with exit code {code})"
+                    )
             elif not worker.ready:  # before it was up: no job of its did it (they go back), but the next may
                 self._boot_failures += 1
                 if self._boot_failures >= BOOT_FAILURES:
                     self._boot_failures = 0
-                    self._broken = (
-                        time.monotonic() + BROKEN_PAUSE,
+                    self._pause(
                         f"extraction workers cannot start ({BOOT_FAILURES} in a row ended before they were up,"
-                        f" the last with exit code {code}); none is tried for {BROKEN_PAUSE:g} s",
+                        f" the last with exit code {code})"
                     )
         waiting, worker.jobs = list(worker.jobs), deque()
         self._requeue(waiting)
@@ -758,6 +769,10 @@ class ExtractorPool:
         worker.conn.close()
         worker.process.close()
         self._workers.remove(worker)
+
+    def _pause(self, why: str) -> None:
+        """No worker is started for BROKEN_PAUSE: every job meanwhile fails at once, saying `why`."""
+        self._broken = (time.monotonic() + BROKEN_PAUSE, f"{why}; none is tried for {BROKEN_PAUSE:g} s")
 
     @staticmethod
     def _fail(job: _Job, exc: BaseException) -> None:
