@@ -524,8 +524,12 @@ class Fetcher:
                 page, final = rendered.content.decode("utf-8"), rendered.url
         tz = self.options.tz
         if then is None:
-            return _chain(self.pool.submit(page, final, tz_override=tz, http_charset=charset), _alone)
-        return self.pool.submit_then(page, final, then, tz_override=tz, http_charset=charset)
+            return _chain(
+                self.pool.submit(page, final, tz_override=tz, http_charset=charset, deadline=deadline), _alone
+            )
+        return self.pool.submit_then(
+            page, final, then, tz_override=tz, http_charset=charset, deadline=deadline
+        )
 
 
 def _alone(done: Future[Article]) -> tuple[Article, None]:

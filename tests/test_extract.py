@@ -436,6 +436,23 @@ def test_pages_that_kill_their_workers_among_good_ones_fail_only_themselves() ->
                 assert future.result(timeout=30).text == f"page {i}"
 
 
+def test_a_job_still_waiting_at_its_deadline_is_not_started() -> None:
+    """A digest's run budget reaches the pages already fetched: one still waiting for a worker when the
+    budget ends is not extracted (it fails saying so, and the digest leaves its entry for the next run)."""
+    with ExtractorPool(workers=1, time_limit=10, extract=_slow) as pool:
+        assert pool.submit("warm", URL).result(timeout=30).text
+        with pytest.raises(ExtractError, match="extraction not started: its time ran out while it waited"):
+            pool.submit("late", f"{URL}?late", deadline=time.monotonic() - 1).result(timeout=30)
+        running = pool.submit("running", f"{URL}?running")
+        time.sleep(0.25)  # past PIPELINE_FRESH: the next job waits in the pool, not in the worker's pipe
+        waiting = pool.submit("waiting", f"{URL}?waiting", deadline=time.monotonic() + 0.02)
+        with_time = pool.submit("with time", f"{URL}?with-time", deadline=time.monotonic() + 60)
+        assert (running.result(timeout=30).text or "").startswith("running by ")
+        with pytest.raises(ExtractError, match=r"\?waiting: extraction not started: its time ran out"):
+            waiting.result(timeout=30)
+        assert (with_time.result(timeout=30).text or "").startswith("with time by ")
+
+
 def test_closing_the_pool_ends_every_worker_on_its_own() -> None:
     """close() tells every worker to stop before it waits for any: each ends by itself (exit code 0, not
     killed), and with nothing to flush it skips the interpreter's teardown (it held up a run's end)."""

@@ -340,6 +340,7 @@ class _Job:
     )
     error: type[NewsError] = ExtractError
     charset: str | None = None
+    deadline: float | None = None  # not started after this (time.monotonic())
     started: bool = False  # marked running (a job handed back from a retired worker's pipe is already)
 
 
@@ -401,14 +402,22 @@ class ExtractorPool:
         self._thread.start()
 
     def submit(
-        self, text: str | bytes, url: str, *, tz_override: str | None = None, http_charset: str | None = None
+        self,
+        text: str | bytes,
+        url: str,
+        *,
+        tz_override: str | None = None,
+        http_charset: str | None = None,
+        deadline: float | None = None,
     ) -> Future[Article]:
         """Extract one page; the future holds an Article (FallbackArticle after a time-out) or a NewsError.
 
         A page given as bytes is decoded on the worker (newscli.page.charset.decode, `http_charset` as the
-        server said): detecting an undeclared charset can take longer than the extraction."""
+        server said): detecting an undeclared charset can take longer than the extraction. `deadline` (a
+        time.monotonic() value, e.g. the end of a run's budget): a job still waiting then is not started, and
+        fails saying so."""
         future: Future[Article] = Future()
-        self._put(_Job(future, text, url, tz_override, charset=http_charset))
+        self._put(_Job(future, text, url, tz_override, charset=http_charset, deadline=deadline))
         return future
 
     def submit_then(
@@ -419,12 +428,13 @@ class ExtractorPool:
         *,
         tz_override: str | None = None,
         http_charset: str | None = None,
+        deadline: float | None = None,
     ) -> Future[tuple[Article, Any]]:
         """As submit, and then `then[0](article, *then[1])` on the same worker: the future holds (article, its
         result), the result None when that step failed. For the caller's own next step on the article (a
         post's body converted to Markdown), done beside the extraction instead of in the calling process."""
         future: Future[tuple[Article, Any]] = Future()
-        self._put(_Job(future, text, url, tz_override, then=then, charset=http_charset))
+        self._put(_Job(future, text, url, tz_override, then=then, charset=http_charset, deadline=deadline))
         return future
 
     def _put(self, job: _Job, *, urgent: bool = False) -> None:
@@ -533,6 +543,12 @@ class ExtractorPool:
             if not job.started and not job.future.set_running_or_notify_cancel():
                 continue
             job.started = True
+            if job.deadline is not None and time.monotonic() >= job.deadline:
+                self._fail(
+                    job,
+                    job.error(f"{job.what} not started: its time ran out while it waited", source=job.url),
+                )
+                continue
             try:
                 worker = idle or self._spawn()
             except Exception as exc:  # e.g. no processes left, or an unguarded __main__ under spawn
