@@ -587,19 +587,15 @@ class ExtractorPool:
                 self._begin(worker)
 
     def _fail_while_broken(self) -> bool:
-        """While workers cannot start (BOOT_FAILURES, BROKEN_PAUSE), every waiting job fails at once, saying why;
-        whether the pool is in that state. Once the pause is over, the next job may try a worker again."""
+        """While the pool is paused (_pause: BOOT_FAILURES, DEATH_STREAK), every waiting job fails at once, saying
+        why; whether it is paused. Once BROKEN_PAUSE is over, the next job may try a worker again."""
         if self._broken is None:
             return False
         until, why = self._broken
         if time.monotonic() >= until:
             self._broken = None
             return False
-        with self._lock:
-            failed = [*self._urgent, *self._queue]
-            self._urgent.clear()
-            self._queue.clear()
-        for job in failed:
+        for job in self._take_waiting():
             if job.started or job.future.set_running_or_notify_cancel():
                 self._fail(job, job.error(f"{job.what} failed: {why}", source=job.url))
         return True
@@ -795,12 +791,16 @@ class ExtractorPool:
         if not job.future.done():
             job.future.set_exception(exc)
 
-    def _shutdown(self) -> None:
+    def _take_waiting(self) -> list[_Job]:
+        """Every job waiting for a worker, taken out of the queues (call()'s first)."""
         with self._lock:
-            pending = [*self._urgent, *self._queue]
-            self._queue.clear()
+            jobs = [*self._urgent, *self._queue]
             self._urgent.clear()
-        for job in pending:
+            self._queue.clear()
+        return jobs
+
+    def _shutdown(self) -> None:
+        for job in self._take_waiting():
             if job.started:  # running already (handed back from a retired worker): cancel() cannot stop it
                 self._fail(job, job.error(f"{job.what} cancelled", source=job.url))
             else:
