@@ -178,11 +178,15 @@ def find_dates(text: str, tz: tzinfo, *, day_first: bool = True) -> list[tuple[i
     7/5/2005 (True: 7 May). Impossible dates are skipped.
     """
     found: list[tuple[int, datetime, bool]] = []
+    # Neither form starts with a literal, so the engine tries both at every position of the text: not in a
+    # text without the first digits of a year, nor the second without a slash (most page texts).
+    if "19" not in text and "20" not in text:
+        return found
     for match in _NUMERIC.finditer(text):
         value = _build(int(match["y"]), match["m"], match["d"], match["H"], match["M"], match["S"], tz)
         if value:
             found.append((match.start(), value, match["H"] is not None))
-    for match in _SLASHED.finditer(text):
+    for match in _SLASHED.finditer(text) if "/" in text else ():
         day, month = (match["a"], match["b"]) if day_first else (match["b"], match["a"])
         hour = match["H"]
         if hour is not None and match["p"]:

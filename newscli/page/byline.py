@@ -14,7 +14,7 @@ from lxml import etree
 from newscli.page.embedded import ld_str
 from newscli.page.headline import norm
 from newscli.page.metatags import unique
-from newscli.page.text import Windows, clean
+from newscli.page.text import Needled, Windows, clean
 
 # the page's XPath expressions, compiled once (doc.xpath(text) compiles its expression on every call)
 _ITEMPROP_NAMES = etree.XPath(".//*[@itemprop='name']")
@@ -51,35 +51,46 @@ class _ZhPatterns:
     import time), so they wait for the first page that needs them."""
 
     def __init__(self) -> None:
-        self.author = re.compile(
-            rf"(?:作\s*者|撰\s*文|撰\s*稿|执\s*笔\s*人?|原作者|博主|楼主|发文机关|发布机构)\s*[:：]\s*\n?\s*(?P<n>{_NAME}){_STOP}"
+        # Each wrapped so that a text without the literal every match holds is not searched (text.Needled).
+        self.author = Needled(
+            rf"(?:作\s*者|撰\s*文|撰\s*稿|执\s*笔\s*人?|原作者|博主|楼主|发文机关|发布机构)\s*[:：]\s*\n?\s*(?P<n>{_NAME}){_STOP}",
+            ":",
+            "：",
         )
-        self.wen = re.compile(rf"(?<![\u4e00-\u9fff])文\s*[/／|]\s*(?P<n>{_ZH_NAME}){_STOP}")
+        self.wen = Needled(rf"(?<![\u4e00-\u9fff])文\s*[/／|]\s*(?P<n>{_ZH_NAME}){_STOP}", "文")
         # Sohu style: "2004年7月16日08:19 [ 黄宇 ] 来源：..."
-        self.date_then_name = re.compile(rf"\d{{1,2}}:\d\d(?::\d\d)?\s*[\[【]\s*(?P<n>{_ZH_NAME})\s*[\]】]")
-        self.reporter = re.compile(
-            rf"(?:本报|本刊|总台|新华社|央视|特约|实习)?(?:记者|通讯员)(?:[ 　]*[:：\n][ 　]*|[ 　]+)(?P<n>{_ZH_NAME}){_STOP}"
+        self.date_then_name = Needled(rf"\d{{1,2}}:\d\d(?::\d\d)?\s*[\[【]\s*(?P<n>{_ZH_NAME})\s*[\]】]", ":")
+        self.reporter = Needled(
+            rf"(?:本报|本刊|总台|新华社|央视|特约|实习)?(?:记者|通讯员)(?:[ 　]*[:：\n][ 　]*|[ 　]+)(?P<n>{_ZH_NAME}){_STOP}",
+            "记者",
+            "通讯员",
         )
         self.end_credits = [
-            re.compile(
+            Needled(
                 rf"[（(]\s*(?:(?:本报|总台|新华社|特约)?记者\s*)?(?P<n>{_ZH_NAME})"
-                rf"(?:\s*[\u4e00-\u9fff]{{2,4}}报道)?\s*[）)]\s*(?:\n|$)"
+                rf"(?:\s*[\u4e00-\u9fff]{{2,4}}报道)?\s*[）)]\s*(?:\n|$)",
+                "（",
+                "(",
             ),
-            re.compile(rf"(?:本报|总台|新华社)?记者\s*(?P<n>{_ZH_NAME})\s*(?:\n|$)"),
+            Needled(rf"(?:本报|总台|新华社)?记者\s*(?P<n>{_ZH_NAME})\s*(?:\n|$)", "记者"),
         ]
         self.name_line = re.compile(_ZH_NAME)
         self.label_word = re.compile(_LABELS)
         # Blogs: "ggjjzhzz 发表于 2005-9-15 11:46:00"
-        self.posted_by = re.compile(
-            r"(?:^|\n|\s)(?P<n>[A-Za-z][\w.\-]{2,30}|[\u4e00-\u9fff]{2,8})\s*发表于\s*[:：]?\s*(?:19|20)\d\d"
+        self.posted_by = Needled(
+            r"(?:^|\n|\s)(?P<n>[A-Za-z][\w.\-]{2,30}|[\u4e00-\u9fff]{2,8})\s*发表于\s*[:：]?\s*(?:19|20)\d\d",
+            "发表于",
         )
         # Government notices: the issuing body is the author (发文机关：吉林省人民政府).
-        self.issuer = re.compile(
-            r"(?:发文机关|发布机构|发文单位|发布单位)\s*[:：]\s*\n?\s*(?P<n>[\u4e00-\u9fff（）()]{2,24})(?=$|[\s\n])"
+        self.issuer = Needled(
+            r"(?:发文机关|发布机构|发文单位|发布单位)\s*[:：]\s*\n?\s*(?P<n>[\u4e00-\u9fff（）()]{2,24})(?=$|[\s\n])",
+            "发文",
+            "发布",
         )
         # A personal blog names its owner: "海姑娘的博客", "bjreader的博客".
-        self.blog_of = re.compile(
-            r"(?:^|\n)(?P<n>[A-Za-z][\w.\-]{2,20}|[\u4e00-\u9fff]{2,5})\s*的(?:博客|部落格|网志|blog|Blog|BLOG)"
+        self.blog_of = Needled(
+            r"(?:^|\n)(?P<n>[A-Za-z][\w.\-]{2,20}|[\u4e00-\u9fff]{2,5})\s*的(?:博客|部落格|网志|blog|Blog|BLOG)",
+            "的",
         )
         # A line under a headline that is only a name (or names) or a user handle: how essays and forum posts credit.
         self.name_only = re.compile(rf"{_ZH_NAME}|[A-Za-z][A-Za-z0-9_.\-]{{2,19}}")
@@ -87,7 +98,7 @@ class _ZhPatterns:
             r"[我你您]|首页|目录|导航|登录|注册|摘要|正文|简介|概述|前言|引言|导语|编者|新闻|图片|视频|分享|收藏|关闭|返回"
             r"|更多|推荐|相关|热门|专题|频道|浏览|查看|原文|转载|全文|本文|网友|用户|匿名|游客|广告|下载|订阅"
         )
-        self.editor = re.compile(rf"(?:责任编辑|责编|编辑)\s*[:：]\s*(?P<n>{_ZH_NAME}){_STOP}")
+        self.editor = Needled(rf"(?:责任编辑|责编|编辑)\s*[:：]\s*(?P<n>{_ZH_NAME}){_STOP}", "编")
 
 
 @functools.cache

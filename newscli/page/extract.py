@@ -67,7 +67,9 @@ _META_CHARSET = re.compile(r"""(<meta[^>]*?\bcharset\s*=\s*["']?)([^"'>]*)""", r
 # the non-characters U+FFFE/U+FFFF
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
-_LONG_SPACE = re.compile(r"\s{255,}")
+# (?<!\s): a run of spaces is tried once, from its start, not again from each of its characters (the
+# same matches: the leftmost one starts a run anyway).
+_LONG_SPACE = re.compile(r"(?<!\s)\s{255,}")
 _NEWLINE_SPACE = re.compile(r"\s*\n\s*")
 _TAB_SPACES = re.compile(r"\t|[ \t]{2,}")
 
@@ -84,17 +86,28 @@ def _clean(text: str) -> str:
     return text.strip()
 
 
-_COMMAS = re.compile("[,，、]")
 _BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 _DISPLAY_NONE = REGEXES["displayNoneRe"]
-_UNLIKELY = REGEXES["unlikelyCandidatesRe"]
-_MAYBE = REGEXES["okMaybeItsACandidateRe"]
 # Notices laid over or beside every page of a site: cookie/consent banners, newsletter and sign-up boxes.
-_NOTICE = re.compile(
-    r"cookie|consent|gdpr|onetrust|didomi|cmp-|newsletter|signup|sign-up|subscribe-box|paywall|regwall", re.I
+_NOTICE_WORDS = (
+    "cookie|consent|gdpr|onetrust|didomi|cmp-|newsletter|signup|sign-up|subscribe-box|paywall|regwall"
 )
+# Class and id names are matched folded (fold_case) by patterns without re.I: with it, the engine tries each
+# word at every position of the names; without it, it skips to the letters a word can start with.
+_UNLIKELY = re.compile(REGEXES["unlikelyCandidatesRe"].pattern)
+_MAYBE = re.compile(REGEXES["okMaybeItsACandidateRe"].pattern)
+_NOTICE = re.compile(_NOTICE_WORDS)
 _NAMED = lxml.etree.XPath(".//*[@class or @id]")
-_SUSPECT = re.compile(f"{_UNLIKELY.pattern}|{_NOTICE.pattern}", re.I)
+_SUSPECT = re.compile(f"{_UNLIKELY.pattern}|{_NOTICE.pattern}")
+# The four letters beyond A-Z that re.I matches to ASCII letters and str.lower() does not (or not alone).
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def fold_case(text: str) -> str:
+    """`text` as a pattern of lower-case ASCII letters without re.I sees it as one with re.I sees `text`."""
+    return text.translate(_FOLD).lower()
+
+
 # A notice is short; an element this long (characters) with such a name is something else (a site's wrapper).
 NOTICE_CHARS = 1500
 # readability's divToPElementsRe ("<(blockquote|dl|div|img|ol|p|pre|table|ul)" on markup): tag prefixes.
@@ -306,7 +319,8 @@ class _Readability(Document):  # type: ignore[misc]
                 if node is not None and node not in candidates:
                     candidates[node] = self.score_node(node)
                     ordered.append(node)
-            score = 1 + 1 + len(_COMMAS.findall(inner_text)) + min(len(inner_text) / 100, 3)
+            commas = inner_text.count(",") + inner_text.count("，") + inner_text.count("、")
+            score = 1 + 1 + commas + min(len(inner_text) / 100, 3)
             candidates[parent]["content_score"] += score
             if grand_parent is not None:
                 candidates[grand_parent]["content_score"] += score / 2.0
@@ -329,7 +343,10 @@ class _Readability(Document):  # type: ignore[misc]
         # consent banners and newsletter or sign-up boxes, which it would otherwise take for a short article.
         for elem in _NAMED(self.html):  # elements without class or id have nothing to match
             names = "{} {}".format(elem.get("class", ""), elem.get("id", ""))
-            if len(names) < 2 or not _SUSPECT.search(names):
+            if len(names) < 2:
+                continue
+            names = fold_case(names)
+            if not _SUSPECT.search(names):
                 continue  # most elements: one search instead of three
             if (
                 _NOTICE.search(names)

@@ -5,12 +5,39 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
 
 SPACE = re.compile(r"\s+")
+
+
+class Needled:
+    """A pattern that is not searched in a text holding none of its `needles`, literals of which every match
+    holds one (the caller's promise). The engine finds a pattern that starts with a literal quickly; one that
+    starts with an alternation, an optional group or a class (`(?:本报|总台)?记者…`) it tries at every
+    position of the text, and most page texts hold nothing such a pattern needs: `in` says so far sooner."""
+
+    __slots__ = ("pattern", "needles")
+
+    def __init__(self, pattern: str, *needles: str) -> None:
+        self.pattern = re.compile(pattern)
+        self.needles = needles
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text) if any(n in text for n in self.needles) else None
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.pattern.finditer(text) if any(n in text for n in self.needles) else iter(())
+
+
+def squeeze(text: str) -> str:
+    """SPACE.sub(" ", text).strip(), by str.split: the same characters (\\s is str.isspace), a third of the time."""
+    return " ".join(text.split())
+
+
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -23,7 +50,7 @@ _MAX_NODES = 6000
 
 def clean(text: str | None) -> str:
     """Text with HTML entities unescaped and white space collapsed."""
-    return SPACE.sub(" ", html.unescape(text or "").replace("\u00ad", "")).strip()
+    return squeeze(html.unescape(text or "").replace("\u00ad", ""))
 
 
 # Text of the body in document order. Plain strings, and no per-node predicate: both are much cheaper.
@@ -104,7 +131,7 @@ def text_windows(nodes: list[str], title: str | None, h1s: list[str], body_text:
         title_at = _find_node(nodes, clean(needle), exact_first=True)
         if title_at >= 0:
             break
-    body = SPACE.sub(" ", body_text or "").strip()
+    body = squeeze(body_text or "")
     body_at = _find_node(nodes, body[:16], max(title_at, 0)) if body else -1
     if body_at < 0 and body and title_at >= 0:
         body_at = _find_node(nodes, body[:16])
@@ -124,7 +151,7 @@ def text_windows(nodes: list[str], title: str | None, h1s: list[str], body_text:
     lead_at = body_at
     if lead_at < 0 and body:
         # The article's first line alone (a short headline) when its first characters span several nodes.
-        first = SPACE.sub(" ", (body_text or "").strip().split("\n", 1)[0]).strip()
+        first = squeeze((body_text or "").strip().split("\n", 1)[0])
         lead_at = _find_node(nodes, first[:16], max(title_at, 0), exact_first=True)
     if lead_at >= 0:
         found.lead = tuple(nodes[max(0, lead_at - 8) : lead_at + 6])
