@@ -211,7 +211,23 @@ def test_class_names_are_matched_folded_as_re_ignorecase_matched_them() -> None:
     assert hits > 1000
 
 
-SPACES = [" ", "  ", "\t", "\n", "\r\n", "\u3000", "\xa0", "\x0b", "\x0c", "a", "字", "\u2028", "\x1c"]
+SPACES = [
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\r\n",
+    "\r",
+    "\x85",
+    "\u3000",
+    "\xa0",
+    "\x0b",
+    "\x0c",
+    "a",
+    "字",
+    "\u2028",
+    "\x1c",
+]
 
 
 def test_readabilitys_clean_gives_what_readability_gives() -> None:
