@@ -13,7 +13,6 @@ import re
 
 import pytest
 from readability.readability import REGEXES
-from readability.readability import clean as readability_clean
 
 from newscli import dates
 from newscli.dates import CHINA, find_dates
@@ -231,13 +230,17 @@ SPACES = [
 
 
 def test_readabilitys_clean_gives_what_readability_gives() -> None:
+    import readability.readability
+
+    assert readability.readability.clean is extract._clean  # readability's own calls take ours too
+    assert extract.READABILITY_CLEAN is not extract._clean
     rng = random.Random(11)
     for _ in range(3000):
         run = [rng.choice(SPACES) for _ in range(rng.randint(0, 40))]
         if rng.random() < 0.3:
             run.insert(rng.randint(0, len(run)), rng.choice(" \n\t") * rng.randint(200, 700))
         text = "".join(run)
-        assert extract._clean(text) == readability_clean(text), repr(text)
+        assert extract._clean(text) == extract.READABILITY_CLEAN(text), repr(text)
 
 
 def test_squeeze_collapses_the_white_space_the_pattern_collapsed() -> None:
@@ -245,3 +248,12 @@ def test_squeeze_collapses_the_white_space_the_pattern_collapsed() -> None:
     for _ in range(5000):
         text = "".join(rng.choice(SPACES) for _ in range(rng.randint(0, 30)))
         assert squeeze(text) == SPACE.sub(" ", text).strip(), repr(text)
+
+
+def test_non_ascii_characters_are_counted_as_one_by_one() -> None:
+    from newscli.page.charset import _wide
+
+    rng = random.Random(17)
+    for _ in range(5000):
+        text = "".join(rng.choice("ab \x7f\x80é字\ufffd\U0001f600\udc80") for _ in range(rng.randint(0, 30)))
+        assert _wide(text) == sum(1 for c in text if ord(c) > 0x7F), repr(text)

@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 
 import lxml.etree
 import lxml.html
+import readability.readability
 from lxml.html import HtmlElement
 from readability import Document
 from readability.readability import REGEXES, Unparseable
@@ -67,9 +68,10 @@ _META_CHARSET = re.compile(r"""(<meta[^>]*?\bcharset\s*=\s*["']?)([^"'>]*)""", r
 # the non-characters U+FFFE/U+FFFF
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
-# (?<!\s): a run of spaces is tried once, from its start, not again from each of its characters (the
-# same matches: the leftmost one starts a run anyway).
-_LONG_SPACE = re.compile(r"(?<!\s)\s{255,}")
+# \s\s{254,} rather than \s{255,}: a pattern that starts with a class lets the engine skip to the spaces;
+# (?<!\s\s): a run is tried once, from its start, not again from each of its characters (the same
+# matches: the leftmost one starts a run anyway).
+_LONG_SPACE = re.compile(r"\s(?<!\s\s)\s{254,}")
 _TAB_SPACES = re.compile(r"\t|[ \t]{2,}")
 
 
@@ -96,6 +98,13 @@ def _newlines(text: str) -> str:
     return "\n".join(kept)
 
 
+# readability calls its clean() itself too (the text length of every node it sanitises, quote leads), with
+# the slow patterns: given ours, the same function, while it is the one whose three patterns we know.
+READABILITY_CLEAN = readability.readability.clean
+if {r"\s{255,}", r"\s*\n\s*", r"\t|[ \t]{2,}"} <= set(READABILITY_CLEAN.__code__.co_consts):
+    readability.readability.clean = _clean
+
+
 _BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 _DISPLAY_NONE = REGEXES["displayNoneRe"]
 # Notices laid over or beside every page of a site: cookie/consent banners, newsletter and sign-up boxes.
@@ -115,7 +124,7 @@ _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k
 
 def fold_case(text: str) -> str:
     """`text` as a pattern of lower-case ASCII letters without re.I sees it as one with re.I sees `text`."""
-    return text.translate(_FOLD).lower()
+    return (text if text.isascii() else text.translate(_FOLD)).lower()
 
 
 # A notice is short; an element this long (characters) with such a name is something else (a site's wrapper).
