@@ -11,8 +11,6 @@ from typing import Any
 
 from lxml import etree
 
-SPACE = re.compile(r"\s+")
-
 
 class Needled:
     """A pattern that is not searched in a text holding none of its `needles`, literals of which every match
@@ -34,7 +32,8 @@ class Needled:
 
 
 def squeeze(text: str) -> str:
-    """SPACE.sub(" ", text).strip(), by str.split: the same characters (\\s is str.isspace), a third of the time."""
+    r"""re.sub(r"\s+", " ", text).strip(), by str.split: the same characters (\s is str.isspace), in a third
+    of the time."""
     return " ".join(text.split())
 
 
