@@ -12,6 +12,9 @@ Measured, each in fresh state and site folders, `--runs` times, medians printed:
 - feeds only: `newscli fetch FEED… --no-full -f ndjson` over every feed;
 - newsboat (`newsboat -x reload`, reload-threads 16) over the same feeds, when it is installed.
 
+Before and after them, the machine's own speed: the CPU that readability-lxml alone takes for a farm page
+(machine_speed), which no change to newscli moves.
+
 For each: wall seconds, CPU seconds (the process tree, from wait4), peak RSS of the process tree
 (sampled from /proc every 20 ms), and the ratio of wall to the latency bound
 requests × DELAY ÷ (hosts × per-host), per-host being 6 (newscli's default).
@@ -242,6 +245,24 @@ def measure(
     }
 
 
+def machine_speed() -> float:
+    """CPU ms that readability-lxml alone takes for one farm page here (median of 5 batches of 100 pages): a
+    yardstick of the machine that no change to newscli moves, printed before and after the runs, so that
+    figures taken on machines (or minutes) of other speeds can be set side by side."""
+    from readability import Document
+
+    pages = [page_body(f, i).decode("utf-8") for f in range(10) for i in range(10)]
+    for page in pages[:10]:
+        Document(page).summary()
+    batches = []
+    for _ in range(5):
+        began = time.process_time()
+        for page in pages:
+            Document(page).summary()
+        batches.append((time.process_time() - began) / len(pages) * 1000)
+    return statistics.median(batches)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--hosts", type=int, default=8)
@@ -286,6 +307,7 @@ def main() -> int:
     bound_first = (args.feeds * (args.items + 1)) * args.delay / (args.hosts * PER_HOST)
     bound_feeds = args.feeds * args.delay / (args.hosts * PER_HOST)
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
+    speed_before = machine_speed()
     work = Path(tempfile.mkdtemp(prefix="digest-scale-"))
     spread_subfolders(work)  # each run's site and state in a block group of its own (see there)
     try:
@@ -357,6 +379,10 @@ def main() -> int:
         f"farm: {args.hosts} hosts, {args.feeds} feeds × {args.items} teaser entries, {args.delay:g} s per response; "
         f"latency bound first run {bound_first:.2f} s, feeds/rerun {bound_feeds:.2f} s ({PER_HOST} per host); "
         f"medians of {args.runs}"
+    )
+    print(
+        f"machine: readability-lxml alone takes {speed_before:.2f} ms of CPU for a farm page before the runs, "
+        f"{machine_speed():.2f} ms after"
     )
     print(
         f"{'what':<9} {'who':<28} {'wall s':>7} {'× bound':>8} {'CPU s':>7} {'RSS MiB':>8} {'posts':>6} exit"
