@@ -377,7 +377,7 @@ def test_workers_that_cannot_start_fail_the_jobs_at_once_and_are_tried_again_lat
 
     boot = pool_module._BOOT
     monkeypatch.setattr(pool_module, "_BOOT", "import sys, time\ntime.sleep(0.1)\nsys.exit(7)\n")
-    monkeypatch.setattr(pool_module, "BROKEN_PAUSE", 1.0, raising=False)
+    monkeypatch.setattr(pool_module, "BROKEN_PAUSE", 1.0)
     spawned: list[int] = []
     spawn = ExtractorPool._spawn
 
@@ -408,8 +408,8 @@ def test_pages_that_all_kill_their_workers_stop_the_pool_starting_workers_for_a_
     crashes on anything): the jobs after them fail at once, until BROKEN_PAUSE has passed."""
     import newscli.page.pool as pool_module
 
-    monkeypatch.setattr(pool_module, "BROKEN_PAUSE", 1.0, raising=False)
-    streak = getattr(pool_module, "DEATH_STREAK", 8)
+    monkeypatch.setattr(pool_module, "BROKEN_PAUSE", 1.0)
+    streak = pool_module.DEATH_STREAK
     with ExtractorPool(workers=1, time_limit=10, extract=_crash) as pool:
         errors = []
         for i in range(streak + 12):

@@ -1,9 +1,9 @@
 """The cheaper forms of extraction's text patterns find exactly what the plain forms found.
 
 Each fast form (a pattern searched only where its literal is, class names folded instead of re.I, a
-lookbehind that tries a run of spaces once, str.split for \\s+) is checked against the plain form it stands
-for, on texts built from the pieces the patterns look for, so that a needle that some match can do without,
-or a fold that re.I would not make, fails here rather than losing a byline or a date on some page.
+lookbehind that tries a run of spaces once, str.split for line breaks) is checked against the plain form
+it stands for, on texts built from the pieces the patterns look for, so that a needle that some match can
+do without, or a fold that re.I would not make, fails here rather than losing a byline or a date.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from readability.readability import REGEXES
 from newscli import dates
 from newscli.dates import CHINA, find_dates
 from newscli.page import byline, extract, metadata
-from newscli.page.text import Needled, squeeze
+from newscli.page.text import Needled
 
 # What the byline, source and date patterns look for, and what sits around it on pages: a text is a run of
 # pieces shaped like a credit (what comes before, a label, a separator, a name, what ends it), each drawn
@@ -241,13 +241,6 @@ def test_readabilitys_clean_gives_what_readability_gives() -> None:
             run.insert(rng.randint(0, len(run)), rng.choice(" \n\t") * rng.randint(200, 700))
         text = "".join(run)
         assert extract._clean(text) == extract.READABILITY_CLEAN(text), repr(text)
-
-
-def test_squeeze_collapses_the_white_space_the_pattern_collapsed() -> None:
-    rng = random.Random(13)
-    for _ in range(5000):
-        text = "".join(rng.choice(SPACES) for _ in range(rng.randint(0, 30)))
-        assert squeeze(text) == re.sub(r"\s+", " ", text).strip(), repr(text)
 
 
 def test_non_ascii_characters_are_counted_as_one_by_one() -> None:

@@ -108,14 +108,13 @@ if {r"\s{255,}", r"\s*\n\s*", r"\t|[ \t]{2,}"} <= set(READABILITY_CLEAN.__code__
 _BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 _DISPLAY_NONE = REGEXES["displayNoneRe"]
 # Notices laid over or beside every page of a site: cookie/consent banners, newsletter and sign-up boxes.
-_NOTICE_WORDS = (
-    "cookie|consent|gdpr|onetrust|didomi|cmp-|newsletter|signup|sign-up|subscribe-box|paywall|regwall"
-)
 # Class and id names are matched folded (fold_case) by patterns without re.I: with it, the engine tries each
 # word at every position of the names; without it, it skips to the letters a word can start with.
 _UNLIKELY = re.compile(REGEXES["unlikelyCandidatesRe"].pattern)
 _MAYBE = re.compile(REGEXES["okMaybeItsACandidateRe"].pattern)
-_NOTICE = re.compile(_NOTICE_WORDS)
+_NOTICE = re.compile(
+    "cookie|consent|gdpr|onetrust|didomi|cmp-|newsletter|signup|sign-up|subscribe-box|paywall|regwall"
+)
 _NAMED = lxml.etree.XPath(".//*[@class or @id]")
 _SUSPECT = re.compile(f"{_UNLIKELY.pattern}|{_NOTICE.pattern}")
 # The four letters beyond A-Z that re.I matches to ASCII letters and str.lower() does not (or not alone).

@@ -7,7 +7,7 @@ from typing import Any
 
 from newscli.page.embedded import ld_str
 from newscli.page.metatags import first
-from newscli.page.text import CJK, squeeze
+from newscli.page.text import CJK
 
 # Separators between a headline and the site name in <title>: spaced dashes/bars, or CJK forms without spaces.
 _TITLE_SPLIT = re.compile(r"\s+(?:[|\-–—:·»/\\]|::|--)\s+|\s*(?:[|｜_]|——|－－|--)\s*")
@@ -135,4 +135,4 @@ def _strip_site(title: str, site: str | None) -> str:
 
 def norm(text: str) -> str:
     """`text` as headlines are compared: white space collapsed, case folded."""
-    return squeeze(text).casefold()
+    return " ".join(text.split()).casefold()

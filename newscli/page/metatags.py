@@ -9,8 +9,6 @@ from typing import Any
 
 from lxml import etree
 
-from newscli.page.text import squeeze
-
 # the page's XPath expressions, compiled once (doc.xpath(text) compiles its expression on every call)
 _METAS = etree.XPath("//meta[@content]")
 
@@ -35,7 +33,7 @@ def _meta_tags(doc: Any) -> dict[str, list[str]]:
     for attrs in (("property",), ("name", "itemprop", "http-equiv")):
         for meta in elements:
             # the parser unescaped the attribute once; again would turn `&amp;amp;` (shown `&amp;`) into `&`
-            content = squeeze(meta.get("content") or "")
+            content = " ".join((meta.get("content") or "").split())
             if not content:
                 continue
             for attr in attrs:

@@ -792,7 +792,7 @@ class ExtractorPool:
             job.future.set_exception(exc)
 
     def _take_waiting(self) -> list[_Job]:
-        """Every job waiting for a worker, taken out of the queues (call()'s first)."""
+        """Every job waiting for a worker, taken out of the queues (the urgent ones first)."""
         with self._lock:
             jobs = [*self._urgent, *self._queue]
             self._urgent.clear()

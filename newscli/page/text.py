@@ -31,12 +31,6 @@ class Needled:
         return self.pattern.finditer(text) if any(n in text for n in self.needles) else iter(())
 
 
-def squeeze(text: str) -> str:
-    r"""re.sub(r"\s+", " ", text).strip(), by str.split: the same characters (\s is str.isspace), in a third
-    of the time."""
-    return " ".join(text.split())
-
-
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -49,7 +43,7 @@ _MAX_NODES = 6000
 
 def clean(text: str | None) -> str:
     """Text with HTML entities unescaped and white space collapsed."""
-    return squeeze(html.unescape(text or "").replace("\u00ad", ""))
+    return " ".join(html.unescape(text or "").replace("\u00ad", "").split())
 
 
 # Text of the body in document order. Plain strings, and no per-node predicate: both are much cheaper.
@@ -130,7 +124,7 @@ def text_windows(nodes: list[str], title: str | None, h1s: list[str], body_text:
         title_at = _find_node(nodes, clean(needle), exact_first=True)
         if title_at >= 0:
             break
-    body = squeeze(body_text or "")
+    body = " ".join((body_text or "").split())
     body_at = _find_node(nodes, body[:16], max(title_at, 0)) if body else -1
     if body_at < 0 and body and title_at >= 0:
         body_at = _find_node(nodes, body[:16])
@@ -150,7 +144,7 @@ def text_windows(nodes: list[str], title: str | None, h1s: list[str], body_text:
     lead_at = body_at
     if lead_at < 0 and body:
         # The article's first line alone (a short headline) when its first characters span several nodes.
-        first = squeeze((body_text or "").strip().split("\n", 1)[0])
+        first = " ".join((body_text or "").strip().split("\n", 1)[0].split())
         lead_at = _find_node(nodes, first[:16], max(title_at, 0), exact_first=True)
     if lead_at >= 0:
         found.lead = tuple(nodes[max(0, lead_at - 8) : lead_at + 6])
